@@ -1,0 +1,64 @@
+// Module entry: the V8 platform hand-off, the AgentHandle class, the
+// host-side clone() on the same native path as agent messages, and
+// per-environment teardown of live agents.
+#include <node.h>
+#include <v8.h>
+#include <napi.h>
+
+#include "agent_handle.h"
+#include "message.h"
+#include "v8_bridge.h"
+
+namespace agentcluster {
+
+// clone(value, transferList): serialize + deserialize on the host isolate.
+Napi::Value Clone(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::TryCatch try_catch(isolate);
+  Message message;
+  v8::Local<v8::Value> result;
+  if (!SerializeMessage(context, ToV8(info[0]), ToV8(info[1]), &message) ||
+      !DeserializeMessage(context, &message).ToLocal(&result)) {
+    RethrowToNapi(env, try_catch);
+    return env.Undefined();
+  }
+  return Napi::Value(env, FromV8(result));
+}
+
+Napi::Value StopAll(const Napi::CallbackInfo& info) {
+  info.Env().GetInstanceData<AddonState>()->StopAll();
+  return info.Env().Undefined();
+}
+
+Napi::Value LiveCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(info.Env().GetInstanceData<AddonState>()->live.size()));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  node::Environment* node_env = node::GetCurrentEnvironment(isolate->GetCurrentContext());
+  AgentThread::SetPlatform(node::GetMultiIsolatePlatform(node_env));
+
+  auto* state = new AddonState();  // owned by the environment (SetInstanceData)
+  env.SetInstanceData<AddonState>(state);
+  // Cleanup hooks run when the environment ends: main-thread exit or the
+  // end of a worker_thread that loaded the addon.
+  env.AddCleanupHook([state]() { state->StopAll(); });
+
+  exports.Set("AgentHandle", AgentHandle::DefineClass(env));
+  exports.Set("clone", Napi::Function::New(env, Clone, "clone"));
+  exports.Set("stopAll", Napi::Function::New(env, StopAll, "stopAll"));
+  exports.Set("liveCount", Napi::Function::New(env, LiveCount, "liveCount"));
+  return exports;
+}
+
+}  // namespace agentcluster
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  return agentcluster::Init(env, exports);
+}
+
+NODE_API_MODULE(agentcluster, InitAddon)

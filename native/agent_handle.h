@@ -1,0 +1,62 @@
+// The host side of one agent, as a JS class (N-API ObjectWrap). It starts the
+// AgentThread, forwards messages and evaluate requests to it, and turns the
+// agent's events into JS callbacks on the thread that created it.
+#pragma once
+
+#include <node.h>
+#include <v8.h>
+#include <napi.h>
+
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "agent_thread.h"
+
+namespace agentcluster {
+
+class AddonState;
+
+class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  explicit AgentHandle(const Napi::CallbackInfo& info);
+  ~AgentHandle() override;
+
+  // Terminates and joins the agent now (environment teardown, process exit).
+  void StopAndJoin();
+
+ private:
+  class Sink;
+
+  Napi::Value PostMessage(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value Terminate(const Napi::CallbackInfo& info);
+  Napi::Value Ref(const Napi::CallbackInfo& info);
+  Napi::Value Unref(const Napi::CallbackInfo& info);
+  Napi::Value GetThreadId(const Napi::CallbackInfo& info);
+  Napi::Value CheckThreadFromForeignThread(const Napi::CallbackInfo& info);
+
+  bool CheckThread(Napi::Env env) const;
+  void DrainEvents(Napi::Env env);
+  void Finish();
+
+  std::thread::id owner_thread_;
+  AddonState* state_ = nullptr;
+  std::shared_ptr<Sink> sink_;
+  std::shared_ptr<AgentThread> thread_;
+  Napi::FunctionReference on_event_;
+  Napi::ObjectReference self_ref_;  // keeps the wrapper alive while the agent runs
+  Napi::ThreadSafeFunction wakeup_;
+  bool finished_ = false;
+};
+
+// Per-environment state: the live agents to stop when the environment ends.
+class AddonState {
+ public:
+  std::vector<AgentHandle*> live;
+  void StopAll();
+};
+
+}  // namespace agentcluster

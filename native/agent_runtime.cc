@@ -1,0 +1,379 @@
+#include "agent_runtime.h"
+
+#include "agent_globals.h"
+
+#include <algorithm>
+
+namespace agentcluster {
+
+namespace {
+
+constexpr uint32_t kRuntimeSlot = 0;
+
+v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& text) {
+  return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(text.size()))
+      .ToLocalChecked();
+}
+
+}  // namespace
+
+AgentRuntime::AgentRuntime(v8::Isolate* isolate, const AgentOptions& options,
+                           std::shared_ptr<AgentEventSink> sink, std::shared_ptr<Mailbox> mailbox,
+                           const std::atomic<bool>& terminate_requested)
+    : isolate_(isolate),
+      options_(options),
+      sink_(std::move(sink)),
+      mailbox_(std::move(mailbox)),
+      terminate_requested_(terminate_requested),
+      start_time_(std::chrono::steady_clock::now()),
+      modules_(std::make_unique<ModuleLoader>(isolate, options.builtin_modules)) {
+  isolate_->SetData(kRuntimeSlot, this);
+  isolate_->AddNearHeapLimitCallback(OnNearHeapLimit, this);
+  isolate_->SetPromiseRejectCallback(OnPromiseReject);
+  isolate_->AddMessageListenerWithErrorLevel(OnMessage, v8::Isolate::kMessageError);
+  ModuleLoader::InstallCallbacks(isolate_);
+}
+
+AgentRuntime::~AgentRuntime() {
+  v8::HandleScope scope(isolate_);
+  timers_.clear();
+  message_listeners_.clear();
+  unhandled_rejections_.clear();
+  modules_.reset();
+  context_.Reset();
+  isolate_->RemoveMessageListeners(OnMessage);
+  isolate_->SetData(kRuntimeSlot, nullptr);
+}
+
+AgentRuntime* AgentRuntime::From(v8::Isolate* isolate) {
+  return static_cast<AgentRuntime*>(isolate->GetData(kRuntimeSlot));
+}
+
+int AgentRuntime::exit_code() const { return exit_reason_ == ExitReason::kClosed ? 0 : 1; }
+
+double AgentRuntime::MillisecondsSinceStart() const {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_time_)
+      .count();
+}
+
+bool AgentRuntime::ShouldStop() const {
+  return stopping_ || terminate_requested_.load() || out_of_memory_ ||
+         isolate_->IsExecutionTerminating();
+}
+
+void AgentRuntime::Run() {
+  v8::HandleScope handle_scope(isolate_);
+  v8::Local<v8::Context> context = v8::Context::New(isolate_);
+  context_.Reset(isolate_, context);
+  v8::Context::Scope context_scope(context);
+  InstallGlobals(*this, context);
+
+  if (EvaluateEntry()) {
+    while (!ShouldStop()) {
+      WorkItem item;
+      if (!mailbox_->Next(&item)) continue;  // woken: re-check the flags
+      RunItem(item);
+    }
+  }
+
+  if (out_of_memory_) {
+    exit_reason_ = ExitReason::kOutOfMemory;
+    AgentEvent event;
+    event.kind = AgentEvent::Kind::kError;
+    v8::HandleScope scope(isolate_);
+    // The heap is exhausted and terminating: report the error as plain data.
+    event.text = "out-of-memory";
+    Send(std::move(event));
+  } else if (terminate_requested_.load() && exit_reason_ != ExitReason::kError) {
+    exit_reason_ = ExitReason::kTerminated;
+  }
+}
+
+void AgentRuntime::RunItem(WorkItem& item) {
+  v8::HandleScope scope(isolate_);
+  if (item.task) {
+    item.task->Run();
+  } else if (item.job) {
+    item.job(*this);
+  }
+  AfterTask();
+}
+
+void AgentRuntime::AfterTask() {
+  if (ShouldStop()) return;
+  isolate_->PerformMicrotaskCheckpoint();
+  if (ShouldStop()) return;
+  if (!unhandled_rejections_.empty()) {
+    v8::HandleScope scope(isolate_);
+    v8::Local<v8::Value> reason = unhandled_rejections_.front().second.Get(isolate_);
+    unhandled_rejections_.clear();
+    ReportUncaught(reason);
+  }
+}
+
+bool AgentRuntime::EvaluateEntry() {
+  v8::HandleScope scope(isolate_);
+  v8::Local<v8::Context> context = this->context();
+  v8::TryCatch try_catch(isolate_);
+  bool ok = true;
+  v8::Local<v8::Value> completion;
+
+  if (options_.is_module) {
+    v8::Local<v8::Module> module;
+    bool loaded = options_.file_path.empty()
+                      ? modules_->LoadSource(context, options_.source, options_.base_path)
+                            .ToLocal(&module)
+                      : modules_->LoadFile(context, options_.file_path).ToLocal(&module);
+    ok = loaded && module->Evaluate(context).ToLocal(&completion);
+  } else {
+    std::string source = options_.source;
+    std::string path = options_.file_path.empty() ? options_.base_path : options_.file_path;
+    if (!options_.file_path.empty()) {
+      // Classic scripts from files are read here; modules read their own.
+      std::string text;
+      FILE* file = fopen(options_.file_path.c_str(), "rb");
+      if (file != nullptr) {
+        char buffer[65536];
+        size_t n;
+        while ((n = fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+        fclose(file);
+        source = text;
+      } else {
+        isolate_->ThrowException(v8::Exception::Error(
+            Str(isolate_, "Cannot read script " + options_.file_path)));
+        ok = false;
+      }
+    }
+    if (ok) {
+      v8::ScriptOrigin origin(isolate_, Str(isolate_, ModuleLoader::PathToFileUrl(path)));
+      v8::Local<v8::Script> script;
+      ok = v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script) &&
+           script->Run(context).ToLocal(&completion);
+    }
+  }
+
+  if (!ok) {
+    if (!try_catch.HasTerminated() && try_catch.HasCaught()) ReportUncaught(try_catch.Exception());
+    return false;
+  }
+  if (options_.is_module && completion->IsPromise()) {
+    // Ready only once top-level await settles.
+    v8::Local<v8::Promise> promise = completion.As<v8::Promise>();
+    v8::Local<v8::Function> settled =
+        v8::Function::New(context, OnEntrySettled, v8::True(isolate_)).ToLocalChecked();
+    v8::Local<v8::Function> failed =
+        v8::Function::New(context, OnEntrySettled, v8::False(isolate_)).ToLocalChecked();
+    promise->Then(context, settled, failed).ToLocalChecked();
+  } else {
+    AgentEvent event;
+    event.kind = AgentEvent::Kind::kReady;
+    Send(std::move(event));
+  }
+  AfterTask();
+  return !ShouldStop();
+}
+
+void AgentRuntime::OnEntrySettled(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  AgentRuntime* self = From(info.GetIsolate());
+  if (info.Data()->IsTrue()) {
+    AgentEvent event;
+    event.kind = AgentEvent::Kind::kReady;
+    self->Send(std::move(event));
+  } else {
+    self->ReportUncaught(info[0]);
+  }
+}
+
+void AgentRuntime::RequestClose() {
+  stopping_ = true;
+  mailbox_->Wake();
+}
+
+void AgentRuntime::ReportUncaught(v8::Local<v8::Value> exception) {
+  if (stopping_) return;  // only the first failure is reported
+  AgentEvent event;
+  event.kind = AgentEvent::Kind::kError;
+  event.message = SerializeErrorForReport(context(), exception);
+  Send(std::move(event));
+  exit_reason_ = ExitReason::kError;
+  stopping_ = true;
+}
+
+uint32_t AgentRuntime::AddTimer(v8::Local<v8::Function> callback,
+                                std::vector<v8::Local<v8::Value>> args, double delay_ms,
+                                bool repeat) {
+  uint32_t id = next_timer_id_++;
+  Timer timer;
+  timer.callback.Reset(isolate_, callback);
+  for (auto& arg : args) timer.args.emplace_back(isolate_, arg);
+  timer.delay_ms = delay_ms;
+  timer.repeat = repeat;
+  timers_.emplace(id, std::move(timer));
+  ScheduleTimer(id, delay_ms);
+  return id;
+}
+
+void AgentRuntime::ScheduleTimer(uint32_t id, double delay_ms) {
+  WorkItem item;
+  item.job = [id](AgentRuntime& runtime) { runtime.FireTimer(id); };
+  mailbox_->PostDelayed(std::move(item), delay_ms / 1000.0);
+}
+
+void AgentRuntime::ClearTimer(uint32_t id) { timers_.erase(id); }
+
+void AgentRuntime::FireTimer(uint32_t id) {
+  auto found = timers_.find(id);
+  if (found == timers_.end()) return;  // cleared
+  v8::HandleScope scope(isolate_);
+  v8::Local<v8::Context> context = this->context();
+  v8::Local<v8::Function> callback = found->second.callback.Get(isolate_);
+  std::vector<v8::Local<v8::Value>> args;
+  for (auto& arg : found->second.args) args.push_back(arg.Get(isolate_));
+  if (found->second.repeat) {
+    ScheduleTimer(id, found->second.delay_ms);
+  } else {
+    timers_.erase(found);
+  }
+  v8::TryCatch try_catch(isolate_);
+  if (callback->Call(context, context->Global(), static_cast<int>(args.size()), args.data())
+          .IsEmpty() &&
+      try_catch.HasCaught() && !try_catch.HasTerminated()) {
+    ReportUncaught(try_catch.Exception());
+  }
+}
+
+void AgentRuntime::AddMessageListener(v8::Local<v8::Function> listener) {
+  for (auto& existing : message_listeners_) {
+    if (existing == listener) return;
+  }
+  message_listeners_.emplace_back(isolate_, listener);
+}
+
+void AgentRuntime::RemoveMessageListener(v8::Local<v8::Function> listener) {
+  for (auto it = message_listeners_.begin(); it != message_listeners_.end(); ++it) {
+    if (*it == listener) {
+      message_listeners_.erase(it);
+      return;
+    }
+  }
+}
+
+void AgentRuntime::DispatchMessage(Message message) {
+  v8::HandleScope scope(isolate_);
+  v8::Local<v8::Context> context = this->context();
+  v8::TryCatch try_catch(isolate_);
+  v8::Local<v8::Value> data;
+  if (!DeserializeMessage(context, &message).ToLocal(&data)) {
+    if (!try_catch.HasTerminated()) ReportUncaught(try_catch.Exception());
+    return;
+  }
+  v8::Local<v8::Object> event = v8::Object::New(isolate_);
+  event->Set(context, Str(isolate_, "type"), Str(isolate_, "message")).Check();
+  event->Set(context, Str(isolate_, "data"), data).Check();
+  event->Set(context, Str(isolate_, "ports"), v8::Array::New(isolate_)).Check();
+
+  std::vector<v8::Local<v8::Function>> handlers;
+  v8::Local<v8::Value> onmessage;
+  if (context->Global()->Get(context, Str(isolate_, "onmessage")).ToLocal(&onmessage) &&
+      onmessage->IsFunction()) {
+    handlers.push_back(onmessage.As<v8::Function>());
+  }
+  for (auto& listener : message_listeners_) handlers.push_back(listener.Get(isolate_));
+
+  v8::Local<v8::Value> argv[] = {event};
+  for (auto& handler : handlers) {
+    if (handler->Call(context, context->Global(), 1, argv).IsEmpty()) {
+      if (!try_catch.HasTerminated()) ReportUncaught(try_catch.Exception());
+      return;
+    }
+  }
+}
+
+void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {
+  v8::HandleScope scope(isolate_);
+  v8::Local<v8::Context> context = this->context();
+  v8::TryCatch try_catch(isolate_);
+  v8::ScriptOrigin origin(isolate_,
+                          Str(isolate_, ModuleLoader::PathToFileUrl(options_.base_path)));
+  v8::Local<v8::Script> script;
+  v8::Local<v8::Value> result;
+  if (!v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script) ||
+      !script->Run(context).ToLocal(&result)) {
+    if (try_catch.HasTerminated()) return;  // the owner rejects on exit
+    SendEvalResult(id, false, try_catch.Exception());
+    return;
+  }
+  if (result->IsPromise()) {
+    v8::Local<v8::Function> fulfilled =
+        v8::Function::New(context, OnEvalSettled, v8::Integer::NewFromUnsigned(isolate_, id * 2))
+            .ToLocalChecked();
+    v8::Local<v8::Function> rejected =
+        v8::Function::New(context, OnEvalSettled,
+                          v8::Integer::NewFromUnsigned(isolate_, id * 2 + 1))
+            .ToLocalChecked();
+    result.As<v8::Promise>()->Then(context, fulfilled, rejected).ToLocalChecked();
+    return;
+  }
+  SendEvalResult(id, true, result);
+}
+
+void AgentRuntime::OnEvalSettled(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  uint32_t tagged = info.Data().As<v8::Uint32>()->Value();
+  From(info.GetIsolate())->SendEvalResult(tagged / 2, (tagged & 1) == 0, info[0]);
+}
+
+void AgentRuntime::SendEvalResult(uint32_t id, bool ok, v8::Local<v8::Value> value) {
+  v8::HandleScope scope(isolate_);
+  v8::Local<v8::Context> context = this->context();
+  AgentEvent event;
+  event.kind = AgentEvent::Kind::kEvalResult;
+  event.id = id;
+  event.ok = ok;
+  if (ok) {
+    v8::TryCatch try_catch(isolate_);
+    if (!SerializeMessage(context, value, v8::Local<v8::Value>(), &event.message)) {
+      if (try_catch.HasTerminated()) return;
+      event.ok = false;
+      event.message = SerializeErrorForReport(context, try_catch.Exception());
+    }
+  } else {
+    event.message = SerializeErrorForReport(context, value);
+  }
+  Send(std::move(event));
+}
+
+size_t AgentRuntime::OnNearHeapLimit(void* data, size_t current_limit, size_t initial_limit) {
+  AgentRuntime* self = static_cast<AgentRuntime*>(data);
+  self->out_of_memory_ = true;
+  self->isolate_->TerminateExecution();
+  // Headroom so V8 can unwind to our loop instead of aborting the process.
+  return current_limit + std::max<size_t>(initial_limit, 64 * 1024 * 1024);
+}
+
+void AgentRuntime::OnPromiseReject(v8::PromiseRejectMessage message) {
+  v8::Isolate* isolate = message.GetPromise()->GetIsolate();
+  AgentRuntime* self = From(isolate);
+  if (self == nullptr || !self->options_.track_unhandled_rejections) return;
+  v8::Local<v8::Promise> promise = message.GetPromise();
+  if (message.GetEvent() == v8::kPromiseRejectWithNoHandler) {
+    self->unhandled_rejections_.emplace_back(v8::Global<v8::Promise>(isolate, promise),
+                                             v8::Global<v8::Value>(isolate, message.GetValue()));
+  } else if (message.GetEvent() == v8::kPromiseHandlerAddedAfterReject) {
+    auto& list = self->unhandled_rejections_;
+    for (auto it = list.begin(); it != list.end(); ++it) {
+      if (it->first == promise) {
+        list.erase(it);
+        break;
+      }
+    }
+  }
+}
+
+// Exceptions thrown where no TryCatch is (e.g. a queueMicrotask callback).
+void AgentRuntime::OnMessage(v8::Local<v8::Message> message, v8::Local<v8::Value> error) {
+  AgentRuntime* self = From(message->GetIsolate());
+  if (self != nullptr && !self->isolate_->IsExecutionTerminating()) self->ReportUncaught(error);
+}
+
+}  // namespace agentcluster

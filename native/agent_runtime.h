@@ -1,0 +1,101 @@
+// Everything that runs on an agent's thread once its isolate exists: the
+// context and its globals, the event loop over the mailbox, timers, message
+// listeners, evaluate requests, uncaught-error and out-of-memory handling.
+// One instance per agent, used only on that agent's thread.
+#pragma once
+
+#include <v8.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "agent_types.h"
+#include "mailbox.h"
+#include "module_loader.h"
+
+namespace agentcluster {
+
+class AgentRuntime {
+ public:
+  AgentRuntime(v8::Isolate* isolate, const AgentOptions& options,
+               std::shared_ptr<AgentEventSink> sink, std::shared_ptr<Mailbox> mailbox,
+               const std::atomic<bool>& terminate_requested);
+  ~AgentRuntime();
+  AgentRuntime(const AgentRuntime&) = delete;
+  AgentRuntime& operator=(const AgentRuntime&) = delete;
+
+  static AgentRuntime* From(v8::Isolate* isolate);
+
+  // Evaluates the entry script/module, then runs the event loop until the
+  // agent closes, is terminated, fails or runs out of memory.
+  void Run();
+  ExitReason exit_reason() const { return exit_reason_; }
+  int exit_code() const;
+
+  v8::Isolate* isolate() const { return isolate_; }
+  v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
+  const AgentOptions& options() const { return options_; }
+  ModuleLoader& modules() { return *modules_; }
+  double MillisecondsSinceStart() const;
+
+  // Called from the globals.
+  void Send(AgentEvent event) { sink_->Deliver(std::move(event)); }
+  void RequestClose();
+  uint32_t AddTimer(v8::Local<v8::Function> callback, std::vector<v8::Local<v8::Value>> args,
+                    double delay_ms, bool repeat);
+  void ClearTimer(uint32_t id);
+  void AddMessageListener(v8::Local<v8::Function> listener);
+  void RemoveMessageListener(v8::Local<v8::Function> listener);
+
+  // An exception nobody caught: reported to the owner, then the agent stops.
+  void ReportUncaught(v8::Local<v8::Value> exception);
+
+  // Jobs posted by the owner.
+  void DispatchMessage(Message message);
+  void Evaluate(uint32_t id, const std::string& source);
+
+ private:
+  struct Timer {
+    v8::Global<v8::Function> callback;
+    std::vector<v8::Global<v8::Value>> args;
+    double delay_ms;
+    bool repeat;
+  };
+
+  bool ShouldStop() const;
+  void RunItem(WorkItem& item);
+  void AfterTask();
+  bool EvaluateEntry();
+  void ScheduleTimer(uint32_t id, double delay_ms);
+  void FireTimer(uint32_t id);
+  void SendEvalResult(uint32_t id, bool ok, v8::Local<v8::Value> value);
+
+  static size_t OnNearHeapLimit(void* data, size_t current_limit, size_t initial_limit);
+  static void OnPromiseReject(v8::PromiseRejectMessage message);
+  static void OnMessage(v8::Local<v8::Message> message, v8::Local<v8::Value> error);
+  static void OnEvalSettled(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void OnEntrySettled(const v8::FunctionCallbackInfo<v8::Value>& info);
+
+  v8::Isolate* isolate_;
+  const AgentOptions& options_;
+  std::shared_ptr<AgentEventSink> sink_;
+  std::shared_ptr<Mailbox> mailbox_;
+  const std::atomic<bool>& terminate_requested_;
+  std::chrono::steady_clock::time_point start_time_;
+
+  v8::Global<v8::Context> context_;
+  std::unique_ptr<ModuleLoader> modules_;
+  std::vector<v8::Global<v8::Function>> message_listeners_;
+  std::map<uint32_t, Timer> timers_;
+  uint32_t next_timer_id_ = 1;
+  std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> unhandled_rejections_;
+
+  bool stopping_ = false;
+  bool out_of_memory_ = false;
+  ExitReason exit_reason_ = ExitReason::kClosed;
+};
+
+}  // namespace agentcluster

@@ -1,0 +1,165 @@
+#include "agent_thread.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+
+#include "agent_runtime.h"
+#include "platform_delegate.h"
+
+namespace agentcluster {
+
+namespace {
+
+node::MultiIsolatePlatform* g_platform = nullptr;
+
+// Creating and disposing isolates is serialized process-wide: the platform
+// keys per-isolate data by address, and a new isolate may reuse the address
+// of one being disposed (nodejs/node#30846).
+std::mutex& IsolateLifecycleMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+// One allocator for every agent: BackingStores that move between agents keep
+// it alive through the shared_ptr, whichever isolate frees them.
+std::shared_ptr<v8::ArrayBuffer::Allocator> SharedAllocator() {
+  static std::shared_ptr<v8::ArrayBuffer::Allocator> allocator(
+      v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+  return allocator;
+}
+
+std::atomic<uint64_t> g_next_id{1};
+
+}  // namespace
+
+void AgentThread::SetPlatform(node::MultiIsolatePlatform* platform) {
+  if (g_platform == nullptr) g_platform = platform;
+}
+
+AgentThread::AgentThread(AgentOptions options, std::shared_ptr<AgentEventSink> sink)
+    : id_(g_next_id++),
+      options_(std::move(options)),
+      sink_(std::move(sink)),
+      mailbox_(std::make_shared<Mailbox>()) {}
+
+AgentThread::~AgentThread() { Join(); }
+
+std::shared_ptr<AgentThread> AgentThread::Start(AgentOptions options,
+                                                std::shared_ptr<AgentEventSink> sink,
+                                                std::string* error) {
+  if (g_platform == nullptr) {
+    *error = "agentcluster: no V8 platform (the addon was not initialised by Node)";
+    return nullptr;
+  }
+  std::shared_ptr<AgentThread> agent(new AgentThread(std::move(options), std::move(sink)));
+  agent->self_while_running_ = agent;
+
+  uv_thread_options_t thread_options;
+  thread_options.flags = UV_THREAD_HAS_STACK_SIZE;
+  thread_options.stack_size = agent->options_.stack_size_mb * 1024 * 1024;
+  std::lock_guard<std::mutex> lock(agent->join_mutex_);
+  int rc = uv_thread_create_ex(&agent->thread_, &thread_options, ThreadMain, agent.get());
+  if (rc != 0) {
+    agent->self_while_running_.reset();
+    *error = std::string("agentcluster: could not start the agent thread: ") + uv_strerror(rc);
+    return nullptr;
+  }
+  agent->joinable_ = true;
+  return agent;
+}
+
+void AgentThread::ThreadMain(void* arg) {
+  AgentThread* self = static_cast<AgentThread*>(arg);
+  std::shared_ptr<AgentThread> keep_alive = std::move(self->self_while_running_);
+  self->Main();
+}
+
+void AgentThread::Terminate() {
+  terminate_requested_.store(true);
+  {
+    std::lock_guard<std::mutex> lock(isolate_mutex_);
+    // Also wakes the agent if it is blocked in Atomics.wait.
+    if (isolate_ != nullptr) isolate_->TerminateExecution();
+  }
+  mailbox_->Wake();
+}
+
+void AgentThread::Join() {
+  std::lock_guard<std::mutex> lock(join_mutex_);
+  if (!joinable_) return;
+  joinable_ = false;
+  uv_thread_t current = uv_thread_self();
+  if (uv_thread_equal(&current, &thread_)) {
+    // The last reference was dropped on the agent's own thread: nobody is
+    // left to join it, so let it finish on its own.
+    pthread_detach(thread_);
+    return;
+  }
+  uv_thread_join(&thread_);
+}
+
+void AgentThread::Main() {
+  AgentEvent exit_event;
+  exit_event.kind = AgentEvent::Kind::kExit;
+
+  AgentPlatformDelegate delegate(mailbox_);
+  v8::Isolate* isolate;
+  {
+    std::lock_guard<std::mutex> lock(IsolateLifecycleMutex());
+    isolate = v8::Isolate::Allocate();
+    g_platform->RegisterIsolate(isolate, &delegate);
+    v8::Isolate::CreateParams params;
+    params.array_buffer_allocator_shared = SharedAllocator();
+    if (options_.max_heap_mb > 0) {
+      params.constraints.set_max_old_generation_size_in_bytes(options_.max_heap_mb * 1024 * 1024);
+    }
+    if (options_.max_young_gen_mb > 0) {
+      params.constraints.set_max_young_generation_size_in_bytes(options_.max_young_gen_mb * 1024 *
+                                                                1024);
+    }
+    v8::Isolate::Initialize(isolate, params);
+  }
+
+  // V8 must stop JS well before the thread's real stack end.
+  char stack_marker;
+  const uintptr_t stack_size = options_.stack_size_mb * 1024 * 1024;
+  const uintptr_t slack = std::min<uintptr_t>(stack_size / 4, 256 * 1024);
+  isolate->SetStackLimit(reinterpret_cast<uintptr_t>(&stack_marker) - (stack_size - slack));
+  isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+  isolate->SetAllowAtomicsWait(options_.can_block);
+
+  bool start = false;
+  {
+    // A terminate that came before the isolate was published is honoured here.
+    std::lock_guard<std::mutex> lock(isolate_mutex_);
+    start = !terminate_requested_.load();
+    if (start) isolate_ = isolate;
+  }
+
+  if (start) {
+    v8::Locker locker(isolate);
+    v8::Isolate::Scope isolate_scope(isolate);
+    {
+      AgentRuntime runtime(isolate, options_, sink_, mailbox_, terminate_requested_);
+      runtime.Run();
+      exit_event.reason = runtime.exit_reason();
+      exit_event.exit_code = runtime.exit_code();
+    }
+    std::lock_guard<std::mutex> lock(isolate_mutex_);
+    isolate_ = nullptr;
+  } else {
+    exit_event.reason = ExitReason::kTerminated;
+    exit_event.exit_code = 1;
+  }
+
+  mailbox_->Close();  // queued V8 tasks die while their isolate still exists
+  {
+    std::lock_guard<std::mutex> lock(IsolateLifecycleMutex());
+    g_platform->UnregisterIsolate(isolate);
+    isolate->Dispose();
+  }
+  sink_->Deliver(std::move(exit_event));
+}
+
+}  // namespace agentcluster

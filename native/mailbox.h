@@ -1,0 +1,70 @@
+// The agent thread's inbox: one FIFO of ready work plus a heap of delayed
+// work, shared by the host, other agents, V8's task runner and timers.
+// Everything here is thread-safe; only the agent thread calls Next().
+#pragma once
+
+#include <v8.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <vector>
+
+namespace agentcluster {
+
+using Clock = std::chrono::steady_clock;
+
+class AgentRuntime;
+
+// A unit of work for the agent thread: either a closure that receives the
+// agent's runtime, or a task V8 posted through the platform.
+struct WorkItem {
+  std::function<void(AgentRuntime&)> job;
+  std::unique_ptr<v8::Task> task;
+};
+
+class Mailbox {
+ public:
+  // Returns false (and drops the work) once the mailbox is closed.
+  bool Post(WorkItem item);
+  bool PostDelayed(WorkItem item, double delay_seconds);
+
+  // Blocks until an item is ready or the mailbox is woken/closed.
+  // Returns false when woken without work (the caller re-checks its flags)
+  // or closed.
+  bool Next(WorkItem* out);
+
+  // Wakes Next() without posting anything (used by terminate/close).
+  void Wake();
+
+  // Refuses new work and drops what is queued (on the calling thread, which
+  // must be the agent thread while its isolate is still alive, so that V8
+  // tasks are destroyed before the isolate is disposed).
+  void Close();
+  bool closed() const;
+
+ private:
+  struct Delayed {
+    Clock::time_point due;
+    uint64_t seq;
+    std::shared_ptr<WorkItem> item;  // shared_ptr: priority_queue needs copyable
+    bool operator>(const Delayed& other) const {
+      return due != other.due ? due > other.due : seq > other.seq;
+    }
+  };
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<WorkItem> ready_;
+  std::priority_queue<Delayed, std::vector<Delayed>, std::greater<Delayed>> delayed_;
+  uint64_t seq_ = 0;
+  bool woken_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace agentcluster

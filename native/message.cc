@@ -1,0 +1,198 @@
+#include "message.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace agentcluster {
+
+namespace {
+
+v8::Local<v8::String> Str(v8::Isolate* isolate, const char* text) {
+  return v8::String::NewFromUtf8(isolate, text).ToLocalChecked();
+}
+
+class SerializerDelegate final : public v8::ValueSerializer::Delegate {
+ public:
+  SerializerDelegate(v8::Local<v8::Context> context, Message* out)
+      : context_(context), out_(out) {}
+
+  void ThrowDataCloneError(v8::Local<v8::String> message) override {
+    v8::Isolate* isolate = context_->GetIsolate();
+    isolate->ThrowException(MakeDataCloneError(context_, message));
+  }
+
+  v8::Maybe<uint32_t> GetSharedArrayBufferId(v8::Isolate* isolate,
+                                             v8::Local<v8::SharedArrayBuffer> sab) override {
+    for (size_t i = 0; i < shared_.size(); i++) {
+      if (shared_[i] == sab) return v8::Just(static_cast<uint32_t>(i));
+    }
+    shared_.emplace_back(isolate, sab);
+    out_->shared.push_back(sab->GetBackingStore());
+    return v8::Just(static_cast<uint32_t>(out_->shared.size() - 1));
+  }
+
+  v8::Maybe<uint32_t> GetWasmModuleTransferId(v8::Isolate* isolate,
+                                              v8::Local<v8::WasmModuleObject> module) override {
+    out_->wasm_modules.push_back(module->GetCompiledModule());
+    return v8::Just(static_cast<uint32_t>(out_->wasm_modules.size() - 1));
+  }
+
+ private:
+  v8::Local<v8::Context> context_;
+  Message* out_;
+  std::vector<v8::Global<v8::SharedArrayBuffer>> shared_;
+};
+
+class DeserializerDelegate final : public v8::ValueDeserializer::Delegate {
+ public:
+  explicit DeserializerDelegate(Message* message) : message_(message) {}
+
+  v8::MaybeLocal<v8::SharedArrayBuffer> GetSharedArrayBufferFromId(v8::Isolate* isolate,
+                                                                   uint32_t id) override {
+    if (id >= message_->shared.size()) return {};
+    return v8::SharedArrayBuffer::New(isolate, message_->shared[id]);
+  }
+
+  v8::MaybeLocal<v8::WasmModuleObject> GetWasmModuleFromId(v8::Isolate* isolate,
+                                                           uint32_t id) override {
+    if (id >= message_->wasm_modules.size()) return {};
+    return v8::WasmModuleObject::FromCompiledModule(isolate, message_->wasm_modules[id]);
+  }
+
+ private:
+  Message* message_;
+};
+
+void ThrowCloneError(v8::Local<v8::Context> context, const char* text) {
+  v8::Isolate* isolate = context->GetIsolate();
+  isolate->ThrowException(MakeDataCloneError(context, Str(isolate, text)));
+}
+
+// Validates the transfer list as HTML's StructuredSerializeWithTransfer does,
+// before anything is written or detached.
+bool CollectTransfers(v8::Local<v8::Context> context, v8::Local<v8::Value> transfer_list,
+                      std::vector<v8::Local<v8::ArrayBuffer>>* buffers) {
+  v8::Isolate* isolate = context->GetIsolate();
+  if (transfer_list.IsEmpty() || transfer_list->IsNullOrUndefined()) return true;
+  if (!transfer_list->IsArray()) {
+    isolate->ThrowException(v8::Exception::TypeError(
+        Str(isolate, "The transfer list must be an array of transferable objects")));
+    return false;
+  }
+  v8::Local<v8::Array> list = transfer_list.As<v8::Array>();
+  for (uint32_t i = 0; i < list->Length(); i++) {
+    v8::Local<v8::Value> item;
+    if (!list->Get(context, i).ToLocal(&item)) return false;
+    if (item->IsSharedArrayBuffer()) {
+      ThrowCloneError(context, "A SharedArrayBuffer cannot be transferred (it is shared, not moved)");
+      return false;
+    }
+    if (!item->IsArrayBuffer()) {
+      ThrowCloneError(context, "Value in the transfer list is not a transferable object");
+      return false;
+    }
+    v8::Local<v8::ArrayBuffer> buffer = item.As<v8::ArrayBuffer>();
+    for (auto& seen : *buffers) {
+      if (seen == buffer) {
+        ThrowCloneError(context, "ArrayBuffer appears more than once in the transfer list");
+        return false;
+      }
+    }
+    if (buffer->WasDetached()) {
+      ThrowCloneError(context, "An ArrayBuffer is detached and could not be transferred");
+      return false;
+    }
+    if (!buffer->IsDetachable()) {
+      ThrowCloneError(context, "An ArrayBuffer is not detachable and could not be transferred");
+      return false;
+    }
+    buffers->push_back(buffer);
+  }
+  return true;
+}
+
+}  // namespace
+
+v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
+                                        v8::Local<v8::String> message) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::EscapableHandleScope scope(isolate);
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::Value> ctor;
+  if (context->Global()->Get(context, Str(isolate, "DOMException")).ToLocal(&ctor) &&
+      ctor->IsFunction()) {
+    v8::Local<v8::Value> argv[] = {message, Str(isolate, "DataCloneError")};
+    v8::Local<v8::Object> error;
+    if (ctor.As<v8::Function>()->NewInstance(context, 2, argv).ToLocal(&error)) {
+      return scope.Escape(error);
+    }
+  }
+  v8::Local<v8::Object> error = v8::Exception::Error(message).As<v8::Object>();
+  error->Set(context, Str(isolate, "name"), Str(isolate, "DataCloneError")).Check();
+  error->Set(context, Str(isolate, "code"), v8::Integer::New(isolate, 25)).Check();
+  return scope.Escape(error);
+}
+
+bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
+                      v8::Local<v8::Value> transfer_list, Message* out) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::HandleScope scope(isolate);
+  std::vector<v8::Local<v8::ArrayBuffer>> buffers;
+  if (!CollectTransfers(context, transfer_list, &buffers)) return false;
+
+  Message message;
+  SerializerDelegate delegate(context, &message);
+  v8::ValueSerializer serializer(isolate, &delegate);
+  for (uint32_t i = 0; i < buffers.size(); i++) serializer.TransferArrayBuffer(i, buffers[i]);
+  serializer.WriteHeader();
+  bool ok = false;
+  if (!serializer.WriteValue(context, value).To(&ok) || !ok) return false;
+
+  std::pair<uint8_t*, size_t> data = serializer.Release();
+  message.bytes.assign(data.first, data.first + data.second);
+  std::free(data.first);
+
+  // Only now, with the whole value written, do the buffers move.
+  for (auto& buffer : buffers) {
+    message.transferred.push_back(buffer->GetBackingStore());
+    buffer->Detach(v8::Local<v8::Value>()).Check();
+  }
+  *out = std::move(message);
+  return true;
+}
+
+v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Message* message) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::EscapableHandleScope scope(isolate);
+  DeserializerDelegate delegate(message);
+  v8::ValueDeserializer deserializer(isolate, message->bytes.data(), message->bytes.size(),
+                                     &delegate);
+  for (uint32_t i = 0; i < message->transferred.size(); i++) {
+    deserializer.TransferArrayBuffer(
+        i, v8::ArrayBuffer::New(isolate, std::move(message->transferred[i])));
+  }
+  message->transferred.clear();
+  bool ok = false;
+  if (!deserializer.ReadHeader(context).To(&ok) || !ok) return {};
+  v8::Local<v8::Value> value;
+  if (!deserializer.ReadValue(context).ToLocal(&value)) return {};
+  return scope.Escape(value);
+}
+
+Message SerializeErrorForReport(v8::Local<v8::Context> context, v8::Local<v8::Value> error) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::HandleScope scope(isolate);
+  Message message;
+  {
+    v8::TryCatch try_catch(isolate);
+    if (SerializeMessage(context, error, v8::Local<v8::Value>(), &message)) return message;
+  }
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::String> text;
+  if (!error->ToString(context).ToLocal(&text)) text = Str(isolate, "<unprintable error>");
+  v8::Local<v8::Value> fallback = v8::Exception::Error(text);
+  SerializeMessage(context, fallback, v8::Local<v8::Value>(), &message);
+  return message;
+}
+
+}  // namespace agentcluster

@@ -1,0 +1,42 @@
+// One structured-clone message, independent of any isolate: the bytes V8's
+// ValueSerializer wrote plus the BackingStores it refers to. Transferred
+// ArrayBuffers and SharedArrayBuffers travel as BackingStores (moved or
+// shared, never copied), so a message can cross threads freely.
+#pragma once
+
+#include <v8.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace agentcluster {
+
+struct Message {
+  std::vector<uint8_t> bytes;
+  std::vector<std::shared_ptr<v8::BackingStore>> transferred;  // ArrayBuffers moved in
+  std::vector<std::shared_ptr<v8::BackingStore>> shared;       // SharedArrayBuffers
+  std::vector<v8::CompiledWasmModule> wasm_modules;
+
+  bool empty() const { return bytes.empty(); }
+};
+
+// Serializes `value`, moving the ArrayBuffers of `transfer_list` (an array or
+// undefined). On failure returns false with an exception pending in the
+// isolate (DataCloneError, or whatever a getter threw) and nothing detached.
+bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
+                      v8::Local<v8::Value> transfer_list, Message* out);
+
+// Rebuilds the value in `context`. Consumes the message's buffers.
+v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Message* message);
+
+// A DataCloneError as the realm expects it: a DOMException where the realm
+// has one (Node), else an Error whose name is "DataCloneError" (agents).
+v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
+                                        v8::Local<v8::String> message);
+
+// Convenience for errors that are not clone-able themselves (e.g. a thrown
+// symbol): serializes the value if possible, else an Error with its String().
+Message SerializeErrorForReport(v8::Local<v8::Context> context, v8::Local<v8::Value> error);
+
+}  // namespace agentcluster

@@ -1,0 +1,286 @@
+#include "module_loader.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "agent_runtime.h"
+
+namespace agentcluster {
+
+namespace {
+
+v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& text) {
+  return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(text.size()))
+      .ToLocalChecked();
+}
+
+std::string ToStdString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+  v8::String::Utf8Value utf8(isolate, value);
+  return *utf8 ? std::string(*utf8, utf8.length()) : std::string();
+}
+
+void ThrowModuleNotFound(v8::Isolate* isolate, const std::string& text) {
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Object> error = v8::Exception::Error(Str(isolate, text)).As<v8::Object>();
+  error->Set(context, Str(isolate, "code"), Str(isolate, "ERR_MODULE_NOT_FOUND")).Check();
+  isolate->ThrowException(error);
+}
+
+bool ReadFile(const std::string& path, std::string* out) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  *out = buffer.str();
+  return true;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+ModuleLoader::ModuleLoader(v8::Isolate* isolate, std::map<std::string, std::string> builtins)
+    : isolate_(isolate), builtins_(std::move(builtins)) {}
+
+ModuleLoader::~ModuleLoader() = default;
+
+void ModuleLoader::InstallCallbacks(v8::Isolate* isolate) {
+  isolate->SetHostImportModuleDynamicallyCallback(ImportCallback);
+  isolate->SetHostInitializeImportMetaObjectCallback(ImportMetaCallback);
+}
+
+std::string ModuleLoader::PathToFileUrl(const std::string& path) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string url = "file://";
+  for (unsigned char c : path) {
+    if (isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~' || c == '@' ||
+        c == '+' || c == ',' || c == '=' || c == ':') {
+      url += static_cast<char>(c);
+    } else {
+      url += '%';
+      url += hex[c >> 4];
+      url += hex[c & 15];
+    }
+  }
+  return url;
+}
+
+std::string ModuleLoader::FileUrlToPath(const std::string& url) {
+  std::string rest = url.rfind("file://", 0) == 0 ? url.substr(7) : url;
+  std::string path;
+  for (size_t i = 0; i < rest.size(); i++) {
+    if (rest[i] == '%' && i + 2 < rest.size() + 0 && HexValue(rest[i + 1]) >= 0 &&
+        HexValue(rest[i + 2]) >= 0) {
+      path += static_cast<char>(HexValue(rest[i + 1]) * 16 + HexValue(rest[i + 2]));
+      i += 2;
+    } else if (rest[i] == '?' || rest[i] == '#') {
+      break;
+    } else {
+      path += rest[i];
+    }
+  }
+  return path;
+}
+
+std::string ModuleLoader::Resolve(v8::Local<v8::Context> context, const std::string& specifier,
+                                  const std::string& referrer_path) {
+  namespace fs = std::filesystem;
+  auto builtin = builtins_.find(specifier);
+  if (builtin != builtins_.end()) return builtin->second;
+
+  std::string candidate;
+  if (specifier.rfind("file://", 0) == 0) {
+    candidate = FileUrlToPath(specifier);
+  } else if (specifier.rfind("/", 0) == 0) {
+    candidate = specifier;
+  } else if (specifier.rfind("./", 0) == 0 || specifier.rfind("../", 0) == 0) {
+    candidate = (fs::path(referrer_path).parent_path() / specifier).string();
+  } else {
+    ThrowModuleNotFound(isolate_, "Cannot find module '" + specifier + "' imported from " +
+                                      PathToFileUrl(referrer_path) +
+                                      ": agents resolve only relative, absolute and file: "
+                                      "specifiers and agentcluster: built-ins");
+    return std::string();
+  }
+  std::string normal = fs::path(candidate).lexically_normal().string();
+  std::error_code ec;
+  if (!fs::is_regular_file(normal, ec)) {
+    ThrowModuleNotFound(isolate_, "Cannot find module '" + specifier + "' imported from " +
+                                      PathToFileUrl(referrer_path));
+    return std::string();
+  }
+  return normal;
+}
+
+v8::MaybeLocal<v8::Module> ModuleLoader::Compile(v8::Local<v8::Context> context,
+                                                 const std::string& path,
+                                                 const std::string* source) {
+  auto cached = by_path_.find(path);
+  if (cached != by_path_.end()) return cached->second.Get(isolate_);
+
+  std::string text;
+  if (source != nullptr) {
+    text = *source;
+  } else if (!ReadFile(path, &text)) {
+    ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
+    return {};
+  }
+  v8::ScriptOrigin origin(isolate_, Str(isolate_, PathToFileUrl(path)), 0, 0, false, -1,
+                          v8::Local<v8::Value>(), false, false, true);
+  v8::ScriptCompiler::Source compiler_source(Str(isolate_, text), origin);
+  v8::Local<v8::Module> module;
+  if (!v8::ScriptCompiler::CompileModule(isolate_, &compiler_source).ToLocal(&module)) return {};
+  by_path_.emplace(path, v8::Global<v8::Module>(isolate_, module));
+  path_by_hash_.emplace(module->GetIdentityHash(),
+                        std::make_pair(v8::Global<v8::Module>(isolate_, module), path));
+  return module;
+}
+
+const std::string* ModuleLoader::PathOf(v8::Local<v8::Module> module) const {
+  auto range = path_by_hash_.equal_range(module->GetIdentityHash());
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second.first == module) return &it->second.second;
+  }
+  return nullptr;
+}
+
+// Compiles the whole static graph before instantiation, so the resolve
+// callback only looks modules up.
+bool ModuleLoader::LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
+                                    const std::string& path) {
+  v8::Local<v8::FixedArray> requests = module->GetModuleRequests();
+  for (int i = 0; i < requests->Length(); i++) {
+    v8::Local<v8::ModuleRequest> request = requests->Get(context, i).As<v8::ModuleRequest>();
+    std::string specifier = ToStdString(isolate_, request->GetSpecifier());
+    std::string resolved = Resolve(context, specifier, path);
+    if (resolved.empty()) return false;
+    if (by_path_.count(resolved)) continue;
+    v8::Local<v8::Module> dependency;
+    if (!Compile(context, resolved, nullptr).ToLocal(&dependency)) return false;
+    if (!LoadDependencies(context, dependency, resolved)) return false;
+  }
+  return true;
+}
+
+v8::MaybeLocal<v8::Module> ModuleLoader::Instantiate(v8::Local<v8::Context> context,
+                                                     v8::Local<v8::Module> module) {
+  if (module->GetStatus() == v8::Module::kUninstantiated) {
+    bool ok = false;
+    if (!module->InstantiateModule(context, ResolveCallback).To(&ok) || !ok) return {};
+  }
+  return module;
+}
+
+v8::MaybeLocal<v8::Module> ModuleLoader::LoadFile(v8::Local<v8::Context> context,
+                                                  const std::string& path) {
+  v8::Local<v8::Module> module;
+  if (!Compile(context, path, nullptr).ToLocal(&module)) return {};
+  if (!LoadDependencies(context, module, path)) return {};
+  return Instantiate(context, module);
+}
+
+v8::MaybeLocal<v8::Module> ModuleLoader::LoadSource(v8::Local<v8::Context> context,
+                                                    const std::string& source,
+                                                    const std::string& path) {
+  v8::Local<v8::Module> module;
+  if (!Compile(context, path, &source).ToLocal(&module)) return {};
+  if (!LoadDependencies(context, module, path)) return {};
+  return Instantiate(context, module);
+}
+
+v8::MaybeLocal<v8::Module> ModuleLoader::ResolveCallback(v8::Local<v8::Context> context,
+                                                         v8::Local<v8::String> specifier,
+                                                         v8::Local<v8::FixedArray> assertions,
+                                                         v8::Local<v8::Module> referrer) {
+  v8::Isolate* isolate = context->GetIsolate();
+  ModuleLoader& self = AgentRuntime::From(isolate)->modules();
+  const std::string* referrer_path = self.PathOf(referrer);
+  std::string resolved =
+      self.Resolve(context, ToStdString(isolate, specifier), referrer_path ? *referrer_path : "/");
+  if (resolved.empty()) return {};
+  auto found = self.by_path_.find(resolved);
+  if (found != self.by_path_.end()) return found->second.Get(isolate);
+  return self.Compile(context, resolved, nullptr);
+}
+
+v8::MaybeLocal<v8::Promise> ModuleLoader::Import(v8::Local<v8::Context> context,
+                                                 const std::string& specifier,
+                                                 const std::string& referrer_url) {
+  v8::EscapableHandleScope scope(isolate_);
+  v8::Local<v8::Promise::Resolver> resolver;
+  if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return {};
+
+  v8::TryCatch try_catch(isolate_);
+  std::string referrer_path = FileUrlToPath(referrer_url);
+  std::string path = Resolve(context, specifier, referrer_path);
+  v8::Local<v8::Module> module;
+  if (path.empty() || !LoadFile(context, path).ToLocal(&module)) {
+    if (try_catch.HasTerminated()) return {};
+    resolver->Reject(context, try_catch.Exception()).Check();
+    return scope.Escape(resolver->GetPromise());
+  }
+  v8::Local<v8::Value> evaluation;
+  if (!module->Evaluate(context).ToLocal(&evaluation)) {
+    if (try_catch.HasTerminated()) return {};
+    resolver->Reject(context, try_catch.Exception()).Check();
+    return scope.Escape(resolver->GetPromise());
+  }
+  // Settle with the namespace once evaluation (maybe top-level await) ends.
+  v8::Local<v8::Array> data = v8::Array::New(isolate_, 2);
+  data->Set(context, 0, resolver).Check();
+  data->Set(context, 1, module->GetModuleNamespace()).Check();
+  auto on_fulfilled = [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+    v8::Local<v8::Context> ctx = info.GetIsolate()->GetCurrentContext();
+    v8::Local<v8::Array> pair = info.Data().As<v8::Array>();
+    pair->Get(ctx, 0).ToLocalChecked().As<v8::Promise::Resolver>()
+        ->Resolve(ctx, pair->Get(ctx, 1).ToLocalChecked()).Check();
+  };
+  auto on_rejected = [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+    v8::Local<v8::Context> ctx = info.GetIsolate()->GetCurrentContext();
+    v8::Local<v8::Array> pair = info.Data().As<v8::Array>();
+    pair->Get(ctx, 0).ToLocalChecked().As<v8::Promise::Resolver>()->Reject(ctx, info[0]).Check();
+  };
+  v8::Local<v8::Function> fulfilled = v8::Function::New(context, on_fulfilled, data).ToLocalChecked();
+  v8::Local<v8::Function> rejected = v8::Function::New(context, on_rejected, data).ToLocalChecked();
+  if (evaluation->IsPromise()) {
+    evaluation.As<v8::Promise>()->Then(context, fulfilled, rejected).ToLocalChecked();
+  } else {
+    resolver->Resolve(context, module->GetModuleNamespace()).Check();
+  }
+  return scope.Escape(resolver->GetPromise());
+}
+
+v8::MaybeLocal<v8::Promise> ModuleLoader::ImportCallback(v8::Local<v8::Context> context,
+                                                         v8::Local<v8::Data> host_defined_options,
+                                                         v8::Local<v8::Value> resource_name,
+                                                         v8::Local<v8::String> specifier,
+                                                         v8::Local<v8::FixedArray> assertions) {
+  v8::Isolate* isolate = context->GetIsolate();
+  AgentRuntime* runtime = AgentRuntime::From(isolate);
+  std::string referrer = resource_name->IsString() ? ToStdString(isolate, resource_name)
+                                                   : std::string();
+  if (referrer.rfind("file://", 0) != 0) {
+    referrer = PathToFileUrl(runtime->options().base_path);
+  }
+  return runtime->modules().Import(context, ToStdString(isolate, specifier), referrer);
+}
+
+void ModuleLoader::ImportMetaCallback(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
+                                      v8::Local<v8::Object> meta) {
+  v8::Isolate* isolate = context->GetIsolate();
+  const std::string* path = AgentRuntime::From(isolate)->modules().PathOf(module);
+  if (path == nullptr) return;
+  meta->CreateDataProperty(context, Str(isolate, "url"), Str(isolate, PathToFileUrl(*path)))
+      .Check();
+}
+
+}  // namespace agentcluster

@@ -1,0 +1,66 @@
+// ES modules inside an agent: file modules resolved relative to their
+// importer, `agentcluster:` built-ins mapped to files, static and dynamic
+// import, import.meta.url. Used only on the agent's thread.
+#pragma once
+
+#include <v8.h>
+
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace agentcluster {
+
+class ModuleLoader {
+ public:
+  ModuleLoader(v8::Isolate* isolate, std::map<std::string, std::string> builtins);
+  ~ModuleLoader();
+
+  // Installs the isolate-wide import callbacks.
+  static void InstallCallbacks(v8::Isolate* isolate);
+
+  // Compiles, links and instantiates the graph rooted at a file or at source
+  // text that pretends to live at `path`. Empty with an exception on failure.
+  v8::MaybeLocal<v8::Module> LoadFile(v8::Local<v8::Context> context, const std::string& path);
+  v8::MaybeLocal<v8::Module> LoadSource(v8::Local<v8::Context> context, const std::string& source,
+                                        const std::string& path);
+
+  // import(specifier) from code whose resource name is `referrer_url`.
+  v8::MaybeLocal<v8::Promise> Import(v8::Local<v8::Context> context, const std::string& specifier,
+                                     const std::string& referrer_url);
+
+  static std::string PathToFileUrl(const std::string& path);
+  static std::string FileUrlToPath(const std::string& url);
+
+ private:
+  // Returns the absolute path for `specifier`, or empty with an exception thrown.
+  std::string Resolve(v8::Local<v8::Context> context, const std::string& specifier,
+                      const std::string& referrer_path);
+  v8::MaybeLocal<v8::Module> Compile(v8::Local<v8::Context> context, const std::string& path,
+                                     const std::string* source);
+  bool LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
+                        const std::string& path);
+  v8::MaybeLocal<v8::Module> Instantiate(v8::Local<v8::Context> context,
+                                         v8::Local<v8::Module> module);
+  const std::string* PathOf(v8::Local<v8::Module> module) const;
+
+  static v8::MaybeLocal<v8::Module> ResolveCallback(v8::Local<v8::Context> context,
+                                                    v8::Local<v8::String> specifier,
+                                                    v8::Local<v8::FixedArray> assertions,
+                                                    v8::Local<v8::Module> referrer);
+  static v8::MaybeLocal<v8::Promise> ImportCallback(v8::Local<v8::Context> context,
+                                                    v8::Local<v8::Data> host_defined_options,
+                                                    v8::Local<v8::Value> resource_name,
+                                                    v8::Local<v8::String> specifier,
+                                                    v8::Local<v8::FixedArray> assertions);
+  static void ImportMetaCallback(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
+                                 v8::Local<v8::Object> meta);
+
+  v8::Isolate* isolate_;
+  std::map<std::string, std::string> builtins_;
+  std::unordered_map<std::string, v8::Global<v8::Module>> by_path_;
+  std::unordered_multimap<int, std::pair<v8::Global<v8::Module>, std::string>> path_by_hash_;
+};
+
+}  // namespace agentcluster

@@ -1,0 +1,212 @@
+// The Agent class: a JavaScript isolate on its own OS thread, driven like a
+// worker_threads Worker (events, postMessage, terminate) plus evaluate().
+import { EventEmitter } from 'node:events';
+import { native, NativeEvent, type NativeAgentHandle, type NativeEventBatch } from '../native.js';
+import { AgentError } from './errors.js';
+import { toNativeOptions, type AgentOptions } from './options.js';
+import { installExitHook } from './exit-hook.js';
+
+export type ExitReason = 'closed' | 'terminated' | 'out-of-memory' | 'error';
+
+export interface ExitInfo {
+  /** 0 when the agent closed itself, 1 otherwise. */
+  code: number;
+  reason: ExitReason;
+}
+
+export type ConsoleLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
+const consoleLevels: readonly ConsoleLevel[] = ['log', 'info', 'warn', 'error', 'debug'];
+
+export interface AgentEvents {
+  message: [value: unknown];
+  messageerror: [error: unknown];
+  error: [error: unknown];
+  exit: [info: ExitInfo];
+  console: [level: ConsoleLevel, text: string];
+  online: [];
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(reason: unknown): void;
+}
+
+export class Agent extends EventEmitter<AgentEvents> {
+  /** Resolves once the agent's code has been evaluated (after top-level await for modules). */
+  readonly ready: Promise<void>;
+  /** Resolves with the exit information once the agent's thread has been joined. */
+  readonly exited: Promise<ExitInfo>;
+  readonly name: string;
+  readonly threadId: number;
+
+  #handle: NativeAgentHandle;
+  #state: 'starting' | 'running' | 'exited' = 'starting';
+  #exitInfo: ExitInfo | undefined;
+  #failure: unknown;
+  #resolveReady!: () => void;
+  #rejectReady!: (error: unknown) => void;
+  #resolveExited!: (info: ExitInfo) => void;
+  #evaluations = new Map<number, Pending>();
+  #nextEvaluation = 1;
+
+  constructor(options: AgentOptions) {
+    super();
+    const nativeOptions = toNativeOptions(options);
+    this.name = nativeOptions.name;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.exited = new Promise<ExitInfo>((resolve) => (this.#resolveExited = resolve));
+    installExitHook();
+    this.#handle = new native.AgentHandle(nativeOptions, (batch) => this.#dispatch(batch));
+    this.threadId = this.#handle.threadId;
+
+    const signal = options.signal;
+    if (signal) {
+      const onAbort = () => this.#handle.terminate();
+      if (signal.aborted) onAbort();
+      else {
+        signal.addEventListener('abort', onAbort, { once: true });
+        void this.exited.then(() => signal.removeEventListener('abort', onAbort));
+      }
+    }
+  }
+
+  /** 'starting' until ready, 'running', then 'exited'. */
+  get state(): 'starting' | 'running' | 'exited' {
+    return this.#state;
+  }
+
+  /** Sends a structured clone of `value`; ArrayBuffers in `transfer` move (zero-copy). */
+  postMessage(value: unknown, transfer?: readonly ArrayBuffer[] | { transfer?: readonly ArrayBuffer[] }): void {
+    const list = Array.isArray(transfer) ? transfer : (transfer as { transfer?: readonly ArrayBuffer[] } | undefined)?.transfer;
+    if (this.#state === 'exited') throw this.#deadError('postMessage');
+    if (!this.#handle.postMessage(value, list)) throw this.#deadError('postMessage');
+  }
+
+  /** Runs `source` as a classic script in the agent; resolves with its (awaited) completion value, cloned. */
+  evaluate<T = unknown>(source: string): Promise<T> {
+    if (typeof source !== 'string') return Promise.reject(new TypeError('evaluate() takes a source string'));
+    if (this.#state === 'exited') return Promise.reject(this.#deadError('evaluate'));
+    const id = this.#nextEvaluation++;
+    return new Promise<T>((resolve, reject) => {
+      this.#evaluations.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#handle.evaluate(id, source)) {
+        this.#evaluations.delete(id);
+        reject(this.#deadError('evaluate'));
+      }
+    });
+  }
+
+  /** Stops the agent whatever it is doing; resolves once its thread has been joined. */
+  terminate(): Promise<ExitInfo> {
+    if (this.#state !== 'exited') this.#handle.terminate();
+    return this.exited;
+  }
+
+  /** Keep the host's event loop alive while the agent runs (the default). */
+  ref(): this {
+    this.#handle.ref();
+    return this;
+  }
+
+  /** Let the host exit even while this agent runs. */
+  unref(): this {
+    this.#handle.unref();
+    return this;
+  }
+
+  #deadError(operation: string): AgentError {
+    const reason = this.#exitInfo?.reason;
+    if (reason === 'out-of-memory') {
+      return new AgentError('ERR_AGENT_OUT_OF_MEMORY', `Agent "${this.name}" ran out of memory; ${operation}() cannot run`, { agentName: this.name, cause: this.#failure });
+    }
+    if (reason === 'closed') {
+      return new AgentError('ERR_AGENT_CLOSED', `Agent "${this.name}" closed itself; ${operation}() cannot run`, { agentName: this.name });
+    }
+    return new AgentError('ERR_AGENT_TERMINATED', `Agent "${this.name}" has ${reason === 'error' ? 'stopped on an uncaught error' : 'been terminated'}; ${operation}() cannot run`, {
+      agentName: this.name,
+      cause: this.#failure,
+    });
+  }
+
+  #dispatch(batch: NativeEventBatch): void {
+    for (const event of batch) {
+      try {
+        this.#handleEvent(event);
+      } catch (error) {
+        // A listener threw: surface it as the host's uncaught exception
+        // without losing the rest of the batch.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  #handleEvent(event: readonly [NativeEvent, ...unknown[]]): void {
+    switch (event[0]) {
+      case NativeEvent.Ready:
+        this.#state = 'running';
+        this.#resolveReady();
+        this.emit('online');
+        return;
+      case NativeEvent.Message:
+        this.emit('message', event[1]);
+        return;
+      case NativeEvent.MessageError:
+        this.emit('messageerror', event[1]);
+        return;
+      case NativeEvent.Console: {
+        const level = consoleLevels[event[1] as number] ?? 'log';
+        const text = event[2] as string;
+        if (this.listenerCount('console') > 0) this.emit('console', level, text);
+        else (level === 'warn' || level === 'error' ? process.stderr : process.stdout).write(text + '\n');
+        return;
+      }
+      case NativeEvent.Error: {
+        const error =
+          event[2] === 'out-of-memory'
+            ? new AgentError('ERR_AGENT_OUT_OF_MEMORY', `Agent "${this.name}" exceeded its heap limit and was stopped`, { agentName: this.name })
+            : event[1];
+        this.#failure = error;
+        if (this.#state === 'starting') {
+          // Startup failures reject `ready`; an 'error' listener counts as handling them.
+          if (this.listenerCount('error') > 0) {
+            this.ready.catch(() => {});
+            this.emit('error', error);
+          }
+          this.#rejectReady(error);
+        } else {
+          this.emit('error', error);
+        }
+        return;
+      }
+      case NativeEvent.EvalResult: {
+        const pending = this.#evaluations.get(event[1] as number);
+        if (!pending) return;
+        this.#evaluations.delete(event[1] as number);
+        if (event[2]) pending.resolve(event[3]);
+        else pending.reject(event[3]);
+        return;
+      }
+      case NativeEvent.Exit: {
+        const info: ExitInfo = { code: event[1] as number, reason: event[2] as ExitReason };
+        this.#exitInfo = info;
+        const wasStarting = this.#state === 'starting';
+        this.#state = 'exited';
+        const error = this.#deadError('the pending operation');
+        if (wasStarting && this.#failure === undefined) {
+          this.ready.catch(() => {}); // terminated before it ran: not an unhandled rejection
+          this.#rejectReady(error);
+        }
+        for (const pending of this.#evaluations.values()) pending.reject(error);
+        this.#evaluations.clear();
+        this.#resolveExited(info);
+        this.emit('exit', info);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,26 @@
+// Typed errors of the Agent API. Every error carries a stable `code`.
+
+export type AgentErrorCode =
+  | 'ERR_AGENT_TERMINATED'
+  | 'ERR_AGENT_CLOSED'
+  | 'ERR_AGENT_OUT_OF_MEMORY'
+  | 'ERR_AGENT_UNCAUGHT'
+  | 'ERR_AGENT_WRONG_THREAD'
+  | 'ERR_AGENT_INVALID_OPTION'
+  | 'ERR_AGENT_START_FAILED';
+
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+  readonly agentName: string | undefined;
+
+  constructor(code: AgentErrorCode, message: string, options?: { cause?: unknown; agentName?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AgentError';
+    this.code = code;
+    this.agentName = options?.agentName;
+  }
+}
+
+export function invalidOption(name: string, expected: string): AgentError {
+  return new AgentError('ERR_AGENT_INVALID_OPTION', `The "${name}" option must be ${expected}`);
+}

@@ -1,0 +1,109 @@
+/**
+ * Condition: a sequence-number condition variable in 4 bytes of a
+ * SharedArrayBuffer, used with a Mutex (cf. proposal-structs
+ * `Atomics.Condition`).
+ *
+ * A waiter reads the sequence number while still holding the mutex, unlocks,
+ * then futex-waits for the number to change. Every notify increments it
+ * before waking, so a notify that lands between the unlock and the sleep makes
+ * the wait return at once ("not-equal"): no lost wake-ups. As with any
+ * condition variable, wake-ups may be spurious: re-check the predicate in a
+ * loop.
+ */
+import { Mutex } from './mutex.js';
+import {
+  assertCanBlock,
+  handleOf,
+  normalizeTimeout,
+  placeRegion,
+  wait,
+  waitAsync,
+  type SharedHandle,
+  type WaitResult,
+} from './wait.js';
+
+let attaching = false;
+
+export class Condition {
+  static readonly byteLength = 4;
+  static readonly alignment = 4;
+
+  readonly buffer: SharedArrayBuffer;
+  readonly byteOffset: number;
+  readonly #seq: Int32Array;
+
+  /** Create a condition in a new SAB or at `byteOffset` of `buffer` (initialised). */
+  constructor(buffer?: SharedArrayBuffer, byteOffset = 0) {
+    const at = placeRegion('Condition', buffer, byteOffset, Condition.byteLength, Condition.alignment);
+    this.buffer = at.buffer;
+    this.byteOffset = at.byteOffset;
+    this.#seq = new Int32Array(at.buffer, at.byteOffset, 1);
+    if (!attaching) Atomics.store(this.#seq, 0, 0);
+  }
+
+  /** Re-attach to an existing condition from an instance or its structured clone. */
+  static from(cloned: SharedHandle): Condition {
+    const at = handleOf('Condition', cloned, Condition.byteLength, Condition.alignment);
+    attaching = true;
+    try {
+      return new Condition(at.buffer, at.byteOffset);
+    } finally {
+      attaching = false;
+    }
+  }
+
+  /**
+   * Atomically unlock `mutex` and block until notified or `timeout` ms
+   * elapse, then re-lock `mutex` (always, even on timeout; the re-lock itself
+   * is not bounded by the timeout). The caller must hold `mutex`.
+   * Returns false if the wait timed out, true otherwise (notified or spurious).
+   */
+  wait(mutex: Mutex, timeout?: number): boolean {
+    const t = normalizeTimeout(timeout);
+    // Fail before unlocking, so the caller still holds the mutex on error.
+    assertCanBlock();
+    const seq = Atomics.load(this.#seq, 0);
+    mutex.unlock();
+    let r: WaitResult;
+    try {
+      r = wait(this.#seq, 0, seq, t);
+    } finally {
+      mutex.lock();
+    }
+    return r !== 'timed-out';
+  }
+
+  /**
+   * Async form of `wait()` for threads that cannot block or event loops:
+   * unlocks `mutex`, waits with Atomics.waitAsync, re-locks with lockAsync.
+   * Resolves false on timeout, true otherwise.
+   */
+  async waitAsync(mutex: Mutex, timeout?: number): Promise<boolean> {
+    const t = normalizeTimeout(timeout);
+    const seq = Atomics.load(this.#seq, 0);
+    mutex.unlock();
+    let r: WaitResult;
+    try {
+      r = await waitAsync(this.#seq, 0, seq, t);
+    } finally {
+      await mutex.lockAsync();
+    }
+    return r !== 'timed-out';
+  }
+
+  /** Wake up to `count` waiters (default: all). Returns how many were woken. */
+  notify(count = Infinity): number {
+    Atomics.add(this.#seq, 0, 1);
+    return Atomics.notify(this.#seq, 0, count);
+  }
+
+  /** Wake one waiter. Returns 1 if a waiter was woken, else 0. */
+  notifyOne(): number {
+    return this.notify(1);
+  }
+
+  /** Wake all current waiters. Returns how many were woken. */
+  notifyAll(): number {
+    return this.notify(Infinity);
+  }
+}

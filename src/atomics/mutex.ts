@@ -1,0 +1,173 @@
+/**
+ * Mutex: the classic three-state futex mutex (U. Drepper, "Futexes Are
+ * Tricky", mutex #3) living in 4 bytes of a SharedArrayBuffer.
+ *
+ * state 0 = unlocked, 1 = locked with no waiters, 2 = locked, maybe waiters.
+ * A thread only sleeps after setting the state to 2, and unlocking from 2
+ * always notifies, so no wake-up is lost; a waiter that gives up (timeout)
+ * leaves 2 behind, which at worst costs one spurious notify.
+ *
+ * Not re-entrant and not owner-checked: any thread may unlock (like a binary
+ * semaphore); unlocking an unlocked mutex throws ERR_MUTEX_NOT_LOCKED.
+ */
+import {
+  AtomicsError,
+  deadlineFrom,
+  handleOf,
+  placeRegion,
+  remaining,
+  wait,
+  waitAsync,
+  type SharedHandle,
+} from './wait.js';
+
+const UNLOCKED = 0;
+const LOCKED = 1;
+const CONTENDED = 2;
+// Short critical sections usually end within a few hundred loads; spinning
+// first avoids a futex round-trip. Kept small: the waiter may share a core.
+const SPIN = 100;
+
+let attaching = false;
+
+export class Mutex {
+  /** Bytes needed inside a SharedArrayBuffer. */
+  static readonly byteLength = 4;
+  /** Required alignment of `byteOffset`. */
+  static readonly alignment = 4;
+
+  /** Shared memory holding the state (cloned by reference by postMessage). */
+  readonly buffer: SharedArrayBuffer;
+  /** Offset of the state inside `buffer`. */
+  readonly byteOffset: number;
+  readonly #state: Int32Array;
+
+  /**
+   * Create an unlocked mutex in a new SAB, or at `byteOffset` of `buffer`
+   * (the region is initialised to "unlocked"). To use an existing mutex from
+   * another thread call `Mutex.from(cloned)` instead.
+   */
+  constructor(buffer?: SharedArrayBuffer, byteOffset = 0) {
+    const at = placeRegion('Mutex', buffer, byteOffset, Mutex.byteLength, Mutex.alignment);
+    this.buffer = at.buffer;
+    this.byteOffset = at.byteOffset;
+    this.#state = new Int32Array(at.buffer, at.byteOffset, 1);
+    if (!attaching) Atomics.store(this.#state, 0, UNLOCKED);
+  }
+
+  /**
+   * Re-attach to an existing mutex: `cloned` is a Mutex or its structured
+   * clone `{ buffer, byteOffset }` received in a message. Does not reset it.
+   */
+  static from(cloned: SharedHandle): Mutex {
+    const at = handleOf('Mutex', cloned, Mutex.byteLength, Mutex.alignment);
+    attaching = true;
+    try {
+      return new Mutex(at.buffer, at.byteOffset);
+    } finally {
+      attaching = false;
+    }
+  }
+
+  /** Whether some thread holds the lock (a racy snapshot). */
+  get locked(): boolean {
+    return Atomics.load(this.#state, 0) !== UNLOCKED;
+  }
+
+  /** Take the lock if it is free; never blocks. */
+  tryLock(): boolean {
+    return Atomics.compareExchange(this.#state, 0, UNLOCKED, LOCKED) === UNLOCKED;
+  }
+
+  /**
+   * Block until the lock is taken (Atomics.wait). Returns false if `timeout`
+   * milliseconds (default: forever) elapse first. Throws ERR_CANNOT_BLOCK on
+   * threads that cannot block when the lock is contended.
+   */
+  lock(timeout?: number): boolean {
+    const s = this.#state;
+    let c = Atomics.compareExchange(s, 0, UNLOCKED, LOCKED);
+    if (c === UNLOCKED) return true;
+    for (let i = 0; i < SPIN && c !== CONTENDED; i++) {
+      if (c === UNLOCKED) {
+        c = Atomics.compareExchange(s, 0, UNLOCKED, LOCKED);
+        if (c === UNLOCKED) return true;
+      } else {
+        c = Atomics.load(s, 0);
+      }
+    }
+    const deadline = deadlineFrom(timeout);
+    if (c !== CONTENDED) c = Atomics.exchange(s, 0, CONTENDED);
+    while (c !== UNLOCKED) {
+      const left = remaining(deadline);
+      if (left <= 0) return false;
+      wait(s, 0, CONTENDED, left);
+      // Take it as CONTENDED: other sleepers may exist, so our unlock must notify.
+      c = Atomics.exchange(s, 0, CONTENDED);
+    }
+    return true;
+  }
+
+  /**
+   * Take the lock without blocking the thread (Atomics.waitAsync). Resolves
+   * true once held, false if `timeout` ms elapse first. Works on threads that
+   * cannot block and keeps the Node event loop alive while pending.
+   */
+  async lockAsync(timeout?: number): Promise<boolean> {
+    const s = this.#state;
+    let c = Atomics.compareExchange(s, 0, UNLOCKED, LOCKED);
+    if (c === UNLOCKED) return true;
+    const deadline = deadlineFrom(timeout);
+    if (c !== CONTENDED) c = Atomics.exchange(s, 0, CONTENDED);
+    while (c !== UNLOCKED) {
+      const left = remaining(deadline);
+      if (left <= 0) return false;
+      await waitAsync(s, 0, CONTENDED, left);
+      c = Atomics.exchange(s, 0, CONTENDED);
+    }
+    return true;
+  }
+
+  /** Release the lock and wake one waiter. Throws ERR_MUTEX_NOT_LOCKED if unlocked. */
+  unlock(): void {
+    const s = this.#state;
+    const c = Atomics.compareExchange(s, 0, LOCKED, UNLOCKED);
+    if (c === LOCKED) return;
+    if (c === UNLOCKED) {
+      throw new AtomicsError('ERR_MUTEX_NOT_LOCKED', 'Mutex.unlock(): the mutex is not locked');
+    }
+    // CONTENDED: others only ever exchange it to CONTENDED, so a plain store is safe.
+    Atomics.store(s, 0, UNLOCKED);
+    Atomics.notify(s, 0, 1);
+  }
+
+  /** Run `fn` holding the lock (blocking acquire); always unlocks. */
+  withLock<T>(fn: () => T): T {
+    this.lock();
+    try {
+      return fn();
+    } finally {
+      this.unlock();
+    }
+  }
+
+  /** Run `fn` (sync or async) holding the lock acquired with lockAsync; always unlocks. */
+  async withLockAsync<T>(fn: () => T | PromiseLike<T>): Promise<T> {
+    await this.lockAsync();
+    try {
+      return await fn();
+    } finally {
+      this.unlock();
+    }
+  }
+}
+
+/** proposal-structs style `Atomics.Mutex.lock(mutex, fn)`: same as `mutex.withLock(fn)`. */
+export function lock<T>(mutex: Mutex, fn: () => T): T {
+  return mutex.withLock(fn);
+}
+
+/** proposal-structs style `Atomics.Mutex.lockAsync(mutex, fn)`: same as `mutex.withLockAsync(fn)`. */
+export function lockAsync<T>(mutex: Mutex, fn: () => T | PromiseLike<T>): Promise<T> {
+  return mutex.withLockAsync(fn);
+}

@@ -1,0 +1,451 @@
+/**
+ * SharedQueue: a bounded multi-producer multi-consumer FIFO ring buffer in a
+ * SharedArrayBuffer, holding either Float64 numbers or byte chunks of at most
+ * `chunkBytes` bytes each.
+ *
+ * A Mutex guards the ring; two Conditions ("not empty", "not full") park
+ * consumers/producers. Every push/pop is a critical section, so there is one
+ * global order of operations: FIFO overall (hence per producer) and nothing
+ * lost or duplicated. Waiter counts (kept under the mutex) let push/pop skip
+ * the notify when nobody waits. A woken waiter re-checks the ring before its
+ * deadline, so a notify racing with a timeout is never lost.
+ *
+ * Layout (byte offsets from byteOffset, all Int32 unless noted):
+ *   0 mutex | 4 not-empty seq | 8 not-full seq | 12 head | 16 count
+ *   20 capacity | 24 kind | 28 chunkBytes | 32 closed | 36 waiting consumers
+ *   40 waiting producers | 44 magic | 48.. data:
+ *   float64: Float64Array[capacity]
+ *   bytes:   Int32Array lengths[capacity], then Uint8Array[capacity * chunkBytes]
+ */
+import { Condition } from './condition.js';
+import { Mutex } from './mutex.js';
+import {
+  AtomicsError,
+  canBlock,
+  checkInt,
+  deadlineFrom,
+  handleOf,
+  placeRegion,
+  remaining,
+  type SharedHandle,
+} from './wait.js';
+
+export type QueueKind = 'float64' | 'bytes';
+/** What pop() returns: a number, or a fresh (non-shared) Uint8Array copy. */
+export type QueueItem<K extends QueueKind> = K extends 'bytes' ? Uint8Array : number;
+/** What push() accepts: a number, or any ArrayBufferView (its bytes are copied). */
+export type QueueInput<K extends QueueKind> = K extends 'bytes' ? ArrayBufferView : number;
+
+export interface SharedQueueOptions<K extends QueueKind = QueueKind> {
+  /** Maximum number of items (1 .. 2^28). */
+  capacity: number;
+  /** 'float64' (default) or 'bytes'. */
+  kind?: K;
+  /** For kind 'bytes': maximum bytes per chunk (>= 1). */
+  chunkBytes?: number;
+}
+
+const HEAD = 3;
+const COUNT = 4;
+const CAPACITY = 5;
+const KIND = 6;
+const CHUNK_BYTES = 7;
+const CLOSED = 8;
+const WAIT_CONSUMERS = 9;
+const WAIT_PRODUCERS = 10;
+const MAGIC_INDEX = 11;
+const HEADER_BYTES = 48;
+const MAGIC = 0x51756575; // "Queu"
+const KIND_FLOAT64 = 0;
+const KIND_BYTES = 1;
+const MAX_CAPACITY = 1 << 28;
+const ALIGNMENT = 8;
+
+let attaching = false;
+
+interface Shape {
+  capacity: number;
+  bytes: boolean;
+  chunkBytes: number;
+}
+
+function shapeOf(options: SharedQueueOptions): Shape {
+  if (options === null || typeof options !== 'object') {
+    throw new AtomicsError('ERR_INVALID_ARGUMENT', 'SharedQueue: options { capacity, kind?, chunkBytes? } required');
+  }
+  const capacity = checkInt('SharedQueue capacity', options.capacity, 1, MAX_CAPACITY);
+  const kind = options.kind ?? 'float64';
+  if (kind === 'float64') return { capacity, bytes: false, chunkBytes: 0 };
+  if (kind !== 'bytes') {
+    throw new AtomicsError('ERR_INVALID_ARGUMENT', `SharedQueue kind must be 'float64' or 'bytes', got ${String(kind)}`);
+  }
+  const chunkBytes = checkInt('SharedQueue chunkBytes', options.chunkBytes as number, 1, 0x7fffffff);
+  return { capacity, bytes: true, chunkBytes };
+}
+
+function byteLengthOf(shape: Shape): number {
+  const data = shape.bytes ? shape.capacity * 4 + shape.capacity * shape.chunkBytes : shape.capacity * 8;
+  // Round up so that objects packed after this one stay 8-aligned.
+  return HEADER_BYTES + Math.ceil(data / ALIGNMENT) * ALIGNMENT;
+}
+
+function closedError(): AtomicsError {
+  return new AtomicsError('ERR_QUEUE_CLOSED', 'SharedQueue: push on a closed queue');
+}
+
+export class SharedQueue<K extends QueueKind = 'float64'> {
+  /** Required alignment of `byteOffset`. */
+  static readonly alignment = ALIGNMENT;
+
+  /** Bytes needed inside a SharedArrayBuffer for a queue with these options. */
+  static byteLengthFor(options: SharedQueueOptions): number {
+    return byteLengthOf(shapeOf(options));
+  }
+
+  readonly buffer: SharedArrayBuffer;
+  readonly byteOffset: number;
+  readonly #h: Int32Array;
+  readonly #mutex: Mutex;
+  readonly #notEmpty: Condition;
+  readonly #notFull: Condition;
+  readonly #capacity: number;
+  readonly #chunkBytes: number;
+  readonly #f64: Float64Array | undefined;
+  readonly #lengths: Int32Array | undefined;
+  readonly #bytes: Uint8Array | undefined;
+
+  /**
+   * Create an empty queue in a new SAB (of `SharedQueue.byteLengthFor(options)`
+   * bytes) or at `byteOffset` (multiple of 8) of `buffer`. Use
+   * `SharedQueue.from()` on other threads.
+   */
+  constructor(options: SharedQueueOptions<K>, buffer?: SharedArrayBuffer, byteOffset = 0) {
+    const shape = shapeOf(options);
+    const at = placeRegion('SharedQueue', buffer, byteOffset, byteLengthOf(shape), ALIGNMENT);
+    this.buffer = at.buffer;
+    this.byteOffset = at.byteOffset;
+    const off = at.byteOffset;
+    this.#h = new Int32Array(at.buffer, off, HEADER_BYTES / 4);
+    if (attaching) {
+      this.#mutex = Mutex.from({ buffer: at.buffer, byteOffset: off });
+      this.#notEmpty = Condition.from({ buffer: at.buffer, byteOffset: off + 4 });
+      this.#notFull = Condition.from({ buffer: at.buffer, byteOffset: off + 8 });
+    } else {
+      this.#mutex = new Mutex(at.buffer, off);
+      this.#notEmpty = new Condition(at.buffer, off + 4);
+      this.#notFull = new Condition(at.buffer, off + 8);
+      const h = this.#h;
+      for (let i = HEAD; i < MAGIC_INDEX; i++) Atomics.store(h, i, 0);
+      Atomics.store(h, CAPACITY, shape.capacity);
+      Atomics.store(h, KIND, shape.bytes ? KIND_BYTES : KIND_FLOAT64);
+      Atomics.store(h, CHUNK_BYTES, shape.chunkBytes);
+      Atomics.store(h, MAGIC_INDEX, MAGIC);
+    }
+    this.#capacity = shape.capacity;
+    this.#chunkBytes = shape.chunkBytes;
+    const data = off + HEADER_BYTES;
+    if (shape.bytes) {
+      this.#lengths = new Int32Array(at.buffer, data, shape.capacity);
+      this.#bytes = new Uint8Array(at.buffer, data + 4 * shape.capacity, shape.capacity * shape.chunkBytes);
+    } else {
+      this.#f64 = new Float64Array(at.buffer, data, shape.capacity);
+    }
+  }
+
+  /**
+   * Re-attach to an existing queue from an instance or its structured clone
+   * `{ buffer, byteOffset }`; capacity and kind are read from shared memory.
+   * Throws ERR_INVALID_ARGUMENT if no initialised queue lives there.
+   */
+  static from<K extends QueueKind = QueueKind>(cloned: SharedHandle): SharedQueue<K> {
+    const at = handleOf('SharedQueue', cloned, HEADER_BYTES, ALIGNMENT);
+    const h = new Int32Array(at.buffer, at.byteOffset, HEADER_BYTES / 4);
+    if (Atomics.load(h, MAGIC_INDEX) !== MAGIC) {
+      throw new AtomicsError('ERR_INVALID_ARGUMENT', 'SharedQueue.from(): no initialised SharedQueue at this offset');
+    }
+    const bytes = Atomics.load(h, KIND) === KIND_BYTES;
+    const options = {
+      capacity: Atomics.load(h, CAPACITY),
+      kind: bytes ? 'bytes' : 'float64',
+      chunkBytes: Atomics.load(h, CHUNK_BYTES),
+    } as SharedQueueOptions<K>;
+    attaching = true;
+    try {
+      return new SharedQueue<K>(options, at.buffer, at.byteOffset);
+    } finally {
+      attaching = false;
+    }
+  }
+
+  /** Maximum number of items. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** 'float64' or 'bytes'. */
+  get kind(): K {
+    return (this.#bytes === undefined ? 'float64' : 'bytes') as K;
+  }
+
+  /** Maximum bytes per chunk (0 for 'float64' queues). */
+  get chunkBytes(): number {
+    return this.#chunkBytes;
+  }
+
+  /** Number of queued items (a racy snapshot). */
+  get size(): number {
+    return Atomics.load(this.#h, COUNT);
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return Atomics.load(this.#h, CLOSED) !== 0;
+  }
+
+  /** Validate an item before taking the lock; returns what #write stores. */
+  #check(value: QueueInput<K>): number | Uint8Array {
+    if (this.#bytes === undefined) {
+      if (typeof value !== 'number') {
+        throw new AtomicsError('ERR_INVALID_ARGUMENT', `SharedQueue<'float64'>: expected a number, got ${typeof value}`);
+      }
+      return value;
+    }
+    if (!ArrayBuffer.isView(value)) {
+      throw new AtomicsError('ERR_INVALID_ARGUMENT', "SharedQueue<'bytes'>: expected an ArrayBufferView (e.g. Uint8Array)");
+    }
+    if (value.byteLength > this.#chunkBytes) {
+      throw new AtomicsError(
+        'ERR_CHUNK_TOO_LARGE',
+        `SharedQueue: chunk of ${value.byteLength} bytes exceeds chunkBytes ${this.#chunkBytes}`,
+      );
+    }
+    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  }
+
+  // The following helpers run with the mutex held.
+
+  /** Append if there is room; returns whether consumers wait (so notify). */
+  #write(item: number | Uint8Array): boolean {
+    const h = this.#h;
+    const count = Atomics.load(h, COUNT);
+    const slot = (Atomics.load(h, HEAD) + count) % this.#capacity;
+    if (typeof item === 'number') {
+      (this.#f64 as Float64Array)[slot] = item;
+    } else {
+      (this.#lengths as Int32Array)[slot] = item.byteLength;
+      (this.#bytes as Uint8Array).set(item, slot * this.#chunkBytes);
+    }
+    Atomics.store(h, COUNT, count + 1);
+    return Atomics.load(h, WAIT_CONSUMERS) > 0;
+  }
+
+  #read(): QueueItem<K> {
+    const h = this.#h;
+    const head = Atomics.load(h, HEAD);
+    let item: number | Uint8Array;
+    if (this.#f64 !== undefined) {
+      item = this.#f64[head];
+    } else {
+      const len = (this.#lengths as Int32Array)[head];
+      const start = head * this.#chunkBytes;
+      item = (this.#bytes as Uint8Array).slice(start, start + len);
+    }
+    Atomics.store(h, HEAD, head + 1 === this.#capacity ? 0 : head + 1);
+    Atomics.store(h, COUNT, Atomics.load(h, COUNT) - 1);
+    return item as QueueItem<K>;
+  }
+
+  #full(): boolean {
+    return Atomics.load(this.#h, COUNT) >= this.#capacity;
+  }
+
+  #empty(): boolean {
+    return Atomics.load(this.#h, COUNT) === 0;
+  }
+
+  #producersWaiting(): boolean {
+    return Atomics.load(this.#h, WAIT_PRODUCERS) > 0;
+  }
+
+  /** Lock for the try* forms: they must not wait for room/items, only for the short critical section. */
+  #lockBriefly(): void {
+    if (canBlock()) {
+      this.#mutex.lock();
+    } else {
+      while (!this.#mutex.tryLock()) {
+        // Spin: critical sections are a few loads/stores plus one chunk copy.
+      }
+    }
+  }
+
+  /**
+   * Append `value`, blocking while the queue is full. Returns false if
+   * `timeout` ms (default: forever) elapse first. Throws ERR_QUEUE_CLOSED if
+   * the queue is (or gets) closed, ERR_CHUNK_TOO_LARGE / ERR_INVALID_ARGUMENT
+   * for bad items, ERR_CANNOT_BLOCK on threads that cannot block.
+   */
+  push(value: QueueInput<K>, timeout?: number): boolean {
+    const item = this.#check(value);
+    const deadline = deadlineFrom(timeout);
+    const m = this.#mutex;
+    if (!m.lock(remaining(deadline))) return false;
+    let wake = false;
+    try {
+      for (;;) {
+        if (this.closed) throw closedError();
+        if (!this.#full()) {
+          wake = this.#write(item);
+          return true;
+        }
+        const left = remaining(deadline);
+        if (left <= 0) return false;
+        Atomics.add(this.#h, WAIT_PRODUCERS, 1);
+        try {
+          this.#notFull.wait(m, left);
+        } finally {
+          Atomics.sub(this.#h, WAIT_PRODUCERS, 1);
+        }
+      }
+    } finally {
+      m.unlock();
+      if (wake) this.#notEmpty.notifyOne();
+    }
+  }
+
+  /**
+   * Remove the oldest item, blocking while the queue is empty. Returns
+   * undefined if `timeout` ms elapse first, or if the queue is closed and
+   * drained (check `closed` to tell them apart).
+   */
+  pop(timeout?: number): QueueItem<K> | undefined {
+    const deadline = deadlineFrom(timeout);
+    const m = this.#mutex;
+    if (!m.lock(remaining(deadline))) return undefined;
+    let wake = false;
+    try {
+      for (;;) {
+        if (!this.#empty()) {
+          const item = this.#read();
+          wake = this.#producersWaiting();
+          return item;
+        }
+        if (this.closed) return undefined;
+        const left = remaining(deadline);
+        if (left <= 0) return undefined;
+        Atomics.add(this.#h, WAIT_CONSUMERS, 1);
+        try {
+          this.#notEmpty.wait(m, left);
+        } finally {
+          Atomics.sub(this.#h, WAIT_CONSUMERS, 1);
+        }
+      }
+    } finally {
+      m.unlock();
+      if (wake) this.#notFull.notifyOne();
+    }
+  }
+
+  /** Append if there is room right now; false if full. Throws ERR_QUEUE_CLOSED if closed. */
+  tryPush(value: QueueInput<K>): boolean {
+    const item = this.#check(value);
+    this.#lockBriefly();
+    let wake = false;
+    try {
+      if (this.closed) throw closedError();
+      if (this.#full()) return false;
+      wake = this.#write(item);
+      return true;
+    } finally {
+      this.#mutex.unlock();
+      if (wake) this.#notEmpty.notifyOne();
+    }
+  }
+
+  /** Remove the oldest item if any; undefined if empty. */
+  tryPop(): QueueItem<K> | undefined {
+    this.#lockBriefly();
+    let wake = false;
+    try {
+      if (this.#empty()) return undefined;
+      const item = this.#read();
+      wake = this.#producersWaiting();
+      return item;
+    } finally {
+      this.#mutex.unlock();
+      if (wake) this.#notFull.notifyOne();
+    }
+  }
+
+  /** Async form of `push()` (Atomics.waitAsync): resolves true, or false on timeout. */
+  async pushAsync(value: QueueInput<K>, timeout?: number): Promise<boolean> {
+    const item = this.#check(value);
+    const deadline = deadlineFrom(timeout);
+    const m = this.#mutex;
+    if (!(await m.lockAsync(remaining(deadline)))) return false;
+    let wake = false;
+    try {
+      for (;;) {
+        if (this.closed) throw closedError();
+        if (!this.#full()) {
+          wake = this.#write(item);
+          return true;
+        }
+        const left = remaining(deadline);
+        if (left <= 0) return false;
+        Atomics.add(this.#h, WAIT_PRODUCERS, 1);
+        try {
+          await this.#notFull.waitAsync(m, left);
+        } finally {
+          Atomics.sub(this.#h, WAIT_PRODUCERS, 1);
+        }
+      }
+    } finally {
+      m.unlock();
+      if (wake) this.#notEmpty.notifyOne();
+    }
+  }
+
+  /** Async form of `pop()`: resolves the item, or undefined on timeout / closed and drained. */
+  async popAsync(timeout?: number): Promise<QueueItem<K> | undefined> {
+    const deadline = deadlineFrom(timeout);
+    const m = this.#mutex;
+    if (!(await m.lockAsync(remaining(deadline)))) return undefined;
+    let wake = false;
+    try {
+      for (;;) {
+        if (!this.#empty()) {
+          const item = this.#read();
+          wake = this.#producersWaiting();
+          return item;
+        }
+        if (this.closed) return undefined;
+        const left = remaining(deadline);
+        if (left <= 0) return undefined;
+        Atomics.add(this.#h, WAIT_CONSUMERS, 1);
+        try {
+          await this.#notEmpty.waitAsync(m, left);
+        } finally {
+          Atomics.sub(this.#h, WAIT_CONSUMERS, 1);
+        }
+      }
+    } finally {
+      m.unlock();
+      if (wake) this.#notFull.notifyOne();
+    }
+  }
+
+  /**
+   * Close the queue: later pushes throw ERR_QUEUE_CLOSED, pops drain the
+   * remaining items then return undefined, and all waiters wake. Idempotent.
+   */
+  close(): void {
+    this.#lockBriefly();
+    try {
+      Atomics.store(this.#h, CLOSED, 1);
+    } finally {
+      this.#mutex.unlock();
+    }
+    this.#notEmpty.notifyAll();
+    this.#notFull.notifyAll();
+  }
+}

@@ -1,0 +1,77 @@
+// Loads the compiled addon (build/Release/agentcluster.node) and types what
+// it exports. The same path works from src/ (tsx) and dist/ (compiled).
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Root of the installed package (the folder holding package.json). */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface NativeAgentOptions {
+  name: string;
+  source?: string;
+  filePath?: string;
+  basePath: string;
+  isModule: boolean;
+  maxHeapMB?: number;
+  maxYoungGenMB?: number;
+  stackSizeMB?: number;
+  canBlock: boolean;
+  data?: unknown;
+  dataTransfer?: readonly unknown[];
+  builtinModules: Record<string, string>;
+  trackUnhandledRejections?: boolean;
+}
+
+/** Event kinds, as native/agent_handle.cc sends them. */
+export enum NativeEvent {
+  Ready = 0,
+  Message = 1,
+  Console = 2,
+  Error = 3,
+  EvalResult = 4,
+  Exit = 5,
+  MessageError = 6,
+}
+
+export type NativeEventBatch = ReadonlyArray<readonly [NativeEvent, ...unknown[]]>;
+
+export interface NativeAgentHandle {
+  readonly threadId: number;
+  postMessage(value: unknown, transfer?: readonly unknown[]): boolean;
+  evaluate(id: number, source: string): boolean;
+  terminate(): void;
+  ref(): void;
+  unref(): void;
+  checkThreadFromForeignThread(): boolean;
+}
+
+export interface NativeAddon {
+  AgentHandle: new (options: NativeAgentOptions, onEvents: (batch: NativeEventBatch) => void) => NativeAgentHandle;
+  clone(value: unknown, transfer?: readonly unknown[]): unknown;
+  stopAll(): void;
+  liveCount(): number;
+}
+
+function load(): NativeAddon {
+  const require = createRequire(import.meta.url);
+  const candidates = ['build/Release/agentcluster.node', 'build/Debug/agentcluster.node'];
+  for (const candidate of candidates) {
+    const path = join(packageRoot, candidate);
+    if (existsSync(path)) return require(path) as NativeAddon;
+  }
+  throw new Error(
+    `agentcluster: the native addon is not built (looked for ${candidates.join(', ')} under ${packageRoot}); run \`npm install\` or \`npm run build:native\``,
+  );
+}
+
+export const native: NativeAddon = load();
+
+/** Modules agents can import by name (compiled JS shipped in dist/). */
+export function builtinModules(): Record<string, string> {
+  const modules: Record<string, string> = {};
+  const atomics = join(packageRoot, 'dist', 'atomics', 'index.js');
+  if (existsSync(atomics)) modules['agentcluster:atomics'] = atomics;
+  return modules;
+}
