@@ -11,7 +11,8 @@
         "native/mailbox.cc",
         "native/message.cc",
         "native/module_loader.cc",
-        "native/platform_delegate.cc"
+        "native/platform_delegate.cc",
+        "native/test262_host.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

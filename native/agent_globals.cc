@@ -165,12 +165,10 @@ v8::Local<v8::Function> NewFunction(v8::Local<v8::Context> context, const char* 
   return fn;
 }
 
-void InstallGlobals(AgentRuntime& runtime, v8::Local<v8::Context> context) {
+void InstallMessaging(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   v8::Isolate* isolate = context->GetIsolate();
-  v8::HandleScope scope(isolate);
   v8::Local<v8::Object> global = context->Global();
   const AgentOptions& options = runtime.options();
-
   DefineHidden(context, global, "self", global);
   DefineHidden(context, global, "name", Str(isolate, options.name.c_str()));
   DefineHidden(context, global, "postMessage", NewFunction(context, "postMessage", PostMessage, 1));
@@ -180,6 +178,26 @@ void InstallGlobals(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   DefineHidden(context, global, "removeEventListener",
                NewFunction(context, "removeEventListener", RemoveEventListener, 2));
   global->Set(context, Str(isolate, "onmessage"), v8::Null(isolate)).Check();
+
+  v8::Local<v8::Value> data = v8::Undefined(isolate);
+  if (options.has_data) {
+    Message copy;
+    copy.bytes = options.data.bytes;
+    copy.shared = options.data.shared;
+    for (const auto& module : options.data.wasm_modules) copy.wasm_modules.push_back(module);
+    // Transferred buffers can be adopted once only: the entry data owns them.
+    copy.transferred = options.data.transferred;
+    v8::TryCatch try_catch(isolate);
+    if (!DeserializeMessage(context, &copy).ToLocal(&data)) data = v8::Undefined(isolate);
+  }
+  DefineHidden(context, global, "agentData", data);
+}
+
+void InstallGlobals(AgentRuntime& runtime, v8::Local<v8::Context> context) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::HandleScope scope(isolate);
+  v8::Local<v8::Object> global = context->Global();
+  const AgentOptions& options = runtime.options();
 
   v8::Local<v8::Object> console = v8::Object::New(isolate);
   const char* levels[] = {"log", "info", "warn", "error", "debug"};
@@ -204,18 +222,7 @@ void InstallGlobals(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   DefineHidden(context, performance, "now", NewFunction(context, "now", PerformanceNow, 0));
   DefineHidden(context, global, "performance", performance);
 
-  v8::Local<v8::Value> data = v8::Undefined(isolate);
-  if (options.has_data) {
-    Message copy;
-    copy.bytes = options.data.bytes;
-    copy.shared = options.data.shared;
-    for (const auto& module : options.data.wasm_modules) copy.wasm_modules.push_back(module);
-    // Transferred buffers can be adopted once only: the entry data owns them.
-    copy.transferred = options.data.transferred;
-    v8::TryCatch try_catch(isolate);
-    if (!DeserializeMessage(context, &copy).ToLocal(&data)) data = v8::Undefined(isolate);
-  }
-  DefineHidden(context, global, "agentData", data);
+  if (options.host == HostKind::kAgent) InstallMessaging(runtime, context);
 }
 
 }  // namespace agentcluster

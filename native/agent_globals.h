@@ -5,10 +5,15 @@
 
 #include <v8.h>
 
+#include <string>
+
 namespace agentcluster {
 
 class AgentRuntime;
 
+// console, timers, queueMicrotask and performance for every agent; the
+// messaging globals (self, name, agentData, postMessage, onmessage, close)
+// only for Agent-API agents (test262 agents get $262 instead).
 void InstallGlobals(AgentRuntime& runtime, v8::Local<v8::Context> context);
 
 // Sets a non-enumerable, writable, configurable property (like Web IDL

@@ -114,6 +114,8 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   agent_options.can_block = GetBool(options, "canBlock", true);
   agent_options.track_unhandled_rejections =
       GetBool(options, "trackUnhandledRejections", true);
+  std::string host = GetString(options, "host");
+  if (host == "test262") agent_options.host = HostKind::kTest262;
 
   Napi::Value builtins = options.Get("builtinModules");
   if (builtins.IsObject()) {
@@ -295,7 +297,9 @@ void AgentHandle::DrainEvents(Napi::Env env) {
           deserialize(&event.message, &value);
           entry.Set(1u, value);
         }
-        entry.Set(2u, Napi::String::New(env, event.text));
+        entry.Set(2u, Napi::String::New(env, event.summary));
+        entry.Set(3u, Napi::Number::New(env, event.phase));
+        entry.Set(4u, Napi::Boolean::New(env, event.out_of_memory));
         break;
       case AgentEvent::Kind::kEvalResult: {
         bool ok = deserialize(&event.message, &value) && event.ok;

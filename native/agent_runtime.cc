@@ -16,6 +16,35 @@ v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& text) {
       .ToLocalChecked();
 }
 
+// "Name: message" for an uncaught value, read natively (no code of ours runs
+// in the agent's realm to format it).
+std::string DescribeError(v8::Local<v8::Context> context, v8::Local<v8::Value> error) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::TryCatch try_catch(isolate);
+  auto text = [&](v8::Local<v8::Value> value) {
+    v8::Local<v8::String> string;
+    if (value.IsEmpty() || !value->ToString(context).ToLocal(&string)) return std::string();
+    v8::String::Utf8Value utf8(isolate, string);
+    return *utf8 ? std::string(*utf8, utf8.length()) : std::string();
+  };
+  if (error->IsObject()) {
+    v8::Local<v8::Object> object = error.As<v8::Object>();
+    v8::Local<v8::Value> name;
+    v8::Local<v8::Value> message;
+    if (!object->Get(context, Str(isolate, "name")).ToLocal(&name)) name.Clear();
+    try_catch.Reset();
+    if (!object->Get(context, Str(isolate, "message")).ToLocal(&message)) message.Clear();
+    try_catch.Reset();
+    std::string name_text = name.IsEmpty() || name->IsUndefined() ? "Error" : text(name);
+    try_catch.Reset();
+    std::string message_text = message.IsEmpty() || message->IsUndefined() ? "" : text(message);
+    return message_text.empty() ? name_text : name_text + ": " + message_text;
+  }
+  if (error->IsSymbol()) return "Symbol";
+  std::string value_text = text(error);
+  return value_text;
+}
+
 }  // namespace
 
 AgentRuntime::AgentRuntime(v8::Isolate* isolate, const AgentOptions& options,
@@ -37,6 +66,7 @@ AgentRuntime::AgentRuntime(v8::Isolate* isolate, const AgentOptions& options,
 
 AgentRuntime::~AgentRuntime() {
   v8::HandleScope scope(isolate_);
+  test262_.reset();  // its agents are terminated and joined first
   timers_.clear();
   message_listeners_.clear();
   unhandled_rejections_.clear();
@@ -68,6 +98,10 @@ void AgentRuntime::Run() {
   context_.Reset(isolate_, context);
   v8::Context::Scope context_scope(context);
   InstallGlobals(*this, context);
+  if (options_.host != HostKind::kAgent) {
+    test262_ = std::make_unique<Test262Host>(*this);
+    test262_->Install(context);
+  }
 
   if (EvaluateEntry()) {
     while (!ShouldStop()) {
@@ -83,7 +117,8 @@ void AgentRuntime::Run() {
     event.kind = AgentEvent::Kind::kError;
     v8::HandleScope scope(isolate_);
     // The heap is exhausted and terminating: report the error as plain data.
-    event.text = "out-of-memory";
+    event.out_of_memory = true;
+    event.summary = "RangeError: the agent exceeded its heap limit";
     Send(std::move(event));
   } else if (terminate_requested_.load() && exit_reason_ != ExitReason::kError) {
     exit_reason_ = ExitReason::kTerminated;
@@ -121,10 +156,12 @@ bool AgentRuntime::EvaluateEntry() {
 
   if (options_.is_module) {
     v8::Local<v8::Module> module;
+    int phase = 0;
     bool loaded = options_.file_path.empty()
-                      ? modules_->LoadSource(context, options_.source, options_.base_path)
+                      ? modules_->LoadSource(context, options_.source, options_.base_path, &phase)
                             .ToLocal(&module)
-                      : modules_->LoadFile(context, options_.file_path).ToLocal(&module);
+                      : modules_->LoadFile(context, options_.file_path, &phase).ToLocal(&module);
+    if (!loaded) entry_phase_ = phase;
     ok = loaded && module->Evaluate(context).ToLocal(&completion);
   } else {
     std::string source = options_.source;
@@ -148,8 +185,9 @@ bool AgentRuntime::EvaluateEntry() {
     if (ok) {
       v8::ScriptOrigin origin(isolate_, Str(isolate_, ModuleLoader::PathToFileUrl(path)));
       v8::Local<v8::Script> script;
-      ok = v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script) &&
-           script->Run(context).ToLocal(&completion);
+      ok = v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script);
+      if (!ok) entry_phase_ = 1;
+      ok = ok && script->Run(context).ToLocal(&completion);
     }
   }
 
@@ -195,6 +233,9 @@ void AgentRuntime::ReportUncaught(v8::Local<v8::Value> exception) {
   AgentEvent event;
   event.kind = AgentEvent::Kind::kError;
   event.message = SerializeErrorForReport(context(), exception);
+  event.summary = DescribeError(context(), exception);
+  event.phase = entry_phase_;
+  entry_phase_ = 0;
   Send(std::move(event));
   exit_reason_ = ExitReason::kError;
   stopping_ = true;

@@ -15,6 +15,7 @@
 #include "agent_types.h"
 #include "mailbox.h"
 #include "module_loader.h"
+#include "test262_host.h"
 
 namespace agentcluster {
 
@@ -39,6 +40,11 @@ class AgentRuntime {
   v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
   const AgentOptions& options() const { return options_; }
   ModuleLoader& modules() { return *modules_; }
+  Test262Host* test262() { return test262_.get(); }
+  const std::shared_ptr<AgentEventSink>& sink() const { return sink_; }
+  const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
+  // True once the agent must stop (terminate, close, failure, out of memory).
+  bool terminating() const { return ShouldStop(); }
   double MillisecondsSinceStart() const;
 
   // Called from the globals.
@@ -88,6 +94,8 @@ class AgentRuntime {
 
   v8::Global<v8::Context> context_;
   std::unique_ptr<ModuleLoader> modules_;
+  std::unique_ptr<Test262Host> test262_;
+  int entry_phase_ = 0;  // where the entry failed: 0 runtime, 1 parse, 2 resolution
   std::vector<v8::Global<v8::Function>> message_listeners_;
   std::map<uint32_t, Timer> timers_;
   uint32_t next_timer_id_ = 1;

@@ -12,6 +12,15 @@
 
 namespace agentcluster {
 
+struct Test262Cluster;
+
+// Which global scope an agent gets.
+enum class HostKind {
+  kAgent,         // the Agent API: postMessage, onmessage, console, timers, ...
+  kTest262,       // a test262 test: print, $262 (with $262.agent.start/broadcast/getReport)
+  kTest262Child,  // an agent a test started: print, $262.agent.receiveBroadcast/report/...
+};
+
 struct AgentOptions {
   std::string name;
   std::string source;     // classic script or module text, when no file
@@ -26,6 +35,8 @@ struct AgentOptions {
   Message data;                 // cloned into the agent as `agentData`
   std::map<std::string, std::string> builtin_modules;  // specifier -> absolute path
   bool track_unhandled_rejections = true;
+  HostKind host = HostKind::kAgent;
+  std::shared_ptr<Test262Cluster> test262_cluster;  // kTest262Child: the test's shared state
 };
 
 enum class ExitReason { kClosed, kTerminated, kOutOfMemory, kError };
@@ -45,10 +56,13 @@ struct AgentEvent {
   Kind kind;
   Message message;     // kMessage payload, kError error, kEvalResult value or error
   std::string text;    // kConsole text
-  int level = 0;       // kConsole: 0 log, 1 info, 2 warn, 3 error, 4 debug
+  int level = 0;       // kConsole: 0 log, 1 info, 2 warn, 3 error, 4 debug, 5 print (test262)
   uint32_t id = 0;     // kEvalResult request id
   bool ok = true;      // kEvalResult: fulfilled or rejected
   int exit_code = 0;   // kExit
+  std::string summary;  // kError: "Name: message", computed in the agent
+  int phase = 0;        // kError: 0 runtime, 1 parse, 2 resolution (module linking)
+  bool out_of_memory = false;  // kError
   ExitReason reason = ExitReason::kClosed;  // kExit
 };
 

@@ -180,21 +180,30 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Instantiate(v8::Local<v8::Context> cont
   return module;
 }
 
-v8::MaybeLocal<v8::Module> ModuleLoader::LoadFile(v8::Local<v8::Context> context,
-                                                  const std::string& path) {
+v8::MaybeLocal<v8::Module> ModuleLoader::Load(v8::Local<v8::Context> context,
+                                              const std::string& path, const std::string* source,
+                                              int* phase) {
+  int ignored = 0;
+  if (phase == nullptr) phase = &ignored;
+  *phase = 1;
   v8::Local<v8::Module> module;
-  if (!Compile(context, path, nullptr).ToLocal(&module)) return {};
+  if (!Compile(context, path, source).ToLocal(&module)) return {};
+  *phase = 2;
   if (!LoadDependencies(context, module, path)) return {};
-  return Instantiate(context, module);
+  v8::MaybeLocal<v8::Module> instantiated = Instantiate(context, module);
+  if (!instantiated.IsEmpty()) *phase = 0;
+  return instantiated;
+}
+
+v8::MaybeLocal<v8::Module> ModuleLoader::LoadFile(v8::Local<v8::Context> context,
+                                                  const std::string& path, int* phase) {
+  return Load(context, path, nullptr, phase);
 }
 
 v8::MaybeLocal<v8::Module> ModuleLoader::LoadSource(v8::Local<v8::Context> context,
                                                     const std::string& source,
-                                                    const std::string& path) {
-  v8::Local<v8::Module> module;
-  if (!Compile(context, path, &source).ToLocal(&module)) return {};
-  if (!LoadDependencies(context, module, path)) return {};
-  return Instantiate(context, module);
+                                                    const std::string& path, int* phase) {
+  return Load(context, path, &source, phase);
 }
 
 v8::MaybeLocal<v8::Module> ModuleLoader::ResolveCallback(v8::Local<v8::Context> context,

@@ -22,9 +22,12 @@ class ModuleLoader {
 
   // Compiles, links and instantiates the graph rooted at a file or at source
   // text that pretends to live at `path`. Empty with an exception on failure.
-  v8::MaybeLocal<v8::Module> LoadFile(v8::Local<v8::Context> context, const std::string& path);
+  // `phase` (optional) tells where a failure happened: 1 compiling the root
+  // (parse), 2 loading or linking its graph (resolution).
+  v8::MaybeLocal<v8::Module> LoadFile(v8::Local<v8::Context> context, const std::string& path,
+                                      int* phase = nullptr);
   v8::MaybeLocal<v8::Module> LoadSource(v8::Local<v8::Context> context, const std::string& source,
-                                        const std::string& path);
+                                        const std::string& path, int* phase = nullptr);
 
   // import(specifier) from code whose resource name is `referrer_url`.
   v8::MaybeLocal<v8::Promise> Import(v8::Local<v8::Context> context, const std::string& specifier,
@@ -41,6 +44,8 @@ class ModuleLoader {
                                      const std::string* source);
   bool LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
                         const std::string& path);
+  v8::MaybeLocal<v8::Module> Load(v8::Local<v8::Context> context, const std::string& path,
+                                  const std::string* source, int* phase);
   v8::MaybeLocal<v8::Module> Instantiate(v8::Local<v8::Context> context,
                                          v8::Local<v8::Module> module);
   const std::string* PathOf(v8::Local<v8::Module> module) const;

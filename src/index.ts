@@ -1,5 +1,5 @@
 export { Agent } from './agent/agent.js';
-export type { AgentEvents, ConsoleLevel, ExitInfo, ExitReason } from './agent/agent.js';
+export type { AgentEvents, AgentFailure, ConsoleLevel, ExitInfo, ExitReason } from './agent/agent.js';
 export type { AgentOptions, ResourceLimits } from './agent/options.js';
 export { AgentError } from './agent/errors.js';
 export type { AgentErrorCode } from './agent/errors.js';

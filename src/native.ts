@@ -5,8 +5,15 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Root of the installed package (the folder holding package.json). */
-export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+/** Root of the installed package: the nearest folder above this file with a package.json (src/ under tsx, dist/src/ compiled). */
+export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
+    if (dirname(dir) === dir) return join(from, '..');
+  }
+}
 
 export interface NativeAgentOptions {
   name: string;
@@ -22,6 +29,8 @@ export interface NativeAgentOptions {
   dataTransfer?: readonly unknown[];
   builtinModules: Record<string, string>;
   trackUnhandledRejections?: boolean;
+  /** 'test262': print + $262 globals instead of the messaging ones. */
+  host?: 'agent' | 'test262';
 }
 
 /** Event kinds, as native/agent_handle.cc sends them. */
@@ -71,7 +80,7 @@ export const native: NativeAddon = load();
 /** Modules agents can import by name (compiled JS shipped in dist/). */
 export function builtinModules(): Record<string, string> {
   const modules: Record<string, string> = {};
-  const atomics = join(packageRoot, 'dist', 'atomics', 'index.js');
+  const atomics = join(packageRoot, 'dist', 'src', 'atomics', 'index.js');
   if (existsSync(atomics)) modules['agentcluster:atomics'] = atomics;
   return modules;
 }

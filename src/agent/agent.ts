@@ -14,8 +14,21 @@ export interface ExitInfo {
   reason: ExitReason;
 }
 
-export type ConsoleLevel = 'log' | 'info' | 'warn' | 'error' | 'debug';
-const consoleLevels: readonly ConsoleLevel[] = ['log', 'info', 'warn', 'error', 'debug'];
+/** 'print' comes only from test262-host agents (the `print` global). */
+export type ConsoleLevel = 'log' | 'info' | 'warn' | 'error' | 'debug' | 'print';
+const consoleLevels: readonly ConsoleLevel[] = ['log', 'info', 'warn', 'error', 'debug', 'print'];
+
+/** What ended an agent with an uncaught error, as the agent itself saw it. */
+export interface AgentFailure {
+  /** The thrown value, cloned to the host (an Error keeps name, message and stack). */
+  error: unknown;
+  /** "Name: message", read inside the agent (survives values that do not clone). */
+  summary: string;
+  /** Where the entry code failed: compiling it, linking its modules, or running. */
+  phase: 'parse' | 'resolution' | 'runtime';
+  outOfMemory: boolean;
+}
+const phases = ['runtime', 'parse', 'resolution'] as const;
 
 export interface AgentEvents {
   message: [value: unknown];
@@ -42,7 +55,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   #handle: NativeAgentHandle;
   #state: 'starting' | 'running' | 'exited' = 'starting';
   #exitInfo: ExitInfo | undefined;
-  #failure: unknown;
+  #failure: AgentFailure | undefined;
   #resolveReady!: () => void;
   #rejectReady!: (error: unknown) => void;
   #resolveExited!: (info: ExitInfo) => void;
@@ -71,6 +84,11 @@ export class Agent extends EventEmitter<AgentEvents> {
         void this.exited.then(() => signal.removeEventListener('abort', onAbort));
       }
     }
+  }
+
+  /** Set when the agent stopped on an uncaught error or ran out of memory. */
+  get failure(): AgentFailure | undefined {
+    return this.#failure;
   }
 
   /** 'starting' until ready, 'running', then 'exited'. */
@@ -120,14 +138,14 @@ export class Agent extends EventEmitter<AgentEvents> {
   #deadError(operation: string): AgentError {
     const reason = this.#exitInfo?.reason;
     if (reason === 'out-of-memory') {
-      return new AgentError('ERR_AGENT_OUT_OF_MEMORY', `Agent "${this.name}" ran out of memory; ${operation}() cannot run`, { agentName: this.name, cause: this.#failure });
+      return new AgentError('ERR_AGENT_OUT_OF_MEMORY', `Agent "${this.name}" ran out of memory; ${operation}() cannot run`, { agentName: this.name, cause: this.#failure?.error });
     }
     if (reason === 'closed') {
       return new AgentError('ERR_AGENT_CLOSED', `Agent "${this.name}" closed itself; ${operation}() cannot run`, { agentName: this.name });
     }
     return new AgentError('ERR_AGENT_TERMINATED', `Agent "${this.name}" has ${reason === 'error' ? 'stopped on an uncaught error' : 'been terminated'}; ${operation}() cannot run`, {
       agentName: this.name,
-      cause: this.#failure,
+      cause: this.#failure?.error,
     });
   }
 
@@ -166,11 +184,11 @@ export class Agent extends EventEmitter<AgentEvents> {
         return;
       }
       case NativeEvent.Error: {
-        const error =
-          event[2] === 'out-of-memory'
-            ? new AgentError('ERR_AGENT_OUT_OF_MEMORY', `Agent "${this.name}" exceeded its heap limit and was stopped`, { agentName: this.name })
-            : event[1];
-        this.#failure = error;
+        const outOfMemory = event[4] === true;
+        const error = outOfMemory
+          ? new AgentError('ERR_AGENT_OUT_OF_MEMORY', `Agent "${this.name}" exceeded its heap limit and was stopped`, { agentName: this.name })
+          : event[1];
+        this.#failure = { error, summary: event[2] as string, phase: phases[event[3] as number] ?? 'runtime', outOfMemory };
         if (this.#state === 'starting') {
           // Startup failures reject `ready`; an 'error' listener counts as handling them.
           if (this.listenerCount('error') > 0) {

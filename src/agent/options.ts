@@ -34,6 +34,11 @@ export interface AgentOptions {
   transferList?: readonly ArrayBuffer[];
   /** Report unhandled promise rejections as uncaught errors (default true, as Node does). */
   trackUnhandledRejections?: boolean;
+  /**
+   * The agent's global scope: 'agent' (default: postMessage, onmessage, ...) or
+   * 'test262' (print and a native $262 with $262.agent, as test262's INTERPRETING.md defines).
+   */
+  host?: 'agent' | 'test262';
 }
 
 function positive(value: unknown, name: string): number | undefined {
@@ -65,6 +70,9 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
   const isModule = options.type ? options.type === 'module' : filePath !== undefined && !filePath.endsWith('.cjs');
   if (options.canBlock !== undefined && typeof options.canBlock !== 'boolean') throw invalidOption('canBlock', 'a boolean');
   if (options.name !== undefined && typeof options.name !== 'string') throw invalidOption('name', 'a string');
+  if (options.host !== undefined && options.host !== 'agent' && options.host !== 'test262') {
+    throw invalidOption('host', "'agent' or 'test262'");
+  }
   const limits = options.resourceLimits ?? {};
   const name = options.name ?? `agent-${++anonymousCount}`;
   return {
@@ -80,5 +88,6 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     ...('data' in options ? { data: options.data, dataTransfer: options.transferList } : {}),
     builtinModules: builtinModules(),
     trackUnhandledRejections: options.trackUnhandledRejections ?? true,
+    host: options.host ?? 'agent',
   };
 }

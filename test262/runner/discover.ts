@@ -6,11 +6,11 @@
  * (~54k files, ~95k scenarios) fits comfortably in memory; the runnable
  * source of a scenario is compiled on demand by {@link loadScenarioSource}.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import builder from 'test262-stream/lib/builder.js';
-import type { Test262StreamAttrs } from 'test262-stream/lib/builder.js';
+import type { Test262StreamAttrs, Test262StreamTest } from 'test262-stream/lib/builder.js';
 import createScenarios from 'test262-stream/lib/create-scenarios.js';
 import type { ErrorPhase, Scenario } from './executor.js';
 import { compileGlob, hasGlob, normalizePattern, staticPrefix } from './glob.js';
@@ -166,18 +166,52 @@ function normaliseAttrs(a: Test262StreamAttrs): TestAttrs {
   return out;
 }
 
-/** Parses one file's frontmatter and expands it into scenario cases (no source kept). */
-export async function describeFile(t262: Test262Paths, relPath: string): Promise<TestCase[]> {
+/**
+ * Runs test262-stream's builder + scenario splitter on one file, exactly as
+ * its TestStream does, except that the builder only sees the file up to the
+ * end of its frontmatter; the full text is put back afterwards.
+ *
+ * Why: test262-stream's copyright extraction matches every line of the file
+ * against `^(?:(?:\/\/.*)*) Copyright`, which backtracks
+ * exponentially on long `/////` banner lines (staging/sm/misc/
+ * function-definition-eval.js takes ~23 s). Attributes, includes, their order
+ * and the scenarios are unaffected: the builder only ever *prepends* the
+ * harness to the contents (insertionIndex = length of what it prepended).
+ */
+export function compileTest(
+  t262: Test262Paths,
+  absPath: string,
+  contents: string,
+  omitRuntime: boolean,
+): Test262StreamTest[] {
+  if (contents.length === 0) throw new Error('empty file');
+  const end = contents.indexOf(FRONTMATTER_END);
+  const head = end === -1 ? contents : contents.slice(0, end + FRONTMATTER_END.length);
+  const built = builder(toPosix(path.relative(t262.root, absPath)), head, { test262Dir: t262.root, omitRuntime });
+  if (built.contents !== head) {
+    const idx = built.insertionIndex ?? 0;
+    if (idx < 0 || built.contents.slice(idx) !== head) throw new Error('unexpected test262-stream output');
+    built.contents = built.contents.slice(0, idx) + contents;
+  } else {
+    built.contents = contents;
+  }
+  return createScenarios(built);
+}
+
+const FRONTMATTER_END = '---*/';
+
+/**
+ * Parses one file's frontmatter and expands it into scenario cases (no source
+ * kept). Synchronous on purpose: fs.promises.readFile costs ~10x more for
+ * the suite's 54k small files, and nothing else runs during discovery.
+ */
+export function describeFile(t262: Test262Paths, relPath: string): TestCase[] {
   const absPath = path.join(t262.testDir, relPath);
   try {
-    const contents = await readFile(absPath, 'utf8');
-    if (contents.length === 0) throw new Error('empty file');
-    const built = builder(toPosix(path.relative(t262.root, absPath)), contents, {
-      test262Dir: t262.root,
-      omitRuntime: true,
-    });
-    const attrs = normaliseAttrs(built.attrs);
-    return createScenarios(built).map((s) => {
+    const contents = readFileSync(absPath, 'utf8');
+    const scenarios = compileTest(t262, absPath, contents, true);
+    const attrs = normaliseAttrs(scenarios[0]!.attrs);
+    return scenarios.map((s) => {
       const scenario = s.scenario as Scenario;
       return { id: scenarioId(relPath, scenario), relPath, absPath, scenario, attrs };
     });
@@ -201,25 +235,10 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
-/** Bounded-concurrency ordered map. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /** Discovers all scenarios selected by `selectors`, sorted by path then default-before-strict. */
 export async function discover(t262: Test262Paths, selectors: readonly string[]): Promise<TestCase[]> {
   const files = await listTestFiles(t262, selectors);
-  const perFile = await mapLimit(files, 64, (rel) => describeFile(t262, rel));
-  const cases = perFile.flat();
+  const cases = files.flatMap((rel) => describeFile(t262, rel));
   cases.sort(
     (a, b) => compareCodeUnits(a.relPath, b.relPath) || SCENARIO_ORDER[a.scenario] - SCENARIO_ORDER[b.scenario],
   );
@@ -232,8 +251,7 @@ export async function discover(t262: Test262Paths, selectors: readonly string[])
  */
 export async function loadScenarioSource(t262: Test262Paths, tc: TestCase): Promise<string> {
   const contents = await readFile(tc.absPath, 'utf8');
-  const built = builder(toPosix(path.relative(t262.root, tc.absPath)), contents, { test262Dir: t262.root });
-  const scenario = createScenarios(built).find((s) => s.scenario === tc.scenario);
+  const scenario = compileTest(t262, tc.absPath, contents, false).find((s) => s.scenario === tc.scenario);
   if (!scenario) throw new Error(`scenario ${tc.scenario} no longer exists for ${tc.relPath}`);
   return scenario.contents;
 }
