@@ -12,6 +12,7 @@
         "native/message.cc",
         "native/module_loader.cc",
         "native/platform_delegate.cc",
+        "native/port.cc",
         "native/test262_host.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

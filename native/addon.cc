@@ -20,11 +20,20 @@ Napi::Value Clone(const Napi::CallbackInfo& info) {
   Message message;
   v8::Local<v8::Value> result;
   if (!SerializeMessage(context, ToV8(info[0]), ToV8(info[1]), &message) ||
-      !DeserializeMessage(context, &message).ToLocal(&result)) {
+      !DeserializeMessage(context, &message, env.GetInstanceData<AddonState>()->ports.get())
+           .ToLocal(&result)) {
     RethrowToNapi(env, try_catch);
     return env.Undefined();
   }
   return Napi::Value(env, FromV8(result));
+}
+
+// createChannel(): { port1, port2 } owned by this thread.
+Napi::Value CreateChannel(const Napi::CallbackInfo& info) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  AddonState* state = info.Env().GetInstanceData<AddonState>();
+  return Napi::Value(info.Env(),
+                     FromV8(state->ports->NewChannel(isolate->GetCurrentContext())));
 }
 
 Napi::Value StopAll(const Napi::CallbackInfo& info) {
@@ -42,14 +51,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   node::Environment* node_env = node::GetCurrentEnvironment(isolate->GetCurrentContext());
   AgentThread::SetPlatform(node::GetMultiIsolatePlatform(node_env));
 
-  auto* state = new AddonState();  // owned by the environment (SetInstanceData)
+  auto* state = new AddonState(env);  // owned by the environment (SetInstanceData)
   env.SetInstanceData<AddonState>(state);
   // Cleanup hooks run when the environment ends: main-thread exit or the
   // end of a worker_thread that loaded the addon.
-  env.AddCleanupHook([state]() { state->StopAll(); });
+  env.AddCleanupHook([state]() { state->Teardown(); });
 
   exports.Set("AgentHandle", AgentHandle::DefineClass(env));
   exports.Set("clone", Napi::Function::New(env, Clone, "clone"));
+  exports.Set("createChannel", Napi::Function::New(env, CreateChannel, "createChannel"));
   exports.Set("stopAll", Napi::Function::New(env, StopAll, "stopAll"));
   exports.Set("liveCount", Napi::Function::New(env, LiveCount, "liveCount"));
   return exports;

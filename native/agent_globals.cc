@@ -178,6 +178,7 @@ void InstallMessaging(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   DefineHidden(context, global, "removeEventListener",
                NewFunction(context, "removeEventListener", RemoveEventListener, 2));
   global->Set(context, Str(isolate, "onmessage"), v8::Null(isolate)).Check();
+  DefineHidden(context, global, "AgentChannel", runtime.ports()->ChannelFunction(context));
 
   v8::Local<v8::Value> data = v8::Undefined(isolate);
   if (options.has_data) {
@@ -185,10 +186,13 @@ void InstallMessaging(AgentRuntime& runtime, v8::Local<v8::Context> context) {
     copy.bytes = options.data.bytes;
     copy.shared = options.data.shared;
     for (const auto& module : options.data.wasm_modules) copy.wasm_modules.push_back(module);
+    copy.ports = options.data.ports;
     // Transferred buffers can be adopted once only: the entry data owns them.
     copy.transferred = options.data.transferred;
     v8::TryCatch try_catch(isolate);
-    if (!DeserializeMessage(context, &copy).ToLocal(&data)) data = v8::Undefined(isolate);
+    if (!DeserializeMessage(context, &copy, runtime.ports()).ToLocal(&data)) {
+      data = v8::Undefined(isolate);
+    }
   }
   DefineHidden(context, global, "agentData", data);
 }

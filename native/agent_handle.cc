@@ -74,9 +74,93 @@ class AgentHandle::Sink final : public AgentEventSink {
   std::vector<AgentEvent> events_;
 };
 
+// Port events for host-owned ports: queued from any thread, dispatched on
+// the environment's thread in one batch per wake-up. Unref'd: open ports do
+// not keep the process alive (agents do).
+class AddonState::HostPortOwner final : public PortOwner,
+                                        public std::enable_shared_from_this<HostPortOwner> {
+ public:
+  explicit HostPortOwner(Napi::Env env) {
+    wakeup_ = Napi::ThreadSafeFunction::New(
+        env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "agentcluster.ports", 0, 1);
+    wakeup_.Unref(env);
+  }
+
+  void DeliverToPort(std::shared_ptr<PortEndpoint> port, std::shared_ptr<Message> message) override {
+    bool first;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (released_) return;
+      first = queue_.empty();
+      queue_.emplace_back(std::move(port), std::move(message));
+    }
+    if (first) {
+      std::weak_ptr<HostPortOwner> weak = shared_from_this();
+      wakeup_.NonBlockingCall([weak](Napi::Env env, Napi::Function) {
+        auto self = weak.lock();
+        if (self && static_cast<napi_env>(env) != nullptr) self->Drain(env);
+      });
+    }
+  }
+
+  void Drain(Napi::Env env) {
+    std::vector<std::pair<std::shared_ptr<PortEndpoint>, std::shared_ptr<Message>>> queue;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue.swap(queue_);
+    }
+    if (binder == nullptr) return;
+    Napi::HandleScope scope(env);
+    v8::Isolate* isolate = v8::Isolate::GetCurrent();
+    v8::Local<v8::Context> context = isolate->GetCurrentContext();
+    for (auto& [port, message] : queue) {
+      v8::TryCatch try_catch(isolate);
+      if (!binder->Dispatch(context, port, std::move(message), binder) && try_catch.HasCaught() &&
+          !try_catch.HasTerminated()) {
+        // A port handler threw: the host's uncaught exception, as for any listener.
+        v8::Local<v8::Value> exception = try_catch.Exception();
+        try_catch.Reset();
+        napi_fatal_exception(env, FromV8(exception));
+      }
+    }
+  }
+
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (released_) return;
+      released_ = true;
+      queue_.clear();
+    }
+    binder = nullptr;
+    wakeup_.Release();
+  }
+
+  PortBinder* binder = nullptr;
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<std::shared_ptr<PortEndpoint>, std::shared_ptr<Message>>> queue_;
+  Napi::ThreadSafeFunction wakeup_;
+  bool released_ = false;
+};
+
+AddonState::AddonState(Napi::Env env) : hub_(std::make_shared<HostPortOwner>(env)) {
+  ports = std::make_unique<PortBinder>(v8::Isolate::GetCurrent(), hub_);
+  hub_->binder = ports.get();
+}
+
+AddonState::~AddonState() { Teardown(); }
+
 void AddonState::StopAll() {
   std::vector<AgentHandle*> agents = live;
   for (AgentHandle* agent : agents) agent->StopAndJoin();
+}
+
+void AddonState::Teardown() {
+  StopAll();
+  if (hub_) hub_->Release();
+  ports.reset();
 }
 
 Napi::Function AgentHandle::DefineClass(Napi::Env env) {
@@ -263,7 +347,7 @@ void AgentHandle::DrainEvents(Napi::Env env) {
   auto deserialize = [&](Message* message, Napi::Value* out) {
     v8::TryCatch try_catch(isolate);
     v8::Local<v8::Value> value;
-    if (DeserializeMessage(context, message).ToLocal(&value)) {
+    if (DeserializeMessage(context, message, state_->ports.get()).ToLocal(&value)) {
       *out = Napi::Value(env, FromV8(value));
       return true;
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent_thread.h"
+#include "port.h"
 
 namespace agentcluster {
 
@@ -52,11 +53,20 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   bool finished_ = false;
 };
 
-// Per-environment state: the live agents to stop when the environment ends.
+// Per-environment state: the live agents to stop when the environment ends,
+// and the host's AgentPorts (their events reach this thread through `hub`).
 class AddonState {
  public:
+  AddonState(Napi::Env env);
+  ~AddonState();
   std::vector<AgentHandle*> live;
+  std::unique_ptr<PortBinder> ports;
   void StopAll();
+  void Teardown();  // environment cleanup: stop agents, close ports
+
+ private:
+  class HostPortOwner;
+  std::shared_ptr<HostPortOwner> hub_;
 };
 
 }  // namespace agentcluster

@@ -16,6 +16,22 @@ v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& text) {
       .ToLocalChecked();
 }
 
+// Port events for ports this agent owns arrive through its mailbox.
+class AgentPortOwner final : public PortOwner {
+ public:
+  explicit AgentPortOwner(std::weak_ptr<Mailbox> mailbox) : mailbox_(std::move(mailbox)) {}
+  void DeliverToPort(std::shared_ptr<PortEndpoint> port, std::shared_ptr<Message> message) override {
+    std::shared_ptr<Mailbox> mailbox = mailbox_.lock();
+    if (!mailbox) return;
+    WorkItem item;
+    item.job = [port, message](AgentRuntime& runtime) { runtime.DispatchPortEvent(port, message); };
+    mailbox->Post(std::move(item));
+  }
+
+ private:
+  std::weak_ptr<Mailbox> mailbox_;
+};
+
 // "Name: message" for an uncaught value, read natively (no code of ours runs
 // in the agent's realm to format it).
 std::string DescribeError(v8::Local<v8::Context> context, v8::Local<v8::Value> error) {
@@ -67,6 +83,7 @@ AgentRuntime::AgentRuntime(v8::Isolate* isolate, const AgentOptions& options,
 AgentRuntime::~AgentRuntime() {
   v8::HandleScope scope(isolate_);
   test262_.reset();  // its agents are terminated and joined first
+  ports_.reset();    // closes this agent's ports: their peers get 'close'
   timers_.clear();
   message_listeners_.clear();
   unhandled_rejections_.clear();
@@ -97,6 +114,7 @@ void AgentRuntime::Run() {
   v8::Local<v8::Context> context = v8::Context::New(isolate_);
   context_.Reset(isolate_, context);
   v8::Context::Scope context_scope(context);
+  ports_ = std::make_unique<PortBinder>(isolate_, std::make_shared<AgentPortOwner>(mailbox_));
   InstallGlobals(*this, context);
   if (options_.host != HostKind::kAgent) {
     test262_ = std::make_unique<Test262Host>(*this);
@@ -305,7 +323,7 @@ void AgentRuntime::DispatchMessage(Message message) {
   v8::Local<v8::Context> context = this->context();
   v8::TryCatch try_catch(isolate_);
   v8::Local<v8::Value> data;
-  if (!DeserializeMessage(context, &message).ToLocal(&data)) {
+  if (!DeserializeMessage(context, &message, ports_.get()).ToLocal(&data)) {
     if (!try_catch.HasTerminated()) ReportUncaught(try_catch.Exception());
     return;
   }
@@ -328,6 +346,16 @@ void AgentRuntime::DispatchMessage(Message message) {
       if (!try_catch.HasTerminated()) ReportUncaught(try_catch.Exception());
       return;
     }
+  }
+}
+
+void AgentRuntime::DispatchPortEvent(const std::shared_ptr<PortEndpoint>& port,
+                                     std::shared_ptr<Message> message) {
+  v8::HandleScope scope(isolate_);
+  v8::TryCatch try_catch(isolate_);
+  if (!ports_->Dispatch(context(), port, std::move(message), ports_.get()) &&
+      try_catch.HasCaught() && !try_catch.HasTerminated()) {
+    ReportUncaught(try_catch.Exception());
   }
 }
 

@@ -15,6 +15,7 @@
 #include "agent_types.h"
 #include "mailbox.h"
 #include "module_loader.h"
+#include "port.h"
 #include "test262_host.h"
 
 namespace agentcluster {
@@ -41,6 +42,7 @@ class AgentRuntime {
   const AgentOptions& options() const { return options_; }
   ModuleLoader& modules() { return *modules_; }
   Test262Host* test262() { return test262_.get(); }
+  PortBinder* ports() { return ports_.get(); }
   const std::shared_ptr<AgentEventSink>& sink() const { return sink_; }
   const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
   // True once the agent must stop (terminate, close, failure, out of memory).
@@ -62,6 +64,7 @@ class AgentRuntime {
   // Jobs posted by the owner.
   void DispatchMessage(Message message);
   void Evaluate(uint32_t id, const std::string& source);
+  void DispatchPortEvent(const std::shared_ptr<PortEndpoint>& port, std::shared_ptr<Message> message);
 
  private:
   struct Timer {
@@ -95,6 +98,7 @@ class AgentRuntime {
   v8::Global<v8::Context> context_;
   std::unique_ptr<ModuleLoader> modules_;
   std::unique_ptr<Test262Host> test262_;
+  std::unique_ptr<PortBinder> ports_;
   int entry_phase_ = 0;  // where the entry failed: 0 runtime, 1 parse, 2 resolution
   std::vector<v8::Global<v8::Function>> message_listeners_;
   std::map<uint32_t, Timer> timers_;

@@ -1,5 +1,7 @@
 #include "message.h"
 
+#include "port.h"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -13,13 +15,30 @@ v8::Local<v8::String> Str(v8::Isolate* isolate, const char* text) {
 
 class SerializerDelegate final : public v8::ValueSerializer::Delegate {
  public:
-  SerializerDelegate(v8::Local<v8::Context> context, Message* out)
-      : context_(context), out_(out) {}
+  SerializerDelegate(v8::Local<v8::Context> context, Message* out,
+                     const std::vector<v8::Local<v8::Object>>* ports)
+      : context_(context), out_(out), ports_(ports) {}
 
   void ThrowDataCloneError(v8::Local<v8::String> message) override {
     v8::Isolate* isolate = context_->GetIsolate();
     isolate->ThrowException(MakeDataCloneError(context_, message));
   }
+
+  // Only AgentPorts of the transfer list are host objects we can write.
+  v8::Maybe<bool> WriteHostObject(v8::Isolate* isolate, v8::Local<v8::Object> object) override {
+    for (uint32_t i = 0; i < ports_->size(); i++) {
+      if ((*ports_)[i] == object) {
+        serializer->WriteUint32(i);
+        return v8::Just(true);
+      }
+    }
+    ThrowDataCloneError(Str(isolate, PortBinder::EndpointOf(object)
+                                         ? "An AgentPort must be in the transfer list to be sent"
+                                         : "A host object could not be cloned"));
+    return v8::Nothing<bool>();
+  }
+
+  v8::ValueSerializer* serializer = nullptr;
 
   v8::Maybe<uint32_t> GetSharedArrayBufferId(v8::Isolate* isolate,
                                              v8::Local<v8::SharedArrayBuffer> sab) override {
@@ -40,12 +59,27 @@ class SerializerDelegate final : public v8::ValueSerializer::Delegate {
  private:
   v8::Local<v8::Context> context_;
   Message* out_;
+  const std::vector<v8::Local<v8::Object>>* ports_;
   std::vector<v8::Global<v8::SharedArrayBuffer>> shared_;
 };
 
 class DeserializerDelegate final : public v8::ValueDeserializer::Delegate {
  public:
-  explicit DeserializerDelegate(Message* message) : message_(message) {}
+  DeserializerDelegate(v8::Local<v8::Context> context, Message* message, PortBinder* binder)
+      : context_(context), message_(message), binder_(binder) {}
+
+  v8::MaybeLocal<v8::Object> ReadHostObject(v8::Isolate* isolate) override {
+    uint32_t index = 0;
+    if (!deserializer->ReadUint32(&index) || index >= message_->ports.size() ||
+        binder_ == nullptr || !message_->ports[index]) {
+      isolate->ThrowException(MakeDataCloneError(
+          context_, Str(isolate, "An AgentPort cannot be received here")));
+      return {};
+    }
+    return binder_->Bind(context_, std::move(message_->ports[index]));
+  }
+
+  v8::ValueDeserializer* deserializer = nullptr;
 
   v8::MaybeLocal<v8::SharedArrayBuffer> GetSharedArrayBufferFromId(v8::Isolate* isolate,
                                                                    uint32_t id) override {
@@ -60,7 +94,9 @@ class DeserializerDelegate final : public v8::ValueDeserializer::Delegate {
   }
 
  private:
+  v8::Local<v8::Context> context_;
   Message* message_;
+  PortBinder* binder_;
 };
 
 void ThrowCloneError(v8::Local<v8::Context> context, const char* text) {
@@ -71,7 +107,8 @@ void ThrowCloneError(v8::Local<v8::Context> context, const char* text) {
 // Validates the transfer list as HTML's StructuredSerializeWithTransfer does,
 // before anything is written or detached.
 bool CollectTransfers(v8::Local<v8::Context> context, v8::Local<v8::Value> transfer_list,
-                      std::vector<v8::Local<v8::ArrayBuffer>>* buffers) {
+                      std::vector<v8::Local<v8::ArrayBuffer>>* buffers,
+                      std::vector<v8::Local<v8::Object>>* ports) {
   v8::Isolate* isolate = context->GetIsolate();
   if (transfer_list.IsEmpty() || transfer_list->IsNullOrUndefined()) return true;
   if (!transfer_list->IsArray()) {
@@ -86,6 +123,20 @@ bool CollectTransfers(v8::Local<v8::Context> context, v8::Local<v8::Value> trans
     if (item->IsSharedArrayBuffer()) {
       ThrowCloneError(context, "A SharedArrayBuffer cannot be transferred (it is shared, not moved)");
       return false;
+    }
+    if (item->IsObject() && PortBinder::EndpointOf(item)) {
+      for (auto& seen : *ports) {
+        if (seen == item) {
+          ThrowCloneError(context, "AgentPort appears more than once in the transfer list");
+          return false;
+        }
+      }
+      if (PortBinder::EndpointOf(item)->closed()) {
+        ThrowCloneError(context, "An AgentPort is closed and could not be transferred");
+        return false;
+      }
+      ports->push_back(item.As<v8::Object>());
+      continue;
     }
     if (!item->IsArrayBuffer()) {
       ThrowCloneError(context, "Value in the transfer list is not a transferable object");
@@ -138,11 +189,13 @@ bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value
   v8::Isolate* isolate = context->GetIsolate();
   v8::HandleScope scope(isolate);
   std::vector<v8::Local<v8::ArrayBuffer>> buffers;
-  if (!CollectTransfers(context, transfer_list, &buffers)) return false;
+  std::vector<v8::Local<v8::Object>> ports;
+  if (!CollectTransfers(context, transfer_list, &buffers, &ports)) return false;
 
   Message message;
-  SerializerDelegate delegate(context, &message);
+  SerializerDelegate delegate(context, &message, &ports);
   v8::ValueSerializer serializer(isolate, &delegate);
+  delegate.serializer = &serializer;
   for (uint32_t i = 0; i < buffers.size(); i++) serializer.TransferArrayBuffer(i, buffers[i]);
   serializer.WriteHeader();
   bool ok = false;
@@ -157,16 +210,22 @@ bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value
     message.transferred.push_back(buffer->GetBackingStore());
     buffer->Detach(v8::Local<v8::Value>()).Check();
   }
+  for (auto& port : ports) {
+    message.ports.push_back(PortBinder::EndpointOf(port));
+    PortBinder::Neuter(port);
+  }
   *out = std::move(message);
   return true;
 }
 
-v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Message* message) {
+v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Message* message,
+                                             PortBinder* binder) {
   v8::Isolate* isolate = context->GetIsolate();
   v8::EscapableHandleScope scope(isolate);
-  DeserializerDelegate delegate(message);
+  DeserializerDelegate delegate(context, message, binder);
   v8::ValueDeserializer deserializer(isolate, message->bytes.data(), message->bytes.size(),
                                      &delegate);
+  delegate.deserializer = &deserializer;
   for (uint32_t i = 0; i < message->transferred.size(); i++) {
     deserializer.TransferArrayBuffer(
         i, v8::ArrayBuffer::New(isolate, std::move(message->transferred[i])));

@@ -12,11 +12,15 @@
 
 namespace agentcluster {
 
+class PortEndpoint;
+class PortBinder;
+
 struct Message {
   std::vector<uint8_t> bytes;
   std::vector<std::shared_ptr<v8::BackingStore>> transferred;  // ArrayBuffers moved in
   std::vector<std::shared_ptr<v8::BackingStore>> shared;       // SharedArrayBuffers
   std::vector<v8::CompiledWasmModule> wasm_modules;
+  std::vector<std::shared_ptr<PortEndpoint>> ports;            // AgentPorts moved in
 
   bool empty() const { return bytes.empty(); }
 };
@@ -27,8 +31,10 @@ struct Message {
 bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
                       v8::Local<v8::Value> transfer_list, Message* out);
 
-// Rebuilds the value in `context`. Consumes the message's buffers.
-v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Message* message);
+// Rebuilds the value in `context`. Consumes the message's buffers. Ports in
+// the message become port objects of `binder` (without one they fail).
+v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Message* message,
+                                             PortBinder* binder = nullptr);
 
 // A DataCloneError as the realm expects it: a DOMException where the realm
 // has one (Node), else an Error whose name is "DataCloneError" (agents).

@@ -6,3 +6,5 @@ export type { AgentErrorCode } from './agent/errors.js';
 export { liveAgentCount } from './agent/exit-hook.js';
 export { clone } from './clone/index.js';
 export type { CloneOptions } from './clone/index.js';
+export { AgentChannel } from './clone/channel.js';
+export type { AgentPort, AgentPortCloseEvent, AgentPortMessageEvent } from './clone/channel.js';

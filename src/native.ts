@@ -59,6 +59,7 @@ export interface NativeAgentHandle {
 export interface NativeAddon {
   AgentHandle: new (options: NativeAgentOptions, onEvents: (batch: NativeEventBatch) => void) => NativeAgentHandle;
   clone(value: unknown, transfer?: readonly unknown[]): unknown;
+  createChannel(): unknown;
   stopAll(): void;
   liveCount(): number;
 }

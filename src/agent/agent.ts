@@ -5,6 +5,10 @@ import { native, NativeEvent, type NativeAgentHandle, type NativeEventBatch } fr
 import { AgentError } from './errors.js';
 import { toNativeOptions, type AgentOptions } from './options.js';
 import { installExitHook } from './exit-hook.js';
+import type { AgentPort } from '../clone/channel.js';
+
+/** What a transfer list may hold: ArrayBuffers (moved) and AgentPorts. */
+export type Transferable = ArrayBuffer | AgentPort;
 
 export type ExitReason = 'closed' | 'terminated' | 'out-of-memory' | 'error';
 
@@ -97,8 +101,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   /** Sends a structured clone of `value`; ArrayBuffers in `transfer` move (zero-copy). */
-  postMessage(value: unknown, transfer?: readonly ArrayBuffer[] | { transfer?: readonly ArrayBuffer[] }): void {
-    const list = Array.isArray(transfer) ? transfer : (transfer as { transfer?: readonly ArrayBuffer[] } | undefined)?.transfer;
+  postMessage(value: unknown, transfer?: readonly Transferable[] | { transfer?: readonly Transferable[] }): void {
+    const list = Array.isArray(transfer) ? transfer : (transfer as { transfer?: readonly Transferable[] } | undefined)?.transfer;
     if (this.#state === 'exited') throw this.#deadError('postMessage');
     if (!this.#handle.postMessage(value, list)) throw this.#deadError('postMessage');
   }

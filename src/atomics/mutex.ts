@@ -138,6 +138,7 @@ export class Mutex {
     }
     // CONTENDED: others only ever exchange it to CONTENDED, so a plain store is safe.
     Atomics.store(s, 0, UNLOCKED);
+    Atomics.notify(s, 0, 1);
   }
 
   /** Run `fn` holding the lock (blocking acquire); always unlocks. */

@@ -167,9 +167,10 @@ function normaliseAttrs(a: Test262StreamAttrs): TestAttrs {
 }
 
 /**
- * Runs test262-stream's builder + scenario splitter on one file, exactly as
- * its TestStream does, except that the builder only sees the file up to the
- * end of its frontmatter; the full text is put back afterwards.
+ * Runs test262-stream's builder + scenario splitter on one file, as its
+ * TestStream does, with two differences: module tests get only their
+ * `default` scenario (see below), and the builder only sees the file up to
+ * the end of its frontmatter; the full text is put back afterwards.
  *
  * Why: test262-stream's copyright extraction matches every line of the file
  * against `^(?:(?:\/\/.*)*) Copyright`, which backtracks
@@ -195,7 +196,10 @@ export function compileTest(
   } else {
     built.contents = contents;
   }
-  return createScenarios(built);
+  const scenarios = createScenarios(built);
+  // test262-stream also emits a "strict mode" copy of module tests; per
+  // INTERPRETING.md the `module` flag means one run (module code is strict).
+  return built.attrs.flags['module'] ? scenarios.filter((s) => s.scenario === 'default') : scenarios;
 }
 
 const FRONTMATTER_END = '---*/';

@@ -42,7 +42,7 @@ export function progressReporter(out: ProgressStream, opts: ProgressOptions = {}
   let lineShown = false;
   let ticker: NodeJS.Timeout | undefined;
 
-  const width = (): number => Math.max(20, (out.columns ?? 120) - 1);
+  const width = (): number => Math.max(40, (out.columns || 120) - 1);
   const current = (): Progress => ({ ...last, elapsedMs: performance.now() - startedAt });
 
   const clear = (): void => {

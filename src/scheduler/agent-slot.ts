@@ -1,0 +1,223 @@
+// One agent of the pool and what the pool knows about it: how many tasks it
+// holds, its outbox (tasks given to it in this tick, posted together as one
+// message at the end of the tick), the shared cancel ring (see
+// agent-bootstrap.ts) and whether it keeps the host alive.
+import { Agent, type ExitInfo } from '../agent/agent.js';
+import { AgentError } from '../agent/errors.js';
+import type { ResourceLimits } from '../agent/options.js';
+import { bootstrapSource, type BootstrapConfig } from './agent-bootstrap.js';
+import type { Task } from './task.js';
+
+/** What a slot reports to its pool. */
+export interface SlotOwner {
+  slotReady(slot: AgentSlot): void;
+  slotMessage(slot: AgentSlot, message: unknown[]): void;
+  slotError(slot: AgentSlot, error: unknown): void;
+  slotExit(slot: AgentSlot, info: ExitInfo): void;
+  /** A task's payload could not be posted (not cloneable, bad transfer list). */
+  postFailed(task: Task, error: unknown): void;
+  /** A broadcast value could not be posted. */
+  broadcastFailed(slot: AgentSlot, bid: number, error: unknown): void;
+}
+
+export interface SlotOptions {
+  name: string;
+  url: string;
+  exportName: string;
+  concurrency: number;
+  /** Tasks an agent may hold beyond `concurrency` (the prefetch window). */
+  maxPrefetch: number;
+  resourceLimits: ResourceLimits | undefined;
+  canBlock: boolean;
+  data: unknown;
+}
+
+const SEQ_MAX = 0x3fffffff;
+
+function ringSize(capacity: number): number {
+  let size = 64;
+  while (size < capacity + 1) size *= 2;
+  return size;
+}
+
+export class AgentSlot {
+  readonly agent: Agent;
+  readonly ctl: Int32Array;
+  readonly #mask: number;
+  readonly #owner: SlotOwner;
+  state: 'starting' | 'ready' | 'dying' | 'exited' = 'starting';
+  /** Tasks given to this agent and not settled yet (in the outbox or in the agent). */
+  inflight = 0;
+  /** When it last became idle (performance.now()), for the idle timeout. */
+  idleSince = 0;
+  /** The uncaught error or startup failure the agent reported, if any. */
+  failure: unknown = undefined;
+  /** Terminated by the pool on purpose (cancellation, idle, close). */
+  retired = false;
+  #seq = 0;
+  #referenced = true;
+  #message: unknown[] = [];
+  #tasks: (Task | null)[] = [];
+  #hasTransfer = false;
+  #flushQueued = false;
+  readonly #flush = () => this.#post();
+
+  constructor(options: SlotOptions, owner: SlotOwner) {
+    this.#owner = owner;
+    const sab = new SharedArrayBuffer(4 * ringSize(options.concurrency + options.maxPrefetch));
+    this.ctl = new Int32Array(sab);
+    this.#mask = this.ctl.length - 1;
+    const config: BootstrapConfig = {
+      url: options.url,
+      name: options.exportName,
+      ctl: sab,
+      concurrency: options.concurrency,
+      data: options.data,
+    };
+    this.agent = new Agent({
+      source: bootstrapSource,
+      type: 'module',
+      name: options.name,
+      resourceLimits: options.resourceLimits,
+      canBlock: options.canBlock,
+      data: config,
+    });
+    this.agent.on('message', (message) => owner.slotMessage(this, message as unknown[]));
+    this.agent.on('error', (error) => {
+      if (this.failure === undefined) this.failure = error;
+      owner.slotError(this, error);
+    });
+    this.agent.on('exit', (info) => {
+      this.state = 'exited';
+      owner.slotExit(this, info);
+    });
+    this.agent.ready.then(
+      () => {
+        if (this.state !== 'starting') return;
+        this.state = 'ready';
+        this.idleSince = performance.now();
+        owner.slotReady(this);
+      },
+      () => {}, // reported through 'error' and 'exit'
+    );
+  }
+
+  /** Takes a task: it goes out with the rest of this tick's tasks for this agent. */
+  push(task: Task): void {
+    const s = (this.#seq = this.#seq === SEQ_MAX ? 1 : this.#seq + 1);
+    task.seq = s;
+    task.slot = this;
+    Atomics.store(this.ctl, s & this.#mask, s);
+    if (this.inflight++ === 0 && !this.#referenced) {
+      this.#referenced = true;
+      this.agent.ref();
+    }
+    this.#message.push(task.id, task.payload, task.name);
+    this.#tasks.push(task);
+    if (task.transfer !== undefined) this.#hasTransfer = true;
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  /** Queues broadcast number `bid` in order with the tasks. */
+  pushBroadcast(bid: number, value: unknown): void {
+    this.#message.push(-bid, value, undefined);
+    this.#tasks.push(null);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  /**
+   * Cancels a task given to this agent if it has not started: true if it
+   * never will (the agent skips it), false if it is running or done.
+   */
+  cancel(task: Task): boolean {
+    const s = task.seq;
+    return Atomics.compareExchange(this.ctl, s & this.#mask, s, 0) === s;
+  }
+
+  /** A task of this agent settled. */
+  release(): void {
+    if (--this.inflight === 0) {
+      this.idleSince = performance.now();
+      if (this.#referenced && this.state === 'ready') {
+        this.#referenced = false;
+        this.agent.unref();
+      }
+    }
+  }
+
+  /** Lets an idle, ready agent stop keeping the host alive. */
+  settleRef(): void {
+    if (this.inflight === 0 && this.#referenced && this.state === 'ready') {
+      this.#referenced = false;
+      this.agent.unref();
+    }
+  }
+
+  /** Stops the agent; its exit still keeps the host alive until it is reported. */
+  kill(): Promise<ExitInfo> {
+    if (this.state === 'starting' || this.state === 'ready') this.state = 'dying';
+    this.retired = true;
+    if (!this.#referenced) {
+      this.#referenced = true;
+      this.agent.ref();
+    }
+    return this.agent.terminate();
+  }
+
+  /** Tasks given to this agent and not settled (for its exit). */
+  get sequence(): number {
+    return this.#seq;
+  }
+
+  #post(): void {
+    this.#flushQueued = false;
+    const message = this.#message;
+    const tasks = this.#tasks;
+    const hasTransfer = this.#hasTransfer;
+    this.#message = [];
+    this.#tasks = [];
+    this.#hasTransfer = false;
+    if (message.length === 0) return;
+    let transfer: ArrayBuffer[] | undefined;
+    if (hasTransfer) {
+      transfer = [];
+      for (const task of tasks) if (task !== null && task.transfer !== undefined) transfer.push(...task.transfer);
+    }
+    try {
+      this.agent.postMessage(message, transfer);
+      return;
+    } catch (error) {
+      // The agent is gone: the pool takes its tasks back when 'exit' comes.
+      if (error instanceof AgentError) return;
+    }
+    // One entry could not be cloned: post them one by one so only it fails.
+    // A task that cannot go is replaced by a cancelled placeholder, so that
+    // both sides still count the same sequence numbers.
+    for (let i = 0; i < tasks.length; i++) {
+      const task = tasks[i]!;
+      const entry = [message[3 * i], message[3 * i + 1], message[3 * i + 2]];
+      try {
+        this.agent.postMessage(entry, task?.transfer);
+      } catch (error) {
+        if (error instanceof AgentError) return;
+        if (task === null) {
+          this.#owner.broadcastFailed(this, -(entry[0] as number), error);
+          continue;
+        }
+        this.cancel(task);
+        try {
+          this.agent.postMessage([task.id, undefined, undefined]);
+        } catch {
+          // gone: see above
+        }
+        this.#owner.postFailed(task, error);
+      }
+    }
+  }
+}

@@ -1,0 +1,36 @@
+// One submitted task, from run() to its settlement. Plain mutable record:
+// the pool, the queue and the agent slots move it through its states.
+import type { AgentSlot } from './agent-slot.js';
+
+/** In the pool's queue. */
+export const QUEUED = 0;
+/** Given to an agent slot (maybe still in its outbox, maybe behind other tasks inside the agent). */
+export const DISPATCHED = 1;
+/** Resolved, rejected or cancelled. */
+export const SETTLED = 2;
+export type TaskState = typeof QUEUED | typeof DISPATCHED | typeof SETTLED;
+
+export class Task {
+  state: TaskState = QUEUED;
+  /** Ordering key in the queue (smaller runs first); see task-queue.ts. */
+  key = 0;
+  slot: AgentSlot | null = null;
+  /** The agent-side sequence number once posted (0 while in the outbox). */
+  seq = 0;
+  dispatchedAt = 0;
+  signal: AbortSignal | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+  timer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(
+    readonly id: number,
+    readonly payload: unknown,
+    readonly transfer: readonly ArrayBuffer[] | undefined,
+    /** Export to call; undefined means the pool's default. */
+    readonly name: string | undefined,
+    readonly priority: number,
+    readonly enqueuedAt: number,
+    readonly resolve: (value: any) => void,
+    readonly reject: (reason: unknown) => void,
+  ) {}
+}
