@@ -13,6 +13,7 @@
 //   src/index.ts exports it.
 // One thread of each peer runs the same handler; samples are interleaved in
 // rounds (agent, worker, agent, ...) after a warm-up.
+import { PerformanceObserver } from 'node:perf_hooks';
 import { serialize } from 'node:v8';
 import * as agentcluster from '../src/index.js';
 import {
@@ -145,15 +146,29 @@ async function compareOneWay(
   return { agent: { total: stats(at), send: stats(as) }, worker: { total: stats(wt), send: stats(ws) } };
 }
 
+interface TransferResult {
+  oneWay: Stats;
+  /** The synchronous postMessage() call of the one-way send (serialize + detach). */
+  send: Stats;
+  roundTrip: Stats;
+  /** Host GCs (PerformanceObserver 'gc' entries) per timed iteration (one way + give back + round trip = 4 hops). */
+  hostGcsPerIteration: number;
+}
+
 /** Transfer one way (thread keeps it, acks; given back untimed) and round trip (echoT). */
-async function transferTimes(echo: Echo, size: number, count: number, warmup: number): Promise<{ oneWay: Stats; roundTrip: Stats }> {
+async function transferTimes(echo: Echo, size: number, count: number, warmup: number): Promise<TransferResult> {
   let buffer = new ArrayBuffer(size);
   new Uint8Array(buffer).fill(7);
   const oneWaySamples: number[] = [];
+  const sendSamples: number[] = [];
   const roundTripSamples: number[] = [];
+  let gcs = 0;
+  const observer = new PerformanceObserver((list) => (gcs += list.getEntries().length));
   for (let i = 0; i < warmup + count; i++) {
+    if (i === warmup) observer.observe({ entryTypes: ['gc'] });
     const t0 = now();
     echo.send(['keep', buffer], [buffer]);
+    const ts = now();
     const last = await echo.next();
     const t1 = now();
     if (buffer.byteLength !== 0) throw new Error(`${echo.label}: transferred buffer not detached on the sender`);
@@ -169,10 +184,14 @@ async function transferTimes(echo: Echo, size: number, count: number, warmup: nu
     if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== size) throw new Error(`${echo.label}: buffer did not come back`);
     if (i >= warmup) {
       oneWaySamples.push(t1 - t0);
+      sendSamples.push(ts - t0);
       roundTripSamples.push(t3 - t2);
     }
   }
-  return { oneWay: stats(oneWaySamples), roundTrip: stats(roundTripSamples) };
+  await new Promise((resolve) => setImmediate(resolve)); // let the observer deliver
+  gcs += observer.takeRecords().length;
+  observer.disconnect();
+  return { oneWay: stats(oneWaySamples), send: stats(sendSamples), roundTrip: stats(roundTripSamples), hostGcsPerIteration: gcs / count };
 }
 
 function ratioCell(agent: number, worker: number): string {
@@ -251,7 +270,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     ];
     const tCount = q ? 20 : 200;
     const tWarm = q ? 5 : 20;
-    const transfer: Record<string, { agent: { oneWay: Stats; roundTrip: Stats }; worker: { oneWay: Stats; roundTrip: Stats } }> = {};
+    const transfer: Record<string, { agent: TransferResult; worker: TransferResult }> = {};
     for (const [label, size] of sizes) {
       // Sequential per peer: each holds its own buffer, freed before the next size.
       const a = await transferTimes(agent, size, tCount, tWarm);
@@ -263,24 +282,28 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       const t = transfer[label]!;
       rows.push([
         `${label}: agent`,
+        fmtTime(t.agent.send.p50),
         fmtTime(t.agent.oneWay.p50),
         fmtTime(t.agent.oneWay.p99),
         fmtTime(t.agent.roundTrip.p50),
         fmtTime(t.agent.roundTrip.p99),
+        t.agent.hostGcsPerIteration.toFixed(2),
         '',
       ]);
       rows.push([
         `${label}: worker_threads`,
+        fmtTime(t.worker.send.p50),
         fmtTime(t.worker.oneWay.p50),
         fmtTime(t.worker.oneWay.p99),
         fmtTime(t.worker.roundTrip.p50),
         fmtTime(t.worker.roundTrip.p99),
+        t.worker.hostGcsPerIteration.toFixed(2),
         `one way ${ratioCell(t.agent.oneWay.p50, t.worker.oneWay.p50)}, rt ${ratioCell(t.agent.roundTrip.p50, t.worker.roundTrip.p50)}`,
       ]);
     }
     printTable(
       `ArrayBuffer transferred (n=${tCount} each, warm-up ${tWarm}; one way = send + ack, the thread keeps the buffer)`,
-      ['size', 'one way p50', 'one way p99', 'round trip p50', 'round trip p99', 'agent (p50)'],
+      ['size', 'postMessage() call p50', 'one way p50', 'one way p99', 'round trip p50', 'round trip p99', 'host GCs / iteration', 'agent (p50)'],
       rows,
     );
     const t64k = transfer['64 KiB']!;
@@ -301,6 +324,13 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         met: growth <= SIZE_INDEPENDENCE,
       });
     }
+    const sendGrowth = t1g.agent.send.p50 / t64k.agent.send.p50;
+    checks.push({
+      bench: 'clone',
+      name: 'agent transfer postMessage() call (serialize + detach) independent of size',
+      detail: `p50 64 KiB ${fmtTime(t64k.agent.send.p50)}, 64 MiB ${fmtTime(t64.agent.send.p50)}, 1 GiB ${fmtTime(t1g.agent.send.p50)}: 1 GiB / 64 KiB = ${fmtRatio(sendGrowth)} (target ≤ ${SIZE_INDEPENDENCE}x)`,
+      met: sendGrowth <= SIZE_INDEPENDENCE,
+    });
     data.transfer = transfer;
 
     // ---- agent -> agent

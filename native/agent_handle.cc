@@ -171,6 +171,8 @@ Napi::Function AgentHandle::DefineClass(Napi::Env env) {
           InstanceMethod<&AgentHandle::Evaluate>("evaluate"),
           InstanceMethod<&AgentHandle::Terminate>("terminate"),
           InstanceMethod<&AgentHandle::Ref>("ref"),
+          InstanceMethod<&AgentHandle::Interrupt>("interrupt"),
+          InstanceMethod<&AgentHandle::AtomicsStats>("atomicsStats"),
           InstanceMethod<&AgentHandle::Unref>("unref"),
           InstanceMethod<&AgentHandle::CheckThreadFromForeignThread>("checkThreadFromForeignThread"),
           InstanceAccessor<&AgentHandle::GetThreadId>("threadId"),
@@ -296,6 +298,25 @@ Napi::Value AgentHandle::Terminate(const Napi::CallbackInfo& info) {
   if (!CheckThread(env)) return env.Undefined();
   if (thread_) thread_->Terminate();
   return env.Undefined();
+}
+
+Napi::Value AgentHandle::Interrupt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  return Napi::Boolean::New(env, thread_ && !finished_ && thread_->Interrupt());
+}
+
+Napi::Value AgentHandle::AtomicsStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AgentThread::AtomicsStats stats = thread_ ? thread_->atomics_stats() : AgentThread::AtomicsStats{};
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("waits", static_cast<double>(stats.waits));
+  result.Set("woken", static_cast<double>(stats.woken));
+  result.Set("timedOut", static_cast<double>(stats.timed_out));
+  result.Set("notEqual", static_cast<double>(stats.not_equal));
+  result.Set("interrupted", static_cast<double>(stats.interrupted));
+  result.Set("blockedMs", stats.blocked_ms);
+  return result;
 }
 
 Napi::Value AgentHandle::Ref(const Napi::CallbackInfo& info) {

@@ -85,6 +85,70 @@ void AgentThread::Terminate() {
   mailbox_->Wake();
 }
 
+bool AgentThread::Interrupt() {
+  std::lock_guard<std::mutex> lock(wait_mutex_);
+  if (wait_handle_ == nullptr) return false;
+  wait_interrupted_ = true;
+  wait_handle_->Wake();
+  return true;
+}
+
+AgentThread::AtomicsStats AgentThread::atomics_stats() {
+  std::lock_guard<std::mutex> lock(wait_mutex_);
+  AtomicsStats stats = atomics_stats_;
+  if (wait_handle_ != nullptr) {
+    stats.blocked_ms += std::chrono::duration<double, std::milli>(
+                            std::chrono::steady_clock::now() - wait_started_)
+                            .count();
+  }
+  return stats;
+}
+
+void AgentThread::OnAtomicsWait(v8::Isolate::AtomicsWaitEvent event,
+                                v8::Local<v8::SharedArrayBuffer>, size_t, int64_t, double,
+                                v8::Isolate::AtomicsWaitWakeHandle* handle, void* data) {
+  using Event = v8::Isolate::AtomicsWaitEvent;
+  AgentThread* self = static_cast<AgentThread*>(data);
+  bool interrupted = false;
+  {
+    std::lock_guard<std::mutex> lock(self->wait_mutex_);
+    AtomicsStats& stats = self->atomics_stats_;
+    if (event == Event::kStartWait) {
+      self->wait_handle_ = handle;
+      self->wait_interrupted_ = false;
+      self->wait_started_ = std::chrono::steady_clock::now();
+      return;
+    }
+    if (self->wait_handle_ != nullptr) {
+      stats.blocked_ms += std::chrono::duration<double, std::milli>(
+                              std::chrono::steady_clock::now() - self->wait_started_)
+                              .count();
+    }
+    self->wait_handle_ = nullptr;
+    switch (event) {
+      case Event::kNotEqual: stats.not_equal++; return;
+      case Event::kWokenUp: stats.woken++; break;
+      case Event::kTimedOut: stats.timed_out++; break;
+      case Event::kAPIStopped: interrupted = self->wait_interrupted_; stats.interrupted++; break;
+      default: break;
+    }
+    stats.waits++;
+  }
+  if (interrupted) {
+    // Scheduled here, the exception is what the Atomics.wait call throws.
+    v8::Isolate* isolate = v8::Isolate::GetCurrent();
+    v8::Local<v8::Context> context = isolate->GetCurrentContext();
+    v8::Local<v8::Object> error =
+        v8::Exception::Error(v8::String::NewFromUtf8Literal(
+                                 isolate, "Atomics.wait was interrupted by the host"))
+            .As<v8::Object>();
+    error->Set(context, v8::String::NewFromUtf8Literal(isolate, "code"),
+               v8::String::NewFromUtf8Literal(isolate, "ERR_AGENT_INTERRUPTED"))
+        .Check();
+    isolate->ThrowException(error);
+  }
+}
+
 void AgentThread::Join() {
   std::lock_guard<std::mutex> lock(join_mutex_);
   if (!joinable_) return;
@@ -128,6 +192,7 @@ void AgentThread::Main() {
   isolate->SetStackLimit(reinterpret_cast<uintptr_t>(&stack_marker) - (stack_size - slack));
   isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate->SetAllowAtomicsWait(options_.can_block);
+  isolate->SetAtomicsWaitCallback(OnAtomicsWait, this);
 
   bool start = false;
   {

@@ -9,6 +9,7 @@
 #include <v8.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 
@@ -36,6 +37,22 @@ class AgentThread : public std::enable_shared_from_this<AgentThread> {
   // Waits for the thread to end. Call after Terminate() or after kExit.
   void Join();
 
+  // Wakes the agent if it is blocked in Atomics.wait: the wait throws an
+  // Error with code ERR_AGENT_INTERRUPTED and the agent goes on. Returns
+  // whether a wait was interrupted.
+  bool Interrupt();
+
+  // Counters of the agent's Atomics.wait calls (from V8's wait callback).
+  struct AtomicsStats {
+    uint64_t waits = 0;        // calls that actually blocked
+    uint64_t woken = 0;        // ended by Atomics.notify
+    uint64_t timed_out = 0;
+    uint64_t not_equal = 0;    // returned "not-equal" without blocking
+    uint64_t interrupted = 0;  // ended by Interrupt()
+    double blocked_ms = 0;     // total time blocked
+  };
+  AtomicsStats atomics_stats();
+
   // The platform every agent registers with (set once, from the first Node
   // environment that loads the addon).
   static void SetPlatform(node::MultiIsolatePlatform* platform);
@@ -43,6 +60,10 @@ class AgentThread : public std::enable_shared_from_this<AgentThread> {
  private:
   AgentThread(AgentOptions options, std::shared_ptr<AgentEventSink> sink);
   static void ThreadMain(void* arg);
+  static void OnAtomicsWait(v8::Isolate::AtomicsWaitEvent event,
+                            v8::Local<v8::SharedArrayBuffer> buffer, size_t offset, int64_t value,
+                            double timeout_ms, v8::Isolate::AtomicsWaitWakeHandle* handle,
+                            void* data);
   void Main();
 
   const uint64_t id_;
@@ -54,6 +75,12 @@ class AgentThread : public std::enable_shared_from_this<AgentThread> {
   std::mutex isolate_mutex_;        // guards isolate_ against disposal during Terminate()
   v8::Isolate* isolate_ = nullptr;  // published while the runtime runs
   std::atomic<bool> terminate_requested_{false};
+
+  std::mutex wait_mutex_;  // guards the fields below
+  v8::Isolate::AtomicsWaitWakeHandle* wait_handle_ = nullptr;  // set while blocked
+  bool wait_interrupted_ = false;
+  std::chrono::steady_clock::time_point wait_started_;
+  AtomicsStats atomics_stats_;
 
   std::mutex join_mutex_;
   uv_thread_t thread_{};

@@ -8,3 +8,4 @@ export { clone } from './clone/index.js';
 export type { CloneOptions } from './clone/index.js';
 export { AgentChannel } from './clone/channel.js';
 export type { AgentPort, AgentPortCloseEvent, AgentPortMessageEvent } from './clone/channel.js';
+export type { AtomicsWaitStats } from './native.js';

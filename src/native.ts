@@ -54,6 +54,21 @@ export interface NativeAgentHandle {
   ref(): void;
   unref(): void;
   checkThreadFromForeignThread(): boolean;
+  interrupt(): boolean;
+  atomicsStats(): AtomicsWaitStats;
+}
+
+/** Counters of an agent's Atomics.wait calls. */
+export interface AtomicsWaitStats {
+  /** Calls that blocked (ended by notify, timeout or interrupt). */
+  waits: number;
+  woken: number;
+  timedOut: number;
+  /** Calls that returned "not-equal" without blocking. */
+  notEqual: number;
+  interrupted: number;
+  /** Total time spent blocked, in milliseconds. */
+  blockedMs: number;
 }
 
 export interface NativeAddon {

@@ -1,7 +1,7 @@
 // The Agent class: a JavaScript isolate on its own OS thread, driven like a
 // worker_threads Worker (events, postMessage, terminate) plus evaluate().
 import { EventEmitter } from 'node:events';
-import { native, NativeEvent, type NativeAgentHandle, type NativeEventBatch } from '../native.js';
+import { native, NativeEvent, type AtomicsWaitStats, type NativeAgentHandle, type NativeEventBatch } from '../native.js';
 import { AgentError } from './errors.js';
 import { toNativeOptions, type AgentOptions } from './options.js';
 import { installExitHook } from './exit-hook.js';
@@ -125,6 +125,20 @@ export class Agent extends EventEmitter<AgentEvents> {
   terminate(): Promise<ExitInfo> {
     if (this.#state !== 'exited') this.#handle.terminate();
     return this.exited;
+  }
+
+  /**
+   * Wakes the agent if it is blocked in `Atomics.wait`, without stopping it:
+   * that wait throws an Error with code ERR_AGENT_INTERRUPTED (catchable in
+   * the agent). Returns false, and does nothing, if no wait was in progress.
+   */
+  interrupt(): boolean {
+    return this.#state !== 'exited' && this.#handle.interrupt();
+  }
+
+  /** Counters of this agent's Atomics.wait calls (cheap: read from V8's wait callback). */
+  atomicsStats(): AtomicsWaitStats {
+    return this.#handle.atomicsStats();
   }
 
   /** Keep the host's event loop alive while the agent runs (the default). */

@@ -113,7 +113,7 @@ export class Barrier {
   #withdraw(gen: number, cur: number): number | null {
     const s = this.#s;
     for (;;) {
-      Atomics.sub(s, STATE, 1); return null;
+      if (cur >>> 16 !== gen) return cur;
       const prev = Atomics.compareExchange(s, STATE, cur, cur - 1);
       if (prev === cur) return null;
       cur = prev;

@@ -54,6 +54,8 @@ export class AgentSlot {
   failure: unknown = undefined;
   /** Terminated by the pool on purpose (cancellation, idle, close). */
   retired = false;
+  /** Broadcasts that came while it was starting, delivered once it is ready. */
+  early: [bid: number, value: unknown][] = [];
   #seq = 0;
   #referenced = true;
   #message: unknown[] = [];
@@ -168,11 +170,6 @@ export class AgentSlot {
       this.agent.ref();
     }
     return this.agent.terminate();
-  }
-
-  /** Tasks given to this agent and not settled (for its exit). */
-  get sequence(): number {
-    return this.#seq;
   }
 
   #post(): void {

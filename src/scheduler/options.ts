@@ -1,0 +1,147 @@
+// AgentPool's options: the public shape, defaults and validation.
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ResourceLimits } from '../agent/options.js';
+import { invalidOption } from './errors.js';
+
+/** Our names, or piscina's / worker_threads' (maxOldGenerationSizeMb, ...). */
+export interface PoolResourceLimits extends ResourceLimits {
+  maxOldGenerationSizeMb?: number;
+  maxYoungGenerationSizeMb?: number;
+  stackSizeMb?: number;
+}
+
+export interface AgentPoolOptions {
+  /** Path or file: URL of the ES module exporting the job (relative paths resolve against the cwd). */
+  filename?: string | URL;
+  /** Or the job module's source text (ES module; imports must be absolute or file: URLs). */
+  source?: string;
+  /** Export run when a task names none (default 'default'). */
+  name?: string;
+  /** Agents kept even when idle (default: half the CPUs, at least 1; at most maxAgents). */
+  minAgents?: number;
+  /** Most agents at once (default: os.availableParallelism()). */
+  maxAgents?: number;
+  /** ms an agent above minAgents may stay idle before it stops (default 1000). */
+  idleTimeout?: number;
+  /** Most tasks waiting for an agent; past it run() rejects with ERR_POOL_QUEUE_FULL. 'auto': maxAgents². Default Infinity. */
+  maxQueue?: number | 'auto';
+  /** Async tasks one agent runs at once (default 1). */
+  concurrentTasksPerAgent?: number;
+  resourceLimits?: PoolResourceLimits;
+  /** Default `timeout` of every task, in ms (default: none). */
+  taskTimeout?: number;
+  /** Whether Atomics.wait may block in the agents (default true). */
+  canBlock?: boolean;
+  /** Cloned into every agent (replacements too) as the global `agentData`. */
+  data?: unknown;
+  /** ms of waiting worth one priority level; see docs/scheduler.md (default 1000, Infinity: strict). */
+  priorityAging?: number;
+  // piscina's names, accepted so switching is a one-line change
+  minThreads?: number;
+  maxThreads?: number;
+  concurrentTasksPerWorker?: number;
+  workerData?: unknown;
+}
+
+export interface FilledOptions {
+  url: string;
+  /** Set when `source` was given: the file was written by the pool. */
+  source: string | undefined;
+  name: string;
+  minAgents: number;
+  maxAgents: number;
+  idleTimeout: number;
+  maxQueue: number;
+  concurrency: number;
+  resourceLimits: ResourceLimits | undefined;
+  taskTimeout: number | undefined;
+  canBlock: boolean;
+  data: unknown;
+  priorityAging: number;
+}
+
+function count(value: unknown, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw invalidOption(name, `an integer >= ${min}`);
+  }
+  return value;
+}
+
+function duration(value: unknown, name: string, allowZero: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
+    throw invalidOption(name, allowZero ? 'a number >= 0 (or Infinity)' : 'a number > 0 (or Infinity)');
+  }
+  return value;
+}
+
+export function jobUrl(filename: string | URL): string {
+  if (filename instanceof URL) {
+    if (filename.protocol !== 'file:') throw invalidOption('filename', 'a path or a file: URL');
+    return filename.href;
+  }
+  if (typeof filename !== 'string' || filename === '') throw invalidOption('filename', 'a path or a file: URL');
+  if (filename.startsWith('file:')) return pathToFileURL(fileURLToPath(filename)).href;
+  return pathToFileURL(resolve(filename)).href;
+}
+
+function limits(value: PoolResourceLimits | undefined): ResourceLimits | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value !== 'object') throw invalidOption('resourceLimits', 'an object');
+  const out: ResourceLimits = {
+    maxHeapMB: value.maxHeapMB ?? value.maxOldGenerationSizeMb,
+    maxYoungGenMB: value.maxYoungGenMB ?? value.maxYoungGenerationSizeMb,
+    stackSizeMB: value.stackSizeMB ?? value.stackSizeMb,
+  };
+  for (const [key, v] of Object.entries(out)) {
+    if (v === undefined) delete out[key as keyof ResourceLimits];
+    else if (typeof v !== 'number' || !(v > 0)) throw invalidOption(`resourceLimits.${key}`, 'a positive number');
+  }
+  return out;
+}
+
+export function fillOptions(options: AgentPoolOptions): FilledOptions {
+  if (options === null || typeof options !== 'object') throw invalidOption('options', 'an object');
+  const { filename, source } = options;
+  if ((filename === undefined) === (source === undefined)) throw invalidOption('filename/source', 'given, exactly one of them');
+  if (source !== undefined && typeof source !== 'string') throw invalidOption('source', 'a string');
+  const name = options.name ?? 'default';
+  if (typeof name !== 'string' || name === '') throw invalidOption('name', 'a non-empty string');
+
+  const cpus = availableParallelism();
+  const givenMax = count(options.maxAgents ?? options.maxThreads, 'maxAgents', 1);
+  const givenMin = count(options.minAgents ?? options.minThreads, 'minAgents', 0);
+  let maxAgents = givenMax ?? Math.max(cpus, givenMin ?? 1);
+  let minAgents = givenMin ?? Math.min(maxAgents, Math.max(1, Math.floor(cpus / 2)));
+  if (minAgents > maxAgents) {
+    if (givenMax !== undefined) throw invalidOption('minAgents', `at most maxAgents (${maxAgents})`);
+    maxAgents = minAgents;
+  }
+
+  const concurrency = count(options.concurrentTasksPerAgent ?? options.concurrentTasksPerWorker, 'concurrentTasksPerAgent', 1) ?? 1;
+  let maxQueue: number;
+  if (options.maxQueue === 'auto') maxQueue = maxAgents * maxAgents;
+  else if (options.maxQueue === undefined || options.maxQueue === Infinity) maxQueue = Infinity;
+  else maxQueue = count(options.maxQueue, 'maxQueue', 0)!;
+
+  if (options.canBlock !== undefined && typeof options.canBlock !== 'boolean') throw invalidOption('canBlock', 'a boolean');
+  const taskTimeout = duration(options.taskTimeout, 'taskTimeout', false);
+  return {
+    url: source === undefined ? jobUrl(filename!) : '',
+    source,
+    name,
+    minAgents,
+    maxAgents,
+    idleTimeout: duration(options.idleTimeout, 'idleTimeout', true) ?? 1000,
+    maxQueue,
+    concurrency,
+    resourceLimits: limits(options.resourceLimits),
+    taskTimeout: taskTimeout === Infinity ? undefined : taskTimeout,
+    canBlock: options.canBlock ?? true,
+    data: 'data' in options ? options.data : options.workerData,
+    priorityAging: duration(options.priorityAging, 'priorityAging', false) ?? 1000,
+  };
+}
