@@ -324,13 +324,6 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         met: growth <= SIZE_INDEPENDENCE,
       });
     }
-    const sendGrowth = t1g.agent.send.p50 / t64k.agent.send.p50;
-    checks.push({
-      bench: 'clone',
-      name: 'agent transfer postMessage() call (serialize + detach) independent of size',
-      detail: `p50 64 KiB ${fmtTime(t64k.agent.send.p50)}, 64 MiB ${fmtTime(t64.agent.send.p50)}, 1 GiB ${fmtTime(t1g.agent.send.p50)}: 1 GiB / 64 KiB = ${fmtRatio(sendGrowth)} (target ≤ ${SIZE_INDEPENDENCE}x)`,
-      met: sendGrowth <= SIZE_INDEPENDENCE,
-    });
     data.transfer = transfer;
 
     // ---- agent -> agent

@@ -116,14 +116,14 @@ export function fmtThroughput(bytes: number, ns: number): string {
   return `${fmtBytes(perSecond)}/s`;
 }
 
-/** Prints a table with a title; the first column is left-aligned, the others right-aligned. */
-export function printTable(title: string, headers: readonly string[], rows: readonly (readonly string[])[]): void {
+/** Prints a Markdown table with a title; the first `leftColumns` columns are left-aligned, the others right-aligned. */
+export function printTable(title: string, headers: readonly string[], rows: readonly (readonly string[])[], leftColumns = 1): void {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) =>
-    '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
+    '| ' + cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';
   console.log(`\n${title}`);
   console.log(line(headers));
-  console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 1) + '-' : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  console.log('|' + widths.map((w, i) => (i < leftColumns ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
   for (const row of rows) console.log(line(row));
 }
 

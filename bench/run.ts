@@ -108,6 +108,7 @@ async function main(): Promise<number> {
         fmtRatio(r.ratio),
         r.target === undefined ? '' : `${r.met ? 'MET' : 'MISSED'} (≥ ${r.target}x)`,
       ]),
+      2,
     );
   }
   if (checks.length > 0) {

@@ -51,7 +51,19 @@ std::string DescribeError(v8::Local<v8::Context> context, v8::Local<v8::Value> e
     try_catch.Reset();
     if (!object->Get(context, Str(isolate, "message")).ToLocal(&message)) message.Clear();
     try_catch.Reset();
-    std::string name_text = name.IsEmpty() || name->IsUndefined() ? "Error" : text(name);
+    // Test262Error and other plain constructors have no `name`: use the constructor's.
+    std::string name_text;
+    if (name.IsEmpty() || name->IsUndefined()) {
+      v8::Local<v8::Value> constructor;
+      if (object->Get(context, Str(isolate, "constructor")).ToLocal(&constructor) &&
+          constructor->IsFunction()) {
+        name_text = text(constructor.As<v8::Function>()->GetName());
+      }
+      try_catch.Reset();
+      if (name_text.empty()) name_text = "Error";
+    } else {
+      name_text = text(name);
+    }
     try_catch.Reset();
     std::string message_text = message.IsEmpty() || message->IsUndefined() ? "" : text(message);
     return message_text.empty() ? name_text : name_text + ": " + message_text;

@@ -121,11 +121,82 @@ std::string ModuleLoader::Resolve(v8::Local<v8::Context> context, const std::str
   return normal;
 }
 
+std::string ModuleLoader::TypeAttribute(v8::Local<v8::Context> context,
+                                        v8::Local<v8::FixedArray> attributes, int stride) {
+  v8::Isolate* isolate = context->GetIsolate();
+  if (attributes.IsEmpty()) return std::string();
+  for (int i = 0; i + 1 < attributes->Length(); i += stride) {
+    v8::Local<v8::Data> key = attributes->Get(context, i);
+    v8::Local<v8::Data> value = attributes->Get(context, i + 1);
+    if (!key->IsValue() || !value->IsValue()) continue;
+    if (ToStdString(isolate, key.As<v8::Value>()) == "type") {
+      return ToStdString(isolate, value.As<v8::Value>());
+    }
+  }
+  return std::string();
+}
+
+v8::MaybeLocal<v8::Module> ModuleLoader::CompileSynthetic(v8::Local<v8::Context> context,
+                                                          const std::string& path,
+                                                          const std::string& type) {
+  std::string text;
+  if (!ReadFile(path, &text)) {
+    ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
+    return {};
+  }
+  v8::Local<v8::Value> value;
+  if (type == "json") {
+    if (!v8::JSON::Parse(context, Str(isolate_, text)).ToLocal(&value)) return {};
+  } else {
+    value = Str(isolate_, text);
+  }
+  std::vector<v8::Local<v8::String>> exports = {Str(isolate_, "default")};
+  v8::Local<v8::Module> module = v8::Module::CreateSyntheticModule(
+      isolate_, Str(isolate_, PathToFileUrl(path)), exports, EvaluateSynthetic);
+  synthetic_values_.emplace(module->GetIdentityHash(),
+                            std::make_pair(v8::Global<v8::Module>(isolate_, module),
+                                           v8::Global<v8::Value>(isolate_, value)));
+  return module;
+}
+
+v8::MaybeLocal<v8::Value> ModuleLoader::EvaluateSynthetic(v8::Local<v8::Context> context,
+                                                          v8::Local<v8::Module> module) {
+  v8::Isolate* isolate = context->GetIsolate();
+  ModuleLoader& self = AgentRuntime::From(isolate)->modules();
+  auto range = self.synthetic_values_.equal_range(module->GetIdentityHash());
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second.first == module) {
+      if (module->SetSyntheticModuleExport(isolate, Str(isolate, "default"),
+                                           it->second.second.Get(isolate))
+              .IsNothing()) {
+        return {};
+      }
+    }
+  }
+  return v8::Undefined(isolate);
+}
+
 v8::MaybeLocal<v8::Module> ModuleLoader::Compile(v8::Local<v8::Context> context,
                                                  const std::string& path,
-                                                 const std::string* source) {
-  auto cached = by_path_.find(path);
+                                                 const std::string* source,
+                                                 const std::string& type) {
+  // One module record per (file, type): the same file may be JS and JSON.
+  const std::string key = type.empty() ? path : path + "\n" + type;
+  auto cached = by_path_.find(key);
   if (cached != by_path_.end()) return cached->second.Get(isolate_);
+  if (!type.empty()) {
+    if (type != "json" && type != "text") {
+      isolate_->ThrowException(v8::Exception::TypeError(
+          Str(isolate_, "Unsupported module type \"" + type + "\" for " + PathToFileUrl(path))));
+      return {};
+    }
+    v8::Local<v8::Module> synthetic;
+    if (!CompileSynthetic(context, path, type).ToLocal(&synthetic)) return {};
+    by_path_.emplace(key, v8::Global<v8::Module>(isolate_, synthetic));
+    path_by_hash_.emplace(synthetic->GetIdentityHash(),
+                          std::make_pair(v8::Global<v8::Module>(isolate_, synthetic), path));
+    return synthetic;
+  }
 
   std::string text;
   if (source != nullptr) {
@@ -161,12 +232,13 @@ bool ModuleLoader::LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8
   for (int i = 0; i < requests->Length(); i++) {
     v8::Local<v8::ModuleRequest> request = requests->Get(context, i).As<v8::ModuleRequest>();
     std::string specifier = ToStdString(isolate_, request->GetSpecifier());
+    std::string type = TypeAttribute(context, request->GetImportAssertions(), 3);
     std::string resolved = Resolve(context, specifier, path);
     if (resolved.empty()) return false;
-    if (by_path_.count(resolved)) continue;
+    if (by_path_.count(type.empty() ? resolved : resolved + "\n" + type)) continue;
     v8::Local<v8::Module> dependency;
-    if (!Compile(context, resolved, nullptr).ToLocal(&dependency)) return false;
-    if (!LoadDependencies(context, dependency, resolved)) return false;
+    if (!Compile(context, resolved, nullptr, type).ToLocal(&dependency)) return false;
+    if (type.empty() && !LoadDependencies(context, dependency, resolved)) return false;
   }
   return true;
 }
@@ -216,14 +288,13 @@ v8::MaybeLocal<v8::Module> ModuleLoader::ResolveCallback(v8::Local<v8::Context> 
   std::string resolved =
       self.Resolve(context, ToStdString(isolate, specifier), referrer_path ? *referrer_path : "/");
   if (resolved.empty()) return {};
-  auto found = self.by_path_.find(resolved);
-  if (found != self.by_path_.end()) return found->second.Get(isolate);
-  return self.Compile(context, resolved, nullptr);
+  return self.Compile(context, resolved, nullptr, TypeAttribute(context, assertions, 3));
 }
 
 v8::MaybeLocal<v8::Promise> ModuleLoader::Import(v8::Local<v8::Context> context,
                                                  const std::string& specifier,
-                                                 const std::string& referrer_url) {
+                                                 const std::string& referrer_url,
+                                                 const std::string& type) {
   v8::EscapableHandleScope scope(isolate_);
   v8::Local<v8::Promise::Resolver> resolver;
   if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return {};
@@ -232,7 +303,16 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::Import(v8::Local<v8::Context> context,
   std::string referrer_path = FileUrlToPath(referrer_url);
   std::string path = Resolve(context, specifier, referrer_path);
   v8::Local<v8::Module> module;
-  if (path.empty() || !LoadFile(context, path).ToLocal(&module)) {
+  bool loaded = false;
+  if (!path.empty()) {
+    if (type.empty()) {
+      loaded = LoadFile(context, path).ToLocal(&module);
+    } else {
+      loaded = Compile(context, path, nullptr, type).ToLocal(&module) &&
+               Instantiate(context, module).ToLocal(&module);
+    }
+  }
+  if (!loaded) {
     if (try_catch.HasTerminated()) return {};
     resolver->Reject(context, try_catch.Exception()).Check();
     return scope.Escape(resolver->GetPromise());
@@ -280,7 +360,8 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::ImportCallback(v8::Local<v8::Context> 
   if (referrer.rfind("file://", 0) != 0) {
     referrer = PathToFileUrl(runtime->options().base_path);
   }
-  return runtime->modules().Import(context, ToStdString(isolate, specifier), referrer);
+  return runtime->modules().Import(context, ToStdString(isolate, specifier), referrer,
+                                   TypeAttribute(context, assertions, 2));
 }
 
 void ModuleLoader::ImportMetaCallback(v8::Local<v8::Context> context, v8::Local<v8::Module> module,

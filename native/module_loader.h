@@ -30,8 +30,9 @@ class ModuleLoader {
                                         const std::string& path, int* phase = nullptr);
 
   // import(specifier) from code whose resource name is `referrer_url`.
+  // `type` is the import attribute (empty for JavaScript, "json", "text").
   v8::MaybeLocal<v8::Promise> Import(v8::Local<v8::Context> context, const std::string& specifier,
-                                     const std::string& referrer_url);
+                                     const std::string& referrer_url, const std::string& type);
 
   static std::string PathToFileUrl(const std::string& path);
   static std::string FileUrlToPath(const std::string& url);
@@ -41,7 +42,15 @@ class ModuleLoader {
   std::string Resolve(v8::Local<v8::Context> context, const std::string& specifier,
                       const std::string& referrer_path);
   v8::MaybeLocal<v8::Module> Compile(v8::Local<v8::Context> context, const std::string& path,
-                                     const std::string* source);
+                                     const std::string* source, const std::string& type = "");
+  // JSON and text modules: a synthetic module whose default export is the value.
+  v8::MaybeLocal<v8::Module> CompileSynthetic(v8::Local<v8::Context> context,
+                                              const std::string& path, const std::string& type);
+  static v8::MaybeLocal<v8::Value> EvaluateSynthetic(v8::Local<v8::Context> context,
+                                                     v8::Local<v8::Module> module);
+  // The `type` import attribute among `attributes` (entries of `stride` slots).
+  static std::string TypeAttribute(v8::Local<v8::Context> context,
+                                   v8::Local<v8::FixedArray> attributes, int stride);
   bool LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
                         const std::string& path);
   v8::MaybeLocal<v8::Module> Load(v8::Local<v8::Context> context, const std::string& path,
@@ -66,6 +75,8 @@ class ModuleLoader {
   std::map<std::string, std::string> builtins_;
   std::unordered_map<std::string, v8::Global<v8::Module>> by_path_;
   std::unordered_multimap<int, std::pair<v8::Global<v8::Module>, std::string>> path_by_hash_;
+  std::unordered_multimap<int, std::pair<v8::Global<v8::Module>, v8::Global<v8::Value>>>
+      synthetic_values_;
 };
 
 }  // namespace agentcluster

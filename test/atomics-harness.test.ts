@@ -1,9 +1,9 @@
 /**
  * Test harness shared by test/atomics-*.test.ts (this file defines no tests).
  *
- * - buildAtomics(): transpiles src/atomics/*.ts to plain ESM .js files in a
- *   temp dir (no dependency on dist/ being built), so worker threads and vm
- *   contexts can import exactly what agents will load.
+ * - `built`: src/atomics/*.ts transpiled to plain ESM .js files in a temp dir
+ *   (no dependency on dist/ being built), so worker threads and vm contexts
+ *   import exactly what agents will load.
  * - runThreads(n, fn, data): runs `fn(A, data, index)` on n worker threads at
  *   once (A = the compiled agentcluster:atomics module; a start gate releases
  *   all n together) and resolves their return values. `fn` is shipped as source text, so it must be
@@ -13,34 +13,49 @@
  * agents (same SAB/Atomics semantics, separate OS threads).
  */
 import { after } from 'node:test';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import ts from 'typescript';
 
 export type AtomicsModule = typeof import('../src/atomics/index.js');
 
 const srcDir = fileURLToPath(new URL('../src/atomics/', import.meta.url));
-let built: { dir: string; indexUrl: string } | undefined;
 
-/** Compile src/atomics to ESM in a temp dir; returns the directory and index.js URL. */
-export function buildAtomics(): { dir: string; indexUrl: string } {
-  if (built) return built;
-  const dir = mkdtempSync(join(tmpdir(), 'agentcluster-atomics-'));
-  writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
-  for (const file of readdirSync(srcDir)) {
-    if (!file.endsWith('.ts')) continue;
-    const out = ts.transpileModule(readFileSync(join(srcDir, file), 'utf8'), {
-      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
-      fileName: file,
+/**
+ * Compile src/atomics/*.ts to plain ESM .js files. The output is cached in the
+ * temp dir under a hash of the sources (loading typescript costs ~1 s here).
+ */
+async function buildAtomics(): Promise<{ dir: string; indexUrl: string }> {
+  const files = readdirSync(srcDir).filter((f) => f.endsWith('.ts')).sort();
+  const sources = files.map((f) => readFileSync(join(srcDir, f), 'utf8'));
+  const hash = createHash('sha256');
+  files.forEach((f, i) => hash.update(`${f}\0${sources[i]}\0`));
+  const dir = join(tmpdir(), `agentcluster-atomics-${hash.digest('hex').slice(0, 16)}`);
+  if (!existsSync(dir)) {
+    const { default: ts } = await import('typescript');
+    const tmp = mkdtempSync(`${dir}.tmp-`);
+    writeFileSync(join(tmp, 'package.json'), '{"type":"module"}\n');
+    files.forEach((file, i) => {
+      const out = ts.transpileModule(sources[i], {
+        compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
+        fileName: file,
+      });
+      writeFileSync(join(tmp, file.replace(/\.ts$/, '.js')), out.outputText);
     });
-    writeFileSync(join(dir, file.replace(/\.ts$/, '.js')), out.outputText);
+    try {
+      renameSync(tmp, dir); // atomic publish; another test process may have won the race
+    } catch {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   }
-  built = { dir, indexUrl: pathToFileURL(join(dir, 'index.js')).href };
-  return built;
+  return { dir, indexUrl: pathToFileURL(join(dir, 'index.js')).href };
 }
+
+/** The compiled module: its directory and the file URL of index.js. */
+export const built = await buildAtomics();
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -82,7 +97,7 @@ function worker(i: number): Worker {
     const w = new Worker(WORKER_SOURCE, {
       eval: true,
       execArgv: [], // do not inherit --import tsx / test-runner flags
-      workerData: { indexUrl: buildAtomics().indexUrl },
+      workerData: { indexUrl: built.indexUrl },
     });
     w.on('message', (r: Reply) => {
       const p = pending.get(r.id);
@@ -161,5 +176,4 @@ export function sleep(ms: number): Promise<void> {
 
 after(async () => {
   await resetThreads();
-  if (built) rmSync(built.dir, { recursive: true, force: true });
 });

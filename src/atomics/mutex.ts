@@ -14,6 +14,7 @@ import {
   AtomicsError,
   deadlineFrom,
   handleOf,
+  normalizeTimeout,
   placeRegion,
   remaining,
   wait,
@@ -85,6 +86,7 @@ export class Mutex {
    * threads that cannot block when the lock is contended.
    */
   lock(timeout?: number): boolean {
+    if (timeout !== undefined) normalizeTimeout(timeout); // validate even on the fast path
     const s = this.#state;
     let c = Atomics.compareExchange(s, 0, UNLOCKED, LOCKED);
     if (c === UNLOCKED) return true;
@@ -114,6 +116,7 @@ export class Mutex {
    * cannot block and keeps the Node event loop alive while pending.
    */
   async lockAsync(timeout?: number): Promise<boolean> {
+    if (timeout !== undefined) normalizeTimeout(timeout);
     const s = this.#state;
     let c = Atomics.compareExchange(s, 0, UNLOCKED, LOCKED);
     if (c === UNLOCKED) return true;

@@ -33,6 +33,8 @@ export interface SlotOptions {
 }
 
 const SEQ_MAX = 0x3fffffff;
+const START_GRACE_MS = 1000;
+const noop = () => {};
 
 function ringSize(capacity: number): number {
   let size = 64;
@@ -52,11 +54,14 @@ export class AgentSlot {
   idleSince = 0;
   /** The uncaught error or startup failure the agent reported, if any. */
   failure: unknown = undefined;
+  /** Whether it ever became ready (an exit before that is a failed start). */
+  started = false;
   /** Terminated by the pool on purpose (cancellation, idle, close). */
   retired = false;
   /** Broadcasts that came while it was starting, delivered once it is ready. */
   early: [bid: number, value: unknown][] = [];
   #seq = 0;
+  #acks = 0;
   #referenced = true;
   #message: unknown[] = [];
   #tasks: (Task | null)[] = [];
@@ -95,6 +100,7 @@ export class AgentSlot {
     });
     this.agent.ready.then(
       () => {
+        this.started = true;
         if (this.state !== 'starting') return;
         this.state = 'ready';
         this.idleSince = performance.now();
@@ -125,6 +131,12 @@ export class AgentSlot {
 
   /** Queues broadcast number `bid` in order with the tasks. */
   pushBroadcast(bid: number, value: unknown): void {
+    // Awaiting its acknowledgement keeps the host alive, as a task does.
+    this.#acks++;
+    if (!this.#referenced) {
+      this.#referenced = true;
+      this.agent.ref();
+    }
     this.#message.push(-bid, value, undefined);
     this.#tasks.push(null);
     if (!this.#flushQueued) {
@@ -146,16 +158,19 @@ export class AgentSlot {
   release(): void {
     if (--this.inflight === 0) {
       this.idleSince = performance.now();
-      if (this.#referenced && this.state === 'ready') {
-        this.#referenced = false;
-        this.agent.unref();
-      }
+      this.settleRef();
     }
+  }
+
+  /** A broadcast was acknowledged (or can no longer be). */
+  acknowledged(): void {
+    this.#acks--;
+    this.settleRef();
   }
 
   /** Lets an idle, ready agent stop keeping the host alive. */
   settleRef(): void {
-    if (this.inflight === 0 && this.#referenced && this.state === 'ready') {
+    if (this.inflight === 0 && this.#acks === 0 && this.#referenced && this.state === 'ready') {
       this.#referenced = false;
       this.agent.unref();
     }
@@ -163,11 +178,24 @@ export class AgentSlot {
 
   /** Stops the agent; its exit still keeps the host alive until it is reported. */
   kill(): Promise<ExitInfo> {
-    if (this.state === 'starting' || this.state === 'ready') this.state = 'dying';
+    const starting = this.state === 'starting';
+    if (starting || this.state === 'ready') this.state = 'dying';
     this.retired = true;
     if (!this.#referenced) {
       this.#referenced = true;
       this.agent.ref();
+    }
+    if (starting) {
+      // Agent-core bug (reported with a repro): terminating an agent while
+      // its entry module is being evaluated (the bootstrap's import() of the
+      // job) can abort the whole process inside V8. Let the entry settle
+      // first; a module stuck in top-level await is terminated after 1 s.
+      let timer: NodeJS.Timeout | undefined;
+      const capped = new Promise<void>((resolve) => (timer = setTimeout(resolve, START_GRACE_MS)));
+      return Promise.race([this.agent.ready.then(noop, noop), capped]).then(() => {
+        clearTimeout(timer);
+        return this.agent.terminate();
+      });
     }
     return this.agent.terminate();
   }

@@ -1,14 +1,15 @@
 // A fixed-size log-linear histogram of durations (HDR-style): O(1) record,
-// no allocation, ~3% relative precision from 64 µs up to 35 minutes and
-// exact below 64 µs. Values are recorded in milliseconds and reported in
+// no allocation, ~3% relative precision. Values are kept in units of 0.1 µs
+// (exact below 6.4 µs) up to ~28 years, recorded and reported in
 // milliseconds.
 
-const EXACT = 64; // values below this many µs get a bucket each
+const UNITS_PER_MS = 10_000; // 0.1 µs
+const EXACT = 64; // values below this many units get a bucket each
 const SUB_BITS = 5; // 32 sub-buckets per power of two above that
 const SUB = 1 << SUB_BITS;
 const FIRST_EXP = 6; // log2(EXACT)
-const MAX_US = 0x7fffffff;
-const BUCKETS = EXACT + (31 - FIRST_EXP) * SUB;
+const MAX_EXP = 52;
+const BUCKETS = EXACT + (MAX_EXP + 1 - FIRST_EXP) * SUB;
 
 export interface HistogramSummary {
   count: number;
@@ -21,20 +22,20 @@ export interface HistogramSummary {
   p99: number;
 }
 
-function bucketOf(us: number): number {
-  if (us < EXACT) return us;
-  const exp = 31 - Math.clz32(us);
-  return EXACT + (exp - FIRST_EXP) * SUB + ((us >>> (exp - SUB_BITS)) & (SUB - 1));
+function bucketOf(units: number): number {
+  if (units < EXACT) return units;
+  const exp = units < 0x80000000 ? 31 - Math.clz32(units) : Math.min(MAX_EXP, Math.floor(Math.log2(units)));
+  const sub = Math.floor(units / 2 ** (exp - SUB_BITS)) & (SUB - 1);
+  return EXACT + (exp - FIRST_EXP) * SUB + sub;
 }
 
-/** The middle of a bucket, in µs. */
+/** The middle of a bucket, in units. */
 function valueOf(bucket: number): number {
   if (bucket < EXACT) return bucket;
   const rest = bucket - EXACT;
   const exp = FIRST_EXP + Math.floor(rest / SUB);
-  const sub = rest % SUB;
-  const width = 1 << (exp - SUB_BITS);
-  return (1 << exp) + sub * width + width / 2;
+  const width = 2 ** (exp - SUB_BITS);
+  return 2 ** exp + (rest % SUB) * width + width / 2;
 }
 
 export class Histogram {
@@ -47,8 +48,8 @@ export class Histogram {
   /** Records one duration given in milliseconds (negative values count as 0). */
   record(ms: number): void {
     if (!(ms > 0)) ms = 0;
-    const us = Math.min(MAX_US, Math.round(ms * 1000));
-    this.#counts[bucketOf(us)]!++;
+    const units = Math.min(2 ** (MAX_EXP + 1) - 1, Math.round(ms * UNITS_PER_MS));
+    this.#counts[bucketOf(units)]!++;
     this.#count++;
     this.#sum += ms;
     if (ms < this.#min) this.#min = ms;
@@ -67,7 +68,7 @@ export class Histogram {
     const counts = this.#counts;
     for (let i = 0; i < BUCKETS; i++) {
       seen += counts[i]!;
-      if (seen >= rank) return Math.min(this.#max, Math.max(this.#min, valueOf(i) / 1000));
+      if (seen >= rank) return Math.min(this.#max, Math.max(this.#min, valueOf(i) / UNITS_PER_MS));
     }
     return this.#max;
   }

@@ -84,8 +84,10 @@ function positiveInt(name: string, v: string | undefined, def: number): number {
 }
 
 function defaultExpectationsFile(cwd: string): string | undefined {
+  const here = path.dirname(fileURLToPath(import.meta.url));
   const candidates = [
-    path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'expectations'),
+    path.resolve(here, '..', 'expectations'), // running from source: test262/runner/
+    path.resolve(here, '..', '..', '..', 'test262', 'expectations'), // built: dist/test262/runner/
     path.resolve(cwd, 'test262', 'expectations'),
   ];
   return candidates.find((c) => existsSync(c));

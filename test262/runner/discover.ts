@@ -179,7 +179,7 @@ function normaliseAttrs(a: Test262StreamAttrs): TestAttrs {
  * and the scenarios are unaffected: the builder only ever *prepends* the
  * harness to the contents (insertionIndex = length of what it prepended).
  */
-export function compileTest(
+function compileTest(
   t262: Test262Paths,
   absPath: string,
   contents: string,

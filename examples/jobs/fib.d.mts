@@ -1,0 +1,1 @@
+export default function fib(n: number): number;

@@ -1,0 +1,686 @@
+// AgentPool: a job pool on agents, with piscina's names where the meaning
+// is the same. Orchestration only; the pieces live next door:
+//   task-queue.ts   priorities with aging        balancer.ts  agent choice, prefetch
+//   agent-slot.ts   one agent, outbox, cancel ring  agent-bootstrap.ts  the agent side
+//   abort.ts        signal and deadline           histogram.ts, errors.ts, move.ts, map.ts
+import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Agent, ExitInfo } from '../agent/agent.js';
+import { AgentError } from '../agent/errors.js';
+import { unwatch, watch } from './abort.js';
+import { AgentSlot, type SlotOwner } from './agent-slot.js';
+import { Balancer, MAX_PREFETCH } from './balancer.js';
+import { abortError, closedError, destroyedError, fromEnvelope, invalidOption, PoolError, queueFullError } from './errors.js';
+import { Histogram, type HistogramSummary } from './histogram.js';
+import { mapTasks, type MapOptions } from './map.js';
+import { isMoved, move, type Moved } from './move.js';
+import { fillOptions, type AgentPoolOptions, type FilledOptions } from './options.js';
+import { DISPATCHED, QUEUED, SETTLED, Task } from './task.js';
+import { TaskQueue } from './task-queue.js';
+
+export interface RunOptions {
+  /** ArrayBuffers in the task to move to the agent instead of copying. */
+  transferList?: readonly ArrayBuffer[];
+  /** Aborting removes the task from the queue, or stops the agent running it. */
+  signal?: AbortSignal;
+  /** Export of the job module to call (default: the pool's `name`). */
+  name?: string;
+  /** Higher runs first (default 0); see docs/scheduler.md for the aging policy. */
+  priority?: number;
+  /** ms from run() until the task is cancelled with ERR_TASK_TIMEOUT (default: the pool's taskTimeout). */
+  timeout?: number;
+}
+
+export interface CloseOptions {
+  /** Reject the queued tasks (ERR_POOL_CLOSED) instead of running them. */
+  force?: boolean;
+}
+
+export interface PoolStats {
+  /** Agents started or running (not counting those being stopped). */
+  agents: number;
+  idleAgents: number;
+  completed: number;
+  /** Tasks that threw or whose agent died. */
+  failed: number;
+  /** Tasks aborted or timed out. */
+  cancelled: number;
+  queued: number;
+  /** Given to an agent and not settled yet. */
+  running: number;
+  /** Time agents spent in jobs / (duration x maxAgents x concurrentTasksPerAgent), 0..1. */
+  utilization: number;
+  /** ms since the pool was created. */
+  duration: number;
+  /** ms a task ran in its agent, as the agent measured it. */
+  runTime: HistogramSummary;
+  /** ms from run() until the task was handed to an agent. */
+  waitTime: HistogramSummary;
+}
+
+export interface AgentPoolEvents {
+  /** Every submitted task has settled (nothing queued, nothing running). */
+  drain: [];
+  /** An agent failed outside any task (e.g. the job module threw at startup, or an uncaught error while idle). */
+  error: [error: unknown];
+  agentCreate: [agent: Agent];
+  agentExit: [agent: Agent, info: ExitInfo];
+}
+
+interface BroadcastRecord {
+  pending: Set<AgentSlot>;
+  reached: number;
+  error: unknown;
+  resolve(count: number): void;
+  reject(error: unknown): void;
+}
+
+// Temp files of pools made from `source`, removed at exit if not before.
+const tempDirs = new Set<string>();
+let tempHook = false;
+function removeTemp(dir: string): void {
+  tempDirs.delete(dir);
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch {
+    // best effort
+  }
+}
+
+let poolCount = 0;
+
+export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> implements SlotOwner {
+  /** Marks a task, or (inside an agent, as the global `move`) a job's result, so its ArrayBuffers move instead of being copied. */
+  static move<V>(value: V, transferList?: readonly ArrayBuffer[]): Moved<V> {
+    return move(value, transferList);
+  }
+
+  /** Resolves once `minAgents` agents are ready; rejects (ERR_POOL_AGENT_START_FAILED) if one fails to start. */
+  readonly ready: Promise<void>;
+
+  readonly #options: FilledOptions;
+  readonly #queue: TaskQueue;
+  readonly #balancer = new Balancer();
+  readonly #running = new Map<number, Task>();
+  readonly #slots: AgentSlot[] = [];
+  readonly #runTime = new Histogram();
+  readonly #waitTime = new Histogram();
+  readonly #createdAt = performance.now();
+  readonly #poolId = ++poolCount;
+  readonly #tempDir: string | undefined;
+  readonly #cancel = (task: Task, error: Error) => this.#cancelTask(task, error);
+  readonly #pumpNow = () => this.#pump();
+  #agentCount = 0;
+  #nextId = 1;
+  #nextBroadcast = 1;
+  #broadcasts = new Map<number, BroadcastRecord>();
+  #completed = 0;
+  #failed = 0;
+  #cancelled = 0;
+  #busyMs = 0;
+  #pumpQueued = false;
+  #busy = false;
+  #closing = false;
+  #destroyed = false;
+  #closed: Promise<void> | undefined;
+  #idleWaiters: (() => void)[] = [];
+  #startFailed = false;
+  #sweeper: NodeJS.Timeout | undefined;
+
+  constructor(options: AgentPoolOptions) {
+    super();
+    const filled = fillOptions(options);
+    if (filled.source !== undefined) {
+      this.#tempDir = mkdtempSync(join(tmpdir(), 'agentcluster-pool-'));
+      tempDirs.add(this.#tempDir);
+      if (!tempHook) {
+        tempHook = true;
+        process.once('exit', () => tempDirs.forEach(removeTemp));
+      }
+      const file = join(this.#tempDir, 'job.mjs');
+      writeFileSync(file, filled.source);
+      filled.url = pathToFileURL(file).href;
+    }
+    this.#options = filled;
+    this.#queue = new TaskQueue(filled.priorityAging);
+    const initial: Promise<void>[] = [];
+    for (let i = 0; i < filled.minAgents; i++) initial.push(this.#spawn().agent.ready);
+    this.ready = Promise.all(initial).then(
+      () => undefined,
+      (error: unknown) => {
+        throw new PoolError('ERR_POOL_AGENT_START_FAILED', `An agent of the pool could not start: ${describe(error)}`, { cause: error });
+      },
+    );
+    this.ready.catch(() => {}); // awaiting it is optional
+  }
+
+  // ---------------------------------------------------------------- running tasks
+
+  /** Runs the job on `task` in an agent; resolves with what it returns (or awaits). */
+  run(task: T | Moved<T>, options?: RunOptions): Promise<R> {
+    if (this.#closing) return Promise.reject(this.#destroyed ? destroyedError() : closedError());
+    let payload: unknown = task;
+    let transfer = options?.transferList;
+    if (isMoved(task)) {
+      payload = task.value;
+      transfer = transfer === undefined ? task.transferList : [...transfer, ...task.transferList];
+    }
+    if (transfer !== undefined && transfer.length === 0) transfer = undefined;
+    let priority = 0;
+    let timeout = this.#options.taskTimeout;
+    let name: string | undefined;
+    let signal: AbortSignal | undefined;
+    if (options !== undefined) {
+      if (options.priority !== undefined) {
+        priority = options.priority;
+        if (typeof priority !== 'number' || !Number.isFinite(priority)) return Promise.reject(invalidOption('priority', 'a finite number'));
+      }
+      if (options.timeout !== undefined) {
+        timeout = options.timeout === Infinity ? undefined : options.timeout;
+        if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout > 0))) return Promise.reject(invalidOption('timeout', 'a number > 0'));
+      }
+      if (options.name !== undefined && options.name !== this.#options.name) {
+        name = options.name;
+        if (typeof name !== 'string') return Promise.reject(invalidOption('name', 'a string'));
+      }
+      signal = options.signal ?? undefined;
+      if (signal?.aborted) return Promise.reject(abortError(signal.reason));
+    }
+    const queue = this.#queue;
+    const slot = queue.size === 0 ? this.#balancer.pick(this.#slots, this.#options.concurrency) : undefined;
+    if (slot === undefined && queue.size >= this.#options.maxQueue) return Promise.reject(queueFullError(this.#options.maxQueue));
+
+    let resolve!: (value: R) => void;
+    let reject!: (reason: unknown) => void;
+    const promise = new Promise<R>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const t = new Task(this.#nextId++, payload, transfer, name, priority, performance.now(), resolve, reject);
+    if (signal !== undefined || timeout !== undefined) watch(t, signal, timeout, this.#cancel);
+    this.#busy = true;
+    if (slot !== undefined) {
+      this.#dispatch(t, slot);
+    } else {
+      queue.push(t);
+      if (!this.#pumpQueued) {
+        this.#pumpQueued = true;
+        queueMicrotask(this.#pumpNow);
+      }
+    }
+    return promise;
+  }
+
+  /**
+   * Runs every item of `iterable` (sync or async) as a task and yields the
+   * results, in input order unless `ordered: false`. At most `concurrency`
+   * items are taken from the iterable and not yet yielded. The first failure
+   * is thrown; leaving early cancels what is still outstanding.
+   */
+  map<I extends T = T>(iterable: Iterable<I | Moved<I>> | AsyncIterable<I | Moved<I>>, options?: MapOptions): AsyncGenerator<R, void, undefined> {
+    const window = Math.max(16, 4 * this.#options.maxAgents * this.#options.concurrency);
+    return mapTasks<I | Moved<I>, R>((item, runOptions) => this.run(item, runOptions), iterable, options, window);
+  }
+
+  /**
+   * Delivers a clone of `value` to every live agent (the job module's
+   * exported `onBroadcast(value)` runs, in order with the tasks). Resolves
+   * with the number of agents that handled it; rejects if a handler threw.
+   * Agents started later do not get it: use `data` for what every agent needs.
+   */
+  broadcast(value: unknown): Promise<number> {
+    if (this.#closing) return Promise.reject(this.#destroyed ? destroyedError() : closedError());
+    const targets = this.#slots.filter((slot) => slot.state === 'ready' || slot.state === 'starting');
+    if (targets.length === 0) return Promise.resolve(0);
+    const bid = this.#nextBroadcast++;
+    return new Promise<number>((resolve, reject) => {
+      this.#broadcasts.set(bid, { pending: new Set(targets), reached: 0, error: undefined, resolve, reject });
+      for (const slot of targets) {
+        if (slot.state === 'ready') slot.pushBroadcast(bid, value);
+        else slot.early.push([bid, value]);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- stopping
+
+  /** Stops taking tasks, finishes the queued and running ones, then stops the agents. */
+  close(options?: CloseOptions): Promise<void> {
+    if (options?.force) {
+      const error = closedError();
+      for (const task of this.#queue.drain()) this.#settleCancelled(task, error);
+    }
+    if (this.#closed) return this.#closed;
+    this.#closing = true;
+    this.#closed = (async () => {
+      await this.#whenIdle();
+      await this.#stopAgents();
+    })();
+    return this.#closed;
+  }
+
+  /** Stops the agents now; queued and running tasks reject with ERR_POOL_DESTROYED. */
+  destroy(): Promise<void> {
+    this.#closing = true;
+    if (!this.#destroyed) {
+      this.#destroyed = true;
+      const error = destroyedError();
+      for (const task of this.#queue.drain()) this.#settleCancelled(task, error);
+      for (const task of [...this.#running.values()]) {
+        this.#running.delete(task.id);
+        this.#settleCancelled(task, error);
+      }
+      for (const record of this.#broadcasts.values()) record.reject(error);
+      this.#broadcasts.clear();
+      this.#checkIdle();
+    }
+    const stopped = this.#stopAgents();
+    this.#closed ??= stopped;
+    return stopped;
+  }
+
+  // ---------------------------------------------------------------- observability
+
+  get stats(): PoolStats {
+    const duration = performance.now() - this.#createdAt;
+    let agents = 0;
+    let idleAgents = 0;
+    for (const slot of this.#slots) {
+      if (slot.state === 'starting' || slot.state === 'ready') agents++;
+      if (slot.state === 'ready' && slot.inflight === 0) idleAgents++;
+    }
+    return {
+      agents,
+      idleAgents,
+      completed: this.#completed,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+      queued: this.#queue.size,
+      running: this.#running.size,
+      utilization: this.utilization,
+      duration,
+      runTime: this.#runTime.summary(),
+      waitTime: this.#waitTime.summary(),
+    };
+  }
+
+  /** The live agents (starting or running). */
+  get agents(): Agent[] {
+    return this.#slots.filter((slot) => slot.state === 'starting' || slot.state === 'ready').map((slot) => slot.agent);
+  }
+
+  get queueSize(): number {
+    return this.#queue.size;
+  }
+
+  get completed(): number {
+    return this.#completed;
+  }
+
+  get duration(): number {
+    return performance.now() - this.#createdAt;
+  }
+
+  get utilization(): number {
+    const capacity = (performance.now() - this.#createdAt) * this.#options.maxAgents * this.#options.concurrency;
+    return capacity > 0 ? Math.min(1, this.#busyMs / capacity) : 0;
+  }
+
+  get minAgents(): number {
+    return this.#options.minAgents;
+  }
+
+  get maxAgents(): number {
+    return this.#options.maxAgents;
+  }
+
+  /** Clears the run-time and wait-time histograms. */
+  resetHistograms(): void {
+    this.#runTime.reset();
+    this.#waitTime.reset();
+  }
+
+  // ---------------------------------------------------------------- SlotOwner (called by agent slots)
+
+  /** @internal */
+  slotReady(slot: AgentSlot): void {
+    this.#startFailed = false;
+    for (const [bid, value] of slot.early) slot.pushBroadcast(bid, value);
+    slot.early = [];
+    if (this.#queue.size > 0) this.#pump();
+    slot.settleRef();
+    this.#startSweeper();
+  }
+
+  /** @internal */
+  slotMessage(slot: AgentSlot, message: unknown[]): void {
+    const running = this.#running;
+    for (let i = 0; i < message.length; i += 3) {
+      const id = message[i] as number;
+      if (id === 0) {
+        this.#broadcastDone(slot, message[i + 1] as number, message[i + 2]);
+        continue;
+      }
+      const task = running.get(id > 0 ? id : -id);
+      if (task === undefined) continue; // cancelled meanwhile
+      running.delete(task.id);
+      task.state = SETTLED;
+      slot.release();
+      const ms = message[i + 2] as number;
+      this.#runTime.record(ms);
+      this.#busyMs += ms;
+      this.#balancer.observe(ms);
+      if (task.onAbort !== undefined || task.timer !== undefined) unwatch(task);
+      if (id > 0) {
+        this.#completed++;
+        task.resolve(message[i + 1]);
+      } else {
+        this.#failed++;
+        task.reject(fromEnvelope(message[i + 1]));
+      }
+    }
+    if (this.#queue.size > 0) this.#pump();
+    else if (running.size === 0) this.#checkIdle();
+  }
+
+  /** @internal */
+  slotError(): void {
+    // Kept on the slot (slot.failure) and dealt with at its exit, when it is
+    // known which tasks it took down.
+  }
+
+  /** @internal */
+  slotExit(slot: AgentSlot, info: ExitInfo): void {
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0) this.#slots.splice(index, 1);
+    let rejected = 0;
+    for (const task of [...this.#running.values()]) {
+      if (task.slot !== slot) continue;
+      this.#running.delete(task.id);
+      if (slot.cancel(task)) {
+        // It never started: run it elsewhere.
+        task.state = QUEUED;
+        task.slot = null;
+        task.seq = 0;
+        this.#queue.unshift(task);
+      } else {
+        rejected++;
+        this.#settleFailed(task, this.#exitError(slot, info));
+      }
+    }
+    for (const [bid, record] of this.#broadcasts) {
+      if (record.pending.delete(slot) && record.pending.size === 0) this.#finishBroadcast(bid, record);
+    }
+    this.emit('agentExit', slot.agent, info);
+
+    if (!slot.started && !slot.retired) {
+      // The agent could not start (the job module failed to load, most likely).
+      this.#startFailed = true;
+      const error = new PoolError('ERR_POOL_AGENT_START_FAILED', `An agent of the pool could not start: ${describe(slot.failure ?? info.reason)}`, {
+        cause: slot.failure,
+      });
+      if (!this.#slots.some((other) => other.state === 'ready')) {
+        for (const task of this.#queue.drain()) {
+          rejected++;
+          this.#settleFailed(task, error);
+        }
+      }
+      // With no task to reject, it shows through `ready` and the next run();
+      // 'error' listeners hear of it too.
+      if (rejected === 0 && this.listenerCount('error') > 0) this.emit('error', error);
+    } else if (!slot.retired && rejected === 0 && slot.failure !== undefined) {
+      this.#report(slot.failure);
+    }
+
+    if (!this.#destroyed) {
+      this.#replenish();
+      if (this.#queue.size > 0) this.#pump();
+    }
+    this.#checkIdle();
+  }
+
+  /** @internal */
+  postFailed(task: Task, error: unknown): void {
+    if (task.state !== DISPATCHED) return;
+    this.#running.delete(task.id);
+    task.slot?.release();
+    this.#settleFailed(task, error);
+    this.#checkIdle();
+  }
+
+  /** @internal */
+  broadcastFailed(slot: AgentSlot, bid: number, error: unknown): void {
+    slot.acknowledged();
+    const record = this.#broadcasts.get(bid);
+    if (record === undefined) return;
+    record.error ??= error;
+    if (record.pending.delete(slot) && record.pending.size === 0) this.#finishBroadcast(bid, record);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #spawn(): AgentSlot {
+    const slot = new AgentSlot(
+      {
+        name: `pool${this.#poolId}-agent${++this.#agentCount}`,
+        url: this.#options.url,
+        exportName: this.#options.name,
+        concurrency: this.#options.concurrency,
+        maxPrefetch: MAX_PREFETCH,
+        resourceLimits: this.#options.resourceLimits,
+        canBlock: this.#options.canBlock,
+        data: this.#options.data,
+      },
+      this,
+    );
+    this.#slots.push(slot);
+    this.emit('agentCreate', slot.agent);
+    return slot;
+  }
+
+  /** Agents starting or ready. */
+  #live(): number {
+    let live = 0;
+    for (const slot of this.#slots) if (slot.state === 'starting' || slot.state === 'ready') live++;
+    return live;
+  }
+
+  /** Keeps minAgents alive (not while closing, nor right after a failed start). */
+  #replenish(): void {
+    if (this.#closing || this.#startFailed) return;
+    for (let live = this.#live(); live < this.#options.minAgents; live++) this.#spawn();
+  }
+
+  /** Starts agents for the queued tasks, up to maxAgents. */
+  #grow(): void {
+    const { maxAgents, concurrency } = this.#options;
+    let live = 0;
+    let starting = 0;
+    for (const slot of this.#slots) {
+      if (slot.state === 'starting') starting++;
+      if (slot.state === 'starting' || slot.state === 'ready') live++;
+    }
+    if (this.#startFailed && starting > 0) return; // one probe at a time
+    while (live < maxAgents && starting * concurrency < this.#queue.size) {
+      this.#spawn();
+      live++;
+      starting++;
+      if (this.#startFailed) return;
+    }
+  }
+
+  #pump(): void {
+    this.#pumpQueued = false;
+    const queue = this.#queue;
+    if (queue.size === 0) return;
+    const slots = this.#slots;
+    const balancer = this.#balancer;
+    const { concurrency } = this.#options;
+    while (queue.size > 0) {
+      const slot = balancer.pick(slots, concurrency);
+      if (slot === undefined) break;
+      this.#dispatch(queue.shift()!, slot);
+    }
+    if (queue.size === 0) return;
+    this.#grow();
+    const prefetch = balancer.prefetch;
+    if (prefetch === 0) return;
+    while (queue.size > 0) {
+      const slot = balancer.pick(slots, concurrency + prefetch);
+      if (slot === undefined) break;
+      this.#dispatch(queue.shift()!, slot);
+    }
+  }
+
+  #dispatch(task: Task, slot: AgentSlot): void {
+    task.state = DISPATCHED;
+    const now = performance.now();
+    task.dispatchedAt = now;
+    this.#waitTime.record(now - task.enqueuedAt);
+    this.#running.set(task.id, task);
+    slot.push(task);
+  }
+
+  #cancelTask(task: Task, error: Error): void {
+    if (task.state === QUEUED) {
+      this.#queue.removed();
+    } else if (task.state === DISPATCHED) {
+      const slot = task.slot!;
+      this.#running.delete(task.id);
+      if (slot.cancel(task)) {
+        slot.release(); // the agent will skip it
+      } else {
+        this.#retire(slot); // it is running: stop that agent, start another
+      }
+    } else {
+      return;
+    }
+    this.#settleCancelled(task, error);
+    if (this.#queue.size > 0) this.#pump();
+    this.#checkIdle();
+  }
+
+  /** Stops an agent that runs a cancelled task; the tasks waiting in it go back to the queue now. */
+  #retire(slot: AgentSlot): void {
+    if (slot.retired) return;
+    void slot.kill();
+    for (const task of [...this.#running.values()]) {
+      if (task.slot !== slot || !slot.cancel(task)) continue;
+      this.#running.delete(task.id);
+      task.state = QUEUED;
+      task.slot = null;
+      task.seq = 0;
+      this.#queue.unshift(task);
+    }
+    if (!this.#destroyed) {
+      this.#replenish();
+      this.#grow();
+    }
+  }
+
+  #settleCancelled(task: Task, error: unknown): void {
+    task.state = SETTLED;
+    unwatch(task);
+    this.#cancelled++;
+    task.reject(error);
+  }
+
+  #settleFailed(task: Task, error: unknown): void {
+    task.state = SETTLED;
+    unwatch(task);
+    this.#failed++;
+    task.reject(error);
+  }
+
+  #exitError(slot: AgentSlot, info: ExitInfo): unknown {
+    const failure = slot.failure;
+    if (info.reason === 'out-of-memory' && failure instanceof AgentError) return failure;
+    if (info.reason === 'error' && failure !== undefined) return failure;
+    const why =
+      info.reason === 'closed'
+        ? 'closed itself'
+        : slot.retired
+          ? 'was stopped because another task it held was cancelled'
+          : `stopped (${info.reason})`;
+    return new PoolError('ERR_POOL_AGENT_EXITED', `The agent running the task ${why}`, failure === undefined ? undefined : { cause: failure });
+  }
+
+  #broadcastDone(slot: AgentSlot, bid: number, envelope: unknown): void {
+    slot.acknowledged();
+    const record = this.#broadcasts.get(bid);
+    if (record === undefined) return;
+    if (envelope !== undefined) record.error ??= fromEnvelope(envelope);
+    else record.reached++;
+    if (record.pending.delete(slot) && record.pending.size === 0) this.#finishBroadcast(bid, record);
+  }
+
+  #finishBroadcast(bid: number, record: BroadcastRecord): void {
+    this.#broadcasts.delete(bid);
+    if (record.error !== undefined) record.reject(record.error);
+    else record.resolve(record.reached);
+  }
+
+  /** An error no task owns: to 'error' listeners, or as a process warning (never a crash). */
+  #report(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else process.emitWarning(error instanceof Error ? error : new Error(describe(error)), 'AgentPoolWarning');
+  }
+
+  #checkIdle(): void {
+    if (this.#queue.size !== 0 || this.#running.size !== 0) return;
+    if (this.#busy) {
+      this.#busy = false;
+      this.emit('drain');
+    }
+    if (this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#queue.size === 0 && this.#running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  async #stopAgents(): Promise<void> {
+    if (this.#sweeper !== undefined) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+    await Promise.all(this.#slots.map((slot) => slot.kill()));
+    if (this.#tempDir !== undefined) removeTemp(this.#tempDir);
+  }
+
+  /** Retires agents above minAgents that stayed idle for idleTimeout. */
+  #startSweeper(): void {
+    const { idleTimeout, minAgents } = this.#options;
+    if (this.#sweeper !== undefined || idleTimeout === Infinity || this.#closing || this.#live() <= minAgents) return;
+    const period = Math.min(1000, Math.max(10, idleTimeout / 2));
+    this.#sweeper = setInterval(() => {
+      let live = this.#live();
+      const now = performance.now();
+      for (const slot of [...this.#slots]) {
+        if (live <= minAgents) break;
+        if (slot.state === 'ready' && slot.inflight === 0 && now - slot.idleSince >= idleTimeout) {
+          void slot.kill();
+          live--;
+        }
+      }
+      if (live <= minAgents) {
+        clearInterval(this.#sweeper);
+        this.#sweeper = undefined;
+      }
+    }, period);
+    this.#sweeper.unref();
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
