@@ -14,7 +14,7 @@
  */
 import { after } from 'node:test';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -49,6 +49,16 @@ async function buildAtomics(): Promise<{ dir: string; indexUrl: string }> {
       renameSync(tmp, dir); // atomic publish; another test process may have won the race
     } catch {
       rmSync(tmp, { recursive: true, force: true });
+    }
+    // Drop builds of older sources (not touched for an hour).
+    for (const name of readdirSync(tmpdir())) {
+      const old = join(tmpdir(), name);
+      if (!name.startsWith('agentcluster-atomics-') || old === dir) continue;
+      try {
+        if (Date.now() - statSync(old).mtimeMs > 3_600_000) rmSync(old, { recursive: true, force: true });
+      } catch {
+        // raced with another test process
+      }
     }
   }
   return { dir, indexUrl: pathToFileURL(join(dir, 'index.js')).href };
