@@ -9,13 +9,15 @@
 // - ArrayBuffer transferred, 64 KiB / 64 MiB / 1 GiB: one way + ack (the
 //   thread keeps it; it is given back untimed) and round trip (transferred
 //   both ways). Transfer time must not depend on the size.
-// - agent -> agent: needs AgentChannel (issue 3); skipped with a note until
-//   src/index.ts exports it.
+// - thread -> thread: two agents joined by an AgentChannel vs two workers
+//   joined by a MessageChannel; the driver thread times its own ping-pongs
+//   with performance.now() and sends the samples to the host.
 // One thread of each peer runs the same handler; samples are interleaved in
 // rounds (agent, worker, agent, ...) after a warm-up.
 import { PerformanceObserver } from 'node:perf_hooks';
 import { serialize } from 'node:v8';
-import * as agentcluster from '../src/index.js';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { Agent, AgentChannel } from '../src/index.js';
 import {
   compareRoundTrips,
   roundTripHeaders,
@@ -194,6 +196,84 @@ async function transferTimes(echo: Echo, size: number, count: number, warmup: nu
   return { oneWay: stats(oneWaySamples), send: stats(sendSamples), roundTrip: stats(roundTripSamples), hostGcsPerIteration: gcs / count };
 }
 
+// ---- thread -> thread: a driver and an echo joined by a channel.
+// `start(data, reply)` runs in both peers; data = { role, port, count, warmup, value }.
+const pairBody = `
+function start(data, reply) {
+  const port = data.port;
+  if (data.role === 'echo') {
+    port.onmessage = (e) => port.postMessage(e.data);
+    reply('ready');
+    return;
+  }
+  let resolveNext = null;
+  port.onmessage = (e) => { const r = resolveNext; resolveNext = null; r(e.data); };
+  const once = () => new Promise((resolve) => { resolveNext = resolve; port.postMessage(data.value); });
+  (async () => {
+    for (let i = 0; i < data.warmup; i++) await once();
+    const samples = new Float64Array(data.count);
+    for (let i = 0; i < data.count; i++) {
+      const t0 = performance.now();
+      await once();
+      samples[i] = (performance.now() - t0) * 1e6;
+    }
+    reply(samples);
+  })();
+}`;
+
+interface PairThread {
+  post(data: unknown, transfer: unknown[]): void;
+  next(): Promise<unknown>;
+  stop(): Promise<unknown>;
+}
+
+function pairAgent(): PairThread {
+  const agent = new Agent({ source: `${pairBody}\nonmessage = (e) => start(e.data, (v) => postMessage(v));`, name: 'bench-pair' });
+  const queue: unknown[] = [];
+  let waiter: ((v: unknown) => void) | undefined;
+  agent.on('message', (v) => (waiter ? (waiter(v), (waiter = undefined)) : queue.push(v)));
+  agent.on('error', (e) => console.error('agent error:', e));
+  return {
+    post: (data, transfer) => agent.postMessage(data, transfer as ArrayBuffer[]),
+    next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => (waiter = r))),
+    stop: () => agent.terminate(),
+  };
+}
+
+function pairWorker(): PairThread {
+  const worker = new Worker(
+    `${pairBody}\nconst { parentPort } = require('node:worker_threads');\nparentPort.on('message', (data) => start(data, (v) => parentPort.postMessage(v)));`,
+    { eval: true },
+  );
+  const queue: unknown[] = [];
+  let waiter: ((v: unknown) => void) | undefined;
+  worker.on('message', (v) => (waiter ? (waiter(v), (waiter = undefined)) : queue.push(v)));
+  worker.on('error', (e) => console.error('worker error:', e));
+  return {
+    post: (data, transfer) => worker.postMessage(data, transfer as never),
+    next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => (waiter = r))),
+    stop: () => worker.terminate(),
+  };
+}
+
+/** Round trips driver -> echo -> driver over a channel, timed in the driver. */
+async function threadToThread(kind: 'agent' | 'worker', value: unknown, count: number, warmup: number): Promise<Stats> {
+  const driver = kind === 'agent' ? pairAgent() : pairWorker();
+  const echo = kind === 'agent' ? pairAgent() : pairWorker();
+  try {
+    const { port1, port2 } = kind === 'agent' ? new AgentChannel() : new MessageChannel();
+    echo.post({ role: 'echo', port: port2 }, [port2]);
+    if ((await echo.next()) !== 'ready') throw new Error(`${kind} echo did not start`);
+    driver.post({ role: 'driver', port: port1, count, warmup, value }, [port1]);
+    const samples = (await driver.next()) as Float64Array;
+    if (!(samples instanceof Float64Array) || samples.length !== count) throw new Error(`${kind} driver sent no samples`);
+    return stats(Array.from(samples));
+  } finally {
+    await driver.stop();
+    await echo.stop();
+  }
+}
+
 function ratioCell(agent: number, worker: number): string {
   const r = worker / agent;
   return r >= 1 ? `${fmtRatio(r)} faster` : `${fmtRatio(1 / r)} slower`;
@@ -224,13 +304,13 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
 
     // ---- 1 MiB object graph
     const { graph, size: graphSize } = makeGraph(MiB);
-    const graphPlan = { warmup: q ? 3 : 10, rounds: q ? 2 : 4, perRound: q ? 5 : 20 };
+    const graphPlan = { warmup: q ? 3 : 5, rounds: q ? 2 : 3, perRound: q ? 5 : 10 };
     const graphOne = await compareOneWay(agent, worker, 'ack', graph, graphPlan);
     const graphRt = await compareOneWay(agent, worker, 'echo', graph, graphPlan);
     // ---- 64 MiB ArrayBuffer copied
     const copyBuffer = new ArrayBuffer(64 * MiB);
     new Uint8Array(copyBuffer).fill(3);
-    const copyPlan = { warmup: q ? 2 : 4, rounds: q ? 1 : 4, perRound: q ? 3 : 6 };
+    const copyPlan = { warmup: q ? 1 : 2, rounds: q ? 1 : 2, perRound: q ? 3 : 5 };
     const copyOne = await compareOneWay(agent, worker, 'ack', copyBuffer, copyPlan);
     const copyRt = await compareOneWay(agent, worker, 'echo', copyBuffer, copyPlan);
 
@@ -263,15 +343,14 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     data.copy64MiB = { oneWay: copyOne, roundTrip: copyRt };
 
     // ---- transfer
-    const sizes: [string, number][] = [
-      ['64 KiB', 64 * KiB],
-      ['64 MiB', 64 * MiB],
-      ['1 GiB', GiB],
+    // [label, bytes, samples, warm-up]
+    const sizes: [string, number, number, number][] = [
+      ['64 KiB', 64 * KiB, q ? 20 : 200, q ? 5 : 20],
+      ['64 MiB', 64 * MiB, q ? 20 : 100, q ? 5 : 10],
+      ['1 GiB', GiB, q ? 10 : 30, q ? 2 : 5],
     ];
-    const tCount = q ? 20 : 200;
-    const tWarm = q ? 5 : 20;
     const transfer: Record<string, { agent: TransferResult; worker: TransferResult }> = {};
-    for (const [label, size] of sizes) {
+    for (const [label, size, tCount, tWarm] of sizes) {
       // Sequential per peer: each holds its own buffer, freed before the next size.
       const a = await transferTimes(agent, size, tCount, tWarm);
       const w = await transferTimes(worker, size, tCount, tWarm);
@@ -302,7 +381,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       ]);
     }
     printTable(
-      `ArrayBuffer transferred (n=${tCount} each, warm-up ${tWarm}; one way = send + ack, the thread keeps the buffer)`,
+      `ArrayBuffer transferred (n=${sizes.map(([l, , n]) => `${n} at ${l}`).join(', ')}; one way = send + ack, the thread keeps the buffer)`,
       ['size', 'postMessage() call p50', 'one way p50', 'one way p99', 'round trip p50', 'round trip p99', 'host GCs / iteration', 'agent (p50)'],
       rows,
     );
@@ -326,12 +405,18 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     }
     data.transfer = transfer;
 
-    // ---- agent -> agent
-    if ('AgentChannel' in agentcluster) {
-      console.log('\nagent -> agent: AgentChannel is exported but this benchmark does not measure it yet.');
-    } else {
-      console.log('\nagent -> agent: skipped, src/index.ts does not export AgentChannel yet (issue 3 channels).');
-    }
+    // ---- agent -> agent (over AgentChannel) vs worker -> worker (over MessageChannel)
+    const pairCount = q ? 1000 : 10000;
+    const pairWarm = q ? 300 : 2000;
+    const pairValue = { id: 7, name: 'small', ok: true };
+    const a2a: { agent: Stats; worker: Stats } = { agent: await threadToThread('agent', pairValue, pairCount, pairWarm), worker: await threadToThread('worker', pairValue, pairCount, pairWarm) };
+    printTable(
+      `Thread to thread round trip of a small object, no host involved (AgentChannel vs MessageChannel, timed in the driver; n=${pairCount}, warm-up ${pairWarm})`,
+      roundTripHeaders,
+      roundTripRows(a2a),
+    );
+    ratios.push(ratio('clone', 'agent<->agent round trip p50 (vs worker<->worker)', a2a.agent.p50, a2a.worker.p50, 'ns'));
+    data.threadToThread = a2a;
 
     const report: BenchReport = { name: 'clone', ratios, checks, data };
     printTargets(report);

@@ -97,7 +97,9 @@ describe('maxHeapMB', () => {
     const agent = spawnAgent({ source: 'const keep = []; for (let i = 0; i < 1e5; i++) keep.push({ i }); postMessage(keep.length);', resourceLimits: { maxHeapMB: 64, maxYoungGenMB: 8 } });
     const value = await new Promise((resolve) => agent.once('message', resolve));
     assert.equal(value, 1e5);
+    await agent.ready;
     assert.equal(agent.state, 'running');
+    assert.equal(await agent.evaluate('keep.length'), 1e5);
   });
 });
 

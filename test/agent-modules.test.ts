@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import { builtinModules } from '../src/native.js';
-import { fixture, nextMessage, roundTrip, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { ask, fixture, nextMessage, roundTrip, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
 
 after(terminateAll);
 
@@ -136,7 +136,7 @@ describe('failures to load', () => {
   it('an unresolvable dynamic import rejects that import() naming the specifier; the agent lives on', async () => {
     const agent = spawnAgent({ file: mod('entry.mjs') });
     await agent.ready;
-    const result = await roundTrip<{ name: string; message: string }>(agent, 'missing-dynamic');
+    const result = await ask<{ name: string; message: string }>(agent, 'missing-dynamic');
     assert.ok(result.message.includes('./does-not-exist.mjs'), result.message);
     assert.equal(await agent.evaluate('1 + 1'), 2);
     await rejectsMentioning(agent.evaluate(`import('./missing-too.mjs')`), ['./missing-too.mjs']);

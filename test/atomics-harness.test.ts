@@ -6,8 +6,9 @@
  *   import exactly what agents will load.
  * - runThreads(n, fn, data): runs `fn(A, data, index)` on n worker threads at
  *   once (A = the compiled agentcluster:atomics module; a start gate releases
- *   all n together) and resolves their return values. `fn` is shipped as source text, so it must be
- *   self-contained (no closures over test-file variables).
+ *   all n together) and resolves their return values. `fn` is shipped as
+ *   source text, so it must be self-contained (no closures over test-file
+ *   variables).
  *
  * Worker threads are used only until the agent core lands; they stand in for
  * agents (same SAB/Atomics semantics, separate OS threads).

@@ -5,6 +5,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { clone, type Agent } from '../src/index.js';
 import { collectMessages, nextMessage, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { asGrowable, growableSharedArrayBuffer, type GrowableSharedArrayBuffer } from './fixtures/buffers.js';
 
 after(terminateAll);
 
@@ -108,10 +109,10 @@ describe('SharedArrayBuffer is shared, not copied', () => {
   it('a growable SAB grown in one agent is seen at its new length by another and by the host', async () => {
     const grower = probe('grower');
     const watcher = probe('watcher');
-    const gsab = new SharedArrayBuffer(8, { maxByteLength: 4096 });
+    const gsab = growableSharedArrayBuffer(8, 4096);
     assert.equal(gsab.growable, true);
     await run(watcher, (s: SharedArrayBuffer) => ((globalThis as any).g = s, s.byteLength), gsab);
-    const grown = await run<unknown[]>(grower, (s: SharedArrayBuffer) => {
+    const grown = await run<unknown[]>(grower, (s: GrowableSharedArrayBuffer) => {
       const r: unknown[] = [s.growable, s.maxByteLength];
       s.grow(1024);
       new Uint8Array(s)[1000] = 77;
@@ -125,13 +126,13 @@ describe('SharedArrayBuffer is shared, not copied', () => {
     // a length-tracking view made before the growth tracks it
     const tracking = new Uint8Array(gsab);
     await grower.evaluate('0');
-    await run(grower, (s: SharedArrayBuffer) => s.grow(2048), gsab);
+    await run(grower, (s: GrowableSharedArrayBuffer) => s.grow(2048), gsab);
     assert.equal(tracking.length, 2048);
   });
 
   it('a growable SAB keeps growable/maxByteLength through host clone()', () => {
-    const gsab = new SharedArrayBuffer(4, { maxByteLength: 64 });
-    const copy = clone(gsab);
+    const gsab = growableSharedArrayBuffer(4, 64);
+    const copy = asGrowable(clone(gsab));
     assert.equal(copy.growable, true);
     assert.equal(copy.maxByteLength, 64);
     copy.grow(32);

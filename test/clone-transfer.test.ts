@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { clone, type Agent } from '../src/index.js';
 import { collectMessages, echoAgent, nextMessage, roundTrip, spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { resizableArrayBuffer } from './fixtures/buffers.js';
 
 const MiB = 1024 * 1024;
 let echo: Agent;
@@ -156,7 +157,7 @@ describe('transfer moves the buffer', () => {
   });
 
   it('a resizable ArrayBuffer transfers with its maxByteLength and can grow on the other side', async () => {
-    const rab = new ArrayBuffer(8, { maxByteLength: 1024 });
+    const rab = resizableArrayBuffer(8, 1024);
     new Uint8Array(rab).set([1, 2, 3]);
     const agent = spawnAgent({ source: 'onmessage = ({ data }) => { const r = [data.resizable, data.maxByteLength, data.byteLength]; data.resize(1024); r.push(data.byteLength, new Uint8Array(data)[2]); postMessage(r); };' });
     const reply = nextMessage(agent);

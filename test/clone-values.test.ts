@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { clone, type Agent } from '../src/index.js';
 import { assertSameClone, build, builderSource, cloneCases, type CloneCase } from './fixtures/clone-cases.js';
 import { echoAgent, nextMessage, roundTrip, spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { asResizable, resizableArrayBuffer } from './fixtures/buffers.js';
 
 let echo: Agent;
 let builder: Agent;
@@ -116,8 +117,8 @@ describe('details structuredClone keeps that deepStrictEqual does not check', ()
   });
 
   it('a resizable ArrayBuffer keeps resizable and maxByteLength, and can still grow', async () => {
-    const rab = new ArrayBuffer(4, { maxByteLength: 64 });
-    for (const back of [clone(rab), await roundTrip(echo, rab)]) {
+    const rab = resizableArrayBuffer(4, 64);
+    for (const back of [clone(rab), await roundTrip(echo, rab)].map(asResizable)) {
       assert.equal(back.resizable, true);
       assert.equal(back.maxByteLength, 64);
       assert.equal(back.byteLength, 4);

@@ -139,3 +139,22 @@ test('a job module that fails to load rejects runs with ERR_POOL_AGENT_START_FAI
     await broken.destroy();
   }
 });
+
+test('tasks carry agentcluster:atomics objects (shared, not copied)', async (t) => {
+  const { builtinModules } = await import('../src/native.js');
+  if (!builtinModules()['agentcluster:atomics']) {
+    t.skip('dist/atomics is not built (npm test builds it)');
+    return;
+  }
+  const { Mutex } = await import('../src/atomics/index.js');
+  const atomicsPool = new AgentPool({ filename: new URL('./pool-fixtures/atomics-jobs.mjs', import.meta.url), minAgents: 2, maxAgents: 2 });
+  try {
+    const mutex = new Mutex();
+    const counter = new SharedArrayBuffer(4);
+    await Promise.all(Array.from({ length: 100 }, () => atomicsPool.run({ mutex, counter })));
+    assert.equal(new Int32Array(counter)[0], 100);
+    assert.equal(mutex.locked, false);
+  } finally {
+    await atomicsPool.destroy();
+  }
+});
