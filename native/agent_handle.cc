@@ -354,6 +354,9 @@ void AgentHandle::Finish() {
     live.erase(std::remove(live.begin(), live.end(), this), live.end());
   }
   if (!self_ref_.IsEmpty()) self_ref_.Reset();
+  // The callback closes over the JS Agent, which holds this handle: drop it
+  // so that an exited Agent can be collected.
+  if (!on_event_.IsEmpty()) on_event_.Reset();
 }
 
 void AgentHandle::DrainEvents(Napi::Env env) {
@@ -405,6 +408,7 @@ void AgentHandle::DrainEvents(Napi::Env env) {
         entry.Set(2u, Napi::String::New(env, event.summary));
         entry.Set(3u, Napi::Number::New(env, event.phase));
         entry.Set(4u, Napi::Boolean::New(env, event.out_of_memory));
+        entry.Set(5u, Napi::String::New(env, event.text));
         break;
       case AgentEvent::Kind::kEvalResult: {
         bool ok = deserialize(&event.message, &value) && event.ok;
@@ -412,6 +416,8 @@ void AgentHandle::DrainEvents(Napi::Env env) {
         entry.Set(1u, event.id);
         entry.Set(2u, ok);
         entry.Set(3u, value);
+        entry.Set(4u, Napi::String::New(env, event.summary));
+        entry.Set(5u, Napi::String::New(env, event.text));
         break;
       }
       case AgentEvent::Kind::kExit:
@@ -425,6 +431,7 @@ void AgentHandle::DrainEvents(Napi::Env env) {
     batch.Set(static_cast<uint32_t>(i), entry);
   }
 
+  if (on_event_.IsEmpty()) return;
   Napi::Function on_event = on_event_.Value();
   if (exited) Finish();
   try {

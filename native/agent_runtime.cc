@@ -73,6 +73,21 @@ std::string DescribeError(v8::Local<v8::Context> context, v8::Local<v8::Value> e
   return value_text;
 }
 
+// The string `code` property of an error (e.g. ERR_MODULE_NOT_FOUND), which
+// V8's error clone does not carry.
+std::string ErrorCode(v8::Local<v8::Context> context, v8::Local<v8::Value> error) {
+  if (!error->IsObject()) return std::string();
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::Value> code;
+  if (!error.As<v8::Object>()->Get(context, Str(isolate, "code")).ToLocal(&code) ||
+      !code->IsString()) {
+    return std::string();
+  }
+  v8::String::Utf8Value utf8(isolate, code);
+  return *utf8 ? std::string(*utf8, utf8.length()) : std::string();
+}
+
 }  // namespace
 
 AgentRuntime::AgentRuntime(v8::Isolate* isolate, const AgentOptions& options,
@@ -264,6 +279,7 @@ void AgentRuntime::ReportUncaught(v8::Local<v8::Value> exception) {
   event.kind = AgentEvent::Kind::kError;
   event.message = SerializeErrorForReport(context(), exception);
   event.summary = DescribeError(context(), exception);
+  event.text = ErrorCode(context(), exception);
   event.phase = entry_phase_;
   entry_phase_ = 0;
   Send(std::move(event));
@@ -411,15 +427,20 @@ void AgentRuntime::SendEvalResult(uint32_t id, bool ok, v8::Local<v8::Value> val
   event.kind = AgentEvent::Kind::kEvalResult;
   event.id = id;
   event.ok = ok;
+  v8::Local<v8::Value> error = ok ? v8::Local<v8::Value>() : value;
   if (ok) {
     v8::TryCatch try_catch(isolate_);
     if (!SerializeMessage(context, value, v8::Local<v8::Value>(), &event.message)) {
       if (try_catch.HasTerminated()) return;
       event.ok = false;
-      event.message = SerializeErrorForReport(context, try_catch.Exception());
+      error = try_catch.Exception();
     }
-  } else {
-    event.message = SerializeErrorForReport(context, value);
+  }
+  if (!event.ok) {
+    // Name and code travel beside the clone, which keeps only standard names.
+    event.message = SerializeErrorForReport(context, error);
+    event.summary = DescribeError(context, error);
+    event.text = ErrorCode(context, error);
   }
   Send(std::move(event));
 }

@@ -185,11 +185,6 @@ void AgentThread::Main() {
     v8::Isolate::Initialize(isolate, params);
   }
 
-  // V8 must stop JS well before the thread's real stack end.
-  char stack_marker;
-  const uintptr_t stack_size = options_.stack_size_mb * 1024 * 1024;
-  const uintptr_t slack = std::min<uintptr_t>(stack_size / 4, 256 * 1024);
-  isolate->SetStackLimit(reinterpret_cast<uintptr_t>(&stack_marker) - (stack_size - slack));
   isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate->SetAllowAtomicsWait(options_.can_block);
   isolate->SetAtomicsWaitCallback(OnAtomicsWait, this);
@@ -205,6 +200,12 @@ void AgentThread::Main() {
   if (start) {
     v8::Locker locker(isolate);
     v8::Isolate::Scope isolate_scope(isolate);
+    // V8 must stop JS well before the thread's real stack end. Set after the
+    // Locker: its first lock re-initialises the stack guard to V8's default.
+    char stack_marker;
+    const uintptr_t stack_size = options_.stack_size_mb * 1024 * 1024;
+    const uintptr_t slack = std::min<uintptr_t>(stack_size / 4, 256 * 1024);
+    isolate->SetStackLimit(reinterpret_cast<uintptr_t>(&stack_marker) - (stack_size - slack));
     {
       AgentRuntime runtime(isolate, options_, sink_, mailbox_, terminate_requested_);
       runtime.Run();

@@ -246,9 +246,19 @@ Message SerializeErrorForReport(v8::Local<v8::Context> context, v8::Local<v8::Va
     v8::TryCatch try_catch(isolate);
     if (SerializeMessage(context, error, v8::Local<v8::Value>(), &message)) return message;
   }
+  // Not clonable (a symbol, a function, an object with a throwing getter...):
+  // send an Error carrying its text instead.
   v8::TryCatch try_catch(isolate);
   v8::Local<v8::String> text;
-  if (!error->ToString(context).ToLocal(&text)) text = Str(isolate, "<unprintable error>");
+  if (error->IsSymbol()) {
+    v8::Local<v8::Value> description = error.As<v8::Symbol>()->Description(isolate);
+    v8::Local<v8::String> inner = description->IsString() ? description.As<v8::String>()
+                                                           : Str(isolate, "");
+    text = v8::String::Concat(isolate, Str(isolate, "Symbol("),
+                              v8::String::Concat(isolate, inner, Str(isolate, ")")));
+  } else if (!error->ToString(context).ToLocal(&text)) {
+    text = Str(isolate, "<unprintable error>");
+  }
   v8::Local<v8::Value> fallback = v8::Exception::Error(text);
   SerializeMessage(context, fallback, v8::Local<v8::Value>(), &message);
   return message;

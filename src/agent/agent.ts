@@ -205,7 +205,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         const outOfMemory = event[4] === true;
         const error = outOfMemory
           ? new AgentError('ERR_AGENT_OUT_OF_MEMORY', `Agent "${this.name}" exceeded its heap limit and was stopped`, { agentName: this.name })
-          : event[1];
+          : restoreIdentity(event[1], event[2] as string, event[5] as string);
         this.#failure = { error, summary: event[2] as string, phase: phases[event[3] as number] ?? 'runtime', outOfMemory };
         if (this.#state === 'starting') {
           // Startup failures reject `ready`; an 'error' listener counts as handling them.
@@ -224,7 +224,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         if (!pending) return;
         this.#evaluations.delete(event[1] as number);
         if (event[2]) pending.resolve(event[3]);
-        else pending.reject(event[3]);
+        else pending.reject(restoreIdentity(event[3], event[4] as string, event[5] as string));
         return;
       }
       case NativeEvent.Exit: {
@@ -245,4 +245,21 @@ export class Agent extends EventEmitter<AgentEvents> {
       }
     }
   }
+}
+
+/**
+ * V8's error clone keeps only the standard error names and no extra
+ * properties; the agent sends the thrown value's own name and `code` beside
+ * it, and they are put back here (as worker_threads does for its errors).
+ */
+function restoreIdentity(error: unknown, summary: string, code: string): unknown {
+  if (!(error instanceof Error)) return error;
+  const name = /^([\w$]+)(?::|$)/.exec(summary)?.[1];
+  if (name && name !== error.name) {
+    Object.defineProperty(error, 'name', { value: name, writable: true, configurable: true, enumerable: false });
+  }
+  if (code && (error as { code?: unknown }).code === undefined) {
+    Object.defineProperty(error, 'code', { value: code, writable: true, configurable: true, enumerable: true });
+  }
+  return error;
 }

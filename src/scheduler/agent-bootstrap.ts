@@ -53,6 +53,14 @@ function transferOf(value) {
 function move(value, transferList) {
   return { [kMove]: true, value, transferList: transferList === undefined ? transferOf(value) : transferList };
 }
+// The channel to the host is the pool's: jobs return their results.
+const post = postMessage;
+Object.defineProperty(globalThis, 'postMessage', {
+  value: function postMessage() {
+    throw new TypeError('postMessage() is not available to pool jobs: return the result (or use a SharedArrayBuffer)');
+  },
+  writable: true, configurable: true, enumerable: false,
+});
 Object.defineProperty(globalThis, 'move', { value: move, writable: true, configurable: true, enumerable: false });
 Object.defineProperty(globalThis, 'agentData', { value: config.data, writable: true, configurable: true, enumerable: false });
 
@@ -164,11 +172,11 @@ function flush() {
   out = [];
   moved = null;
   try {
-    if (lists === null) postMessage(batch);
+    if (lists === null) post(batch);
     else {
       const all = [];
       for (const entry of lists) for (const buffer of entry[1]) all.push(buffer);
-      postMessage(batch, all);
+      post(batch, all);
     }
     return;
   } catch {}
@@ -179,23 +187,23 @@ function flush() {
     let list;
     if (lists !== null) for (const entry of lists) if (entry[0] === i) list = entry[1];
     try {
-      postMessage([id, batch[i + 1], batch[i + 2]], list);
+      post([id, batch[i + 1], batch[i + 2]], list);
       continue;
     } catch (error) {
       try {
-        if (id > 0) postMessage([-id, envelope(error, 0), batch[i + 2]]);
-        else if (id < 0) postMessage([id, plain(batch[i + 1]), batch[i + 2]]);
-        else postMessage([0, batch[i + 1], plain(batch[i + 2])]);
+        if (id > 0) post([-id, envelope(error, 0), batch[i + 2]]);
+        else if (id < 0) post([id, plain(batch[i + 1]), batch[i + 2]]);
+        else post([0, batch[i + 1], plain(batch[i + 2])]);
       } catch {
         const failure = [1, { name: 'DataCloneError', message: 'The result could not be cloned' }];
-        if (id === 0) postMessage([0, batch[i + 1], failure]);
-        else postMessage([id > 0 ? -id : id, failure, 0]);
+        if (id === 0) post([0, batch[i + 1], failure]);
+        else post([id > 0 ? -id : id, failure, 0]);
       }
     }
   }
 }
 
-onmessage = (event) => {
+addEventListener('message', (event) => {
   const m = event.data;
   let t = now();
   for (let i = 0; i < m.length; i += 3) {
@@ -214,5 +222,5 @@ onmessage = (event) => {
     }
   }
   flush();
-};
+});
 `;
