@@ -125,6 +125,8 @@ async function oneWay(echo: Echo, op: string, value: unknown, count: number, tot
 interface OneWayResult {
   total: Stats;
   send: Stats;
+  /** Process CPU time (user + system, all threads) per message, in ns: less sensitive to a busy machine than wall time. */
+  cpuPerOp: number;
 }
 
 async function compareOneWay(
@@ -141,11 +143,25 @@ async function compareOneWay(
   const as: number[] = [];
   const wt: number[] = [];
   const ws: number[] = [];
+  let agentCpu = 0;
+  let workerCpu = 0;
+  const cpu = (start: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) * 1000;
+  };
   for (let r = 0; r < rounds; r++) {
+    let c = process.cpuUsage();
     await oneWay(agent, op, value, perRound, at, as);
+    agentCpu += cpu(c);
+    c = process.cpuUsage();
     await oneWay(worker, op, value, perRound, wt, ws);
+    workerCpu += cpu(c);
   }
-  return { agent: { total: stats(at), send: stats(as) }, worker: { total: stats(wt), send: stats(ws) } };
+  const n = rounds * perRound;
+  return {
+    agent: { total: stats(at), send: stats(as), cpuPerOp: agentCpu / n },
+    worker: { total: stats(wt), send: stats(ws), cpuPerOp: workerCpu / n },
+  };
 }
 
 interface TransferResult {
@@ -315,19 +331,21 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const copyRt = await compareOneWay(agent, worker, 'echo', copyBuffer, copyPlan);
 
     const copyRow = (label: string, r: { agent: OneWayResult; worker: OneWayResult }, bytes: number): string[][] => [
-      [`${label}: agent`, fmtTime(r.agent.total.p50), fmtTime(r.agent.total.p99), fmtTime(r.agent.send.p50), fmtThroughput(bytes, r.agent.total.p50), ''],
+      [`${label}: agent`, fmtTime(r.agent.total.p50), fmtTime(r.agent.total.p99), fmtTime(r.agent.send.p50), fmtThroughput(bytes, r.agent.total.p50), fmtTime(r.agent.cpuPerOp), '', ''],
       [
         `${label}: worker_threads`,
         fmtTime(r.worker.total.p50),
         fmtTime(r.worker.total.p99),
         fmtTime(r.worker.send.p50),
         fmtThroughput(bytes, r.worker.total.p50),
+        fmtTime(r.worker.cpuPerOp),
         ratioCell(r.agent.total.p50, r.worker.total.p50),
+        ratioCell(r.agent.cpuPerOp, r.worker.cpuPerOp),
       ],
     ];
     printTable(
       `Copies (graph: ${fmtBytes(graphSize)} serialized, n=${graphOne.agent.total.n}; 64 MiB ArrayBuffer, n=${copyOne.agent.total.n}; one way = send + the thread's small ack)`,
-      ['case', 'p50', 'p99', 'postMessage() call p50', 'throughput (p50)', 'agent (p50)'],
+      ['case', 'p50', 'p99', 'postMessage() call p50', 'throughput (p50)', 'process CPU / msg', 'agent (p50)', 'agent (CPU)'],
       [
         ...copyRow('1 MiB graph one way', graphOne, graphSize),
         ...copyRow('1 MiB graph round trip', graphRt, 2 * graphSize),
@@ -339,6 +357,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     ratios.push(ratio('clone', '1 MiB object graph round trip p50', graphRt.agent.total.p50, graphRt.worker.total.p50, 'ns', COPY_TARGET));
     ratios.push(ratio('clone', '64 MiB ArrayBuffer copy one way p50', copyOne.agent.total.p50, copyOne.worker.total.p50, 'ns', COPY_TARGET));
     ratios.push(ratio('clone', '64 MiB ArrayBuffer copy round trip p50', copyRt.agent.total.p50, copyRt.worker.total.p50, 'ns', COPY_TARGET));
+    ratios.push(ratio('clone', '1 MiB object graph round trip, CPU/msg', graphRt.agent.cpuPerOp, graphRt.worker.cpuPerOp, 'ns'));
+    ratios.push(ratio('clone', '64 MiB ArrayBuffer copy round trip, CPU/msg', copyRt.agent.cpuPerOp, copyRt.worker.cpuPerOp, 'ns'));
     data.graph = { size: graphSize, oneWay: graphOne, roundTrip: graphRt };
     data.copy64MiB = { oneWay: copyOne, roundTrip: copyRt };
 

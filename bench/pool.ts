@@ -201,7 +201,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     sequential: await oneAtATime(pools, quick ? 2 : 8, quick ? 1000 : 2000),
     flight: await inFlight(pools, quick ? 2 : 8, quick ? 2 : 4),
     moved: await transfer(pools, quick ? 2 : 8, quick ? 20 : 60),
-    scaling: await cpuScaling(pools, quick ? 1 : 3, quick ? 20 : 60),
+    scaling: await cpuScaling(pools, quick ? 1 : 5, quick ? 20 : 40),
   }));
   const memory = await rss(8);
 

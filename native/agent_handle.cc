@@ -23,11 +23,12 @@ std::string GetString(const Napi::Object& options, const char* key) {
   return value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
 }
 
-size_t GetSize(const Napi::Object& options, const char* key, size_t fallback) {
+// A size given in (possibly fractional) megabytes, in bytes.
+size_t GetMegabytes(const Napi::Object& options, const char* key, size_t fallback) {
   Napi::Value value = options.Get(key);
   if (!value.IsNumber()) return fallback;
   double number = value.As<Napi::Number>().DoubleValue();
-  return number > 0 ? static_cast<size_t>(number) : fallback;
+  return number > 0 ? static_cast<size_t>(number * 1024 * 1024) : fallback;
 }
 
 bool GetBool(const Napi::Object& options, const char* key, bool fallback) {
@@ -194,9 +195,10 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   agent_options.file_path = GetString(options, "filePath");
   agent_options.base_path = GetString(options, "basePath");
   agent_options.is_module = GetBool(options, "isModule", false);
-  agent_options.max_heap_mb = GetSize(options, "maxHeapMB", 0);
-  agent_options.max_young_gen_mb = GetSize(options, "maxYoungGenMB", 0);
-  agent_options.stack_size_mb = GetSize(options, "stackSizeMB", 4);
+  agent_options.max_heap_bytes = GetMegabytes(options, "maxHeapMB", 0);
+  agent_options.max_young_gen_bytes = GetMegabytes(options, "maxYoungGenMB", 0);
+  agent_options.stack_size_bytes = GetMegabytes(options, "stackSizeMB", 4 * 1024 * 1024);
+  agent_options.terminated_before_start = GetBool(options, "terminatedBeforeStart", false);
   agent_options.can_block = GetBool(options, "canBlock", true);
   agent_options.track_unhandled_rejections =
       GetBool(options, "trackUnhandledRejections", true);

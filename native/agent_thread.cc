@@ -57,7 +57,9 @@ std::shared_ptr<AgentThread> AgentThread::Start(AgentOptions options,
 
   uv_thread_options_t thread_options;
   thread_options.flags = UV_THREAD_HAS_STACK_SIZE;
-  thread_options.stack_size = agent->options_.stack_size_mb * 1024 * 1024;
+  thread_options.stack_size = agent->options_.stack_size_bytes;
+  // Never runs a line of the agent's code: the isolate is not even published.
+  if (agent->options_.terminated_before_start) agent->terminate_requested_.store(true);
   std::lock_guard<std::mutex> lock(agent->join_mutex_);
   int rc = uv_thread_create_ex(&agent->thread_, &thread_options, ThreadMain, agent.get());
   if (rc != 0) {
@@ -175,12 +177,11 @@ void AgentThread::Main() {
     g_platform->RegisterIsolate(isolate, &delegate);
     v8::Isolate::CreateParams params;
     params.array_buffer_allocator_shared = SharedAllocator();
-    if (options_.max_heap_mb > 0) {
-      params.constraints.set_max_old_generation_size_in_bytes(options_.max_heap_mb * 1024 * 1024);
+    if (options_.max_heap_bytes > 0) {
+      params.constraints.set_max_old_generation_size_in_bytes(options_.max_heap_bytes);
     }
-    if (options_.max_young_gen_mb > 0) {
-      params.constraints.set_max_young_generation_size_in_bytes(options_.max_young_gen_mb * 1024 *
-                                                                1024);
+    if (options_.max_young_gen_bytes > 0) {
+      params.constraints.set_max_young_generation_size_in_bytes(options_.max_young_gen_bytes);
     }
     v8::Isolate::Initialize(isolate, params);
   }
@@ -203,7 +204,7 @@ void AgentThread::Main() {
     // V8 must stop JS well before the thread's real stack end. Set after the
     // Locker: its first lock re-initialises the stack guard to V8's default.
     char stack_marker;
-    const uintptr_t stack_size = options_.stack_size_mb * 1024 * 1024;
+    const uintptr_t stack_size = options_.stack_size_bytes;
     const uintptr_t slack = std::min<uintptr_t>(stack_size / 4, 256 * 1024);
     isolate->SetStackLimit(reinterpret_cast<uintptr_t>(&stack_marker) - (stack_size - slack));
     {

@@ -27,9 +27,10 @@ struct AgentOptions {
   std::string file_path;  // absolute path of the entry file, or empty
   std::string base_path;  // absolute path that relative imports of `source` resolve against
   bool is_module = false;
-  size_t max_heap_mb = 0;       // 0: V8's default
-  size_t max_young_gen_mb = 0;  // 0: V8's default
-  size_t stack_size_mb = 4;
+  size_t max_heap_bytes = 0;       // 0: V8's default
+  size_t max_young_gen_bytes = 0;  // 0: V8's default
+  size_t stack_size_bytes = 4 * 1024 * 1024;
+  bool terminated_before_start = false;  // an AbortSignal that was already aborted
   bool can_block = true;        // [[CanBlock]]: may Atomics.wait block?
   bool has_data = false;
   Message data;                 // cloned into the agent as `agentData`

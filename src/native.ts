@@ -29,6 +29,8 @@ export interface NativeAgentOptions {
   dataTransfer?: readonly unknown[];
   builtinModules: Record<string, string>;
   trackUnhandledRejections?: boolean;
+  /** Never run the code (the AbortSignal was aborted before construction). */
+  terminatedBeforeStart?: boolean;
   /** 'test262': print + $262 globals instead of the messaging ones. */
   host?: 'agent' | 'test262';
 }

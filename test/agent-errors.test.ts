@@ -73,7 +73,6 @@ describe('uncaught errors in the entry', () => {
 
   it(
     'a thrown uncloneable value (a Symbol) rejects ready with an Error whose message is its text',
-    { todo: 'core: SerializeErrorForReport falls back to ToString(), which throws for a Symbol, so the host gets "<unprintable error>"' },
     async () => {
       const agent = spawnAgent({ source: 'throw Symbol("sym")' });
       const value = await agent.ready.then(() => assert.fail('ready resolved'), (error: unknown) => error);
@@ -84,7 +83,6 @@ describe('uncaught errors in the entry', () => {
 
   it(
     'a custom error class keeps its name as worker_threads does',
-    { todo: "core: errors cross as V8 clones, which keep only the standard names: the host gets name 'Error' while the stack says ValidationError" },
     async () => {
       const agent = spawnAgent({
         source: 'class ValidationError extends Error { constructor(m) { super(m); this.name = "ValidationError"; this.field = "email"; } }\nthrow new ValidationError("bad email");',
@@ -95,6 +93,13 @@ describe('uncaught errors in the entry', () => {
       assert.equal(error.name, 'ValidationError');
     },
   );
+
+  it('a string `code` on the error survives (uncaught in the entry and evaluate() rejections)', async () => {
+    const agent = spawnAgent({ source: 'const e = new TypeError("coded"); e.code = "E_CODED"; throw e;' });
+    await assert.rejects(agent.ready, (error: unknown) => error instanceof TypeError && (error as { code?: string }).code === 'E_CODED');
+    const other = spawnAgent({ source: '' });
+    await assert.rejects(other.evaluate('const e = new RangeError("x"); e.code = "E_EVAL"; throw e'), (error: unknown) => error instanceof RangeError && (error as { code?: string }).code === 'E_EVAL');
+  });
 
   it('a SyntaxError in the source rejects ready with SyntaxError', async () => {
     const agent = spawnAgent({ source: 'let = = 1;' });
@@ -239,7 +244,6 @@ describe('evaluate() failures keep the agent alive', () => {
 
   it(
     'an uncloneable evaluate() result rejects with a DataCloneError (name kept across the boundary)',
-    { todo: "core: the agent's DataCloneError crosses as a V8 Error clone and arrives named 'Error'" },
     async () => {
       const agent = spawnAgent({ source: '' });
       await assert.rejects(agent.evaluate('(function f() {})'), (error: unknown) => {

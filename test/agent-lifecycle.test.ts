@@ -166,11 +166,29 @@ describe('terminate()', () => {
 });
 
 describe('signal', () => {
-  it('an already-aborted signal terminates before start: ready rejects, exit terminated', async () => {
-    const agent = spawnAgent({ source: 'postMessage("should not matter")', signal: AbortSignal.abort() });
+  it('an already-aborted signal: exit terminated, ready rejects', async () => {
+    const agent = spawnAgent({ source: '', signal: AbortSignal.abort() });
     assert.deepEqual(await within(agent.exited, 10_000, 'exit'), { code: 1, reason: 'terminated' });
-    await assert.rejects(agent.ready, isCoded('ERR_AGENT_TERMINATED'));
   });
+
+  it(
+    'an already-aborted signal never runs the agent\'s code (even with busy CPUs)',
+    async () => {
+      const spinners = [0, 1, 2].map(() => spawnAgent({ source: 'for (;;) {}' }));
+      try {
+        let ran = 0;
+        for (let i = 0; i < 60; i++) {
+          const agent = spawnAgent({ source: 'postMessage("ran")', signal: AbortSignal.abort() });
+          agent.on('message', () => ran++);
+          assert.deepEqual(await within(agent.exited, 10_000, 'exit'), { code: 1, reason: 'terminated' });
+          await assert.rejects(agent.ready, isCoded('ERR_AGENT_TERMINATED'));
+        }
+        assert.equal(ran, 0);
+      } finally {
+        await Promise.all(spinners.map((agent) => agent.terminate()));
+      }
+    },
+  );
 
   it('aborting after start terminates a spinning agent and rejects its pending evaluate', async () => {
     const controller = new AbortController();

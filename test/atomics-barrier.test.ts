@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Barrier, type SharedHandle } from '../src/atomics/index.js';
-import { runThreads, type ThreadFn } from './atomics-harness.test.js';
+import { runAgents, type AgentFn } from './helpers/atomics-harness.js';
 
 type RoundsData = {
   b: SharedHandle;
@@ -17,9 +17,10 @@ type RoundsData = {
 // Each round every party writes the round number into its slot, then passes
 // the barrier and checks that every party's slot holds this round and that
 // the generation advanced by exactly one.
-const roundsThread: ThreadFn<RoundsData, number> = async (A, d, me) => {
+const roundsThread: AgentFn<RoundsData, number> = async (A, d, me) => {
   const b = A.Barrier.from(d.b);
-  const mode = d.modes[me % d.modes.length];
+  let mode = d.modes[me % d.modes.length];
+  if (!A.canBlock()) mode = mode === 'sync' ? 'async' : mode === 'timed' ? 'timedAsync' : mode;
   let withdrawals = 0;
   for (let r = 0; r < d.rounds; r++) {
     const bank = (r % 2) * d.parties;
@@ -40,12 +41,12 @@ const roundsThread: ThreadFn<RoundsData, number> = async (A, d, me) => {
   return withdrawals;
 };
 
-async function runRounds(parties: number, rounds: number, modes: string[]): Promise<number[]> {
+async function runRounds(parties: number, rounds: number, modes: string[], canBlock: boolean[] = [true]): Promise<number[]> {
   const b = new Barrier(parties);
   const slots = new Int32Array(new SharedArrayBuffer(8 * parties)).fill(-1);
   const leaders = new Int32Array(new SharedArrayBuffer(4 * rounds));
   const errors = new Int32Array(new SharedArrayBuffer(8));
-  const withdrawals = await runThreads(parties, roundsThread, { b, parties, rounds, modes, slots, leaders, errors });
+  const withdrawals = await runAgents(parties, roundsThread, { b, parties, rounds, modes, slots, leaders, errors }, { canBlock });
   assert.equal(errors[0], 0, 'a party passed the barrier before everyone arrived');
   assert.equal(errors[1], 0, 'generation did not advance by exactly one per round');
   assert.deepEqual([...new Set(leaders)], [1], 'exactly one leader per round');
@@ -54,18 +55,19 @@ async function runRounds(parties: number, rounds: number, modes: string[]): Prom
   return withdrawals;
 }
 
-test('generations are correct across many rounds (4 threads x 1000 rounds)', async () => {
+test('generations are correct across many rounds (4 agents x 1000 rounds)', async () => {
   await runRounds(4, 1000, ['sync']);
 });
 
-test('random mixes of sync / async / timed-withdrawing parties (fast-check)', async () => {
+test('random mixes of sync / async / timed-withdrawing parties, canBlock:false agents too (fast-check)', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 2, max: 4 }),
       fc.array(fc.constantFrom('sync', 'async', 'timed', 'timedAsync'), { minLength: 4, maxLength: 4 }),
+      fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
       fc.integer({ min: 50, max: 400 }),
-      async (parties, modes, rounds) => {
-        await runRounds(parties, rounds, modes);
+      async (parties, modes, canBlock, rounds) => {
+        await runRounds(parties, rounds, modes, canBlock);
       },
     ),
     { numRuns: 10 },
@@ -79,15 +81,15 @@ test('host main thread takes part with arriveAndWaitAsync', async () => {
   const slots = new Int32Array(new SharedArrayBuffer(8 * parties)).fill(-1);
   const leaders = new Int32Array(new SharedArrayBuffer(4 * rounds));
   const errors = new Int32Array(new SharedArrayBuffer(8));
-  // Workers are parties 0 and 1; the main thread is party 2.
-  const workers = runThreads(2, roundsThread, { b, parties, rounds, modes: ['sync', 'sync'], slots, leaders, errors });
+  // Agents are parties 0 and 1; the host main thread is party 2.
+  const agents = runAgents(2, roundsThread, { b, parties, rounds, modes: ['sync', 'sync'], slots, leaders, errors });
   for (let r = 0; r < rounds; r++) {
     const bank = (r % 2) * parties;
     slots[bank + 2] = r;
     if (await b.arriveAndWaitAsync()) leaders[r]++;
     for (let j = 0; j < parties; j++) assert.equal(slots[bank + j], r);
   }
-  await workers;
+  await agents;
   assert.deepEqual(errors, new Int32Array([0, 0]));
   assert.deepEqual([...new Set(leaders)], [1]);
 });
@@ -104,7 +106,7 @@ test('timeout returns null after at least the timeout and withdraws the arrival'
   assert.equal(b.arrived, 0);
   assert.equal(b.generation, 0);
   // Still usable afterwards.
-  const results = await runThreads(2, (A, h: SharedHandle) => A.Barrier.from(h).arriveAndWait(5000), structuredClone(b));
+  const results = await runAgents(2, (A, h: SharedHandle) => A.Barrier.from(h).arriveAndWait(5000), structuredClone(b));
   assert.deepEqual(results.slice().sort(), [false, true]);
   assert.equal(b.generation, 1);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Condition, Mutex, type SharedHandle } from '../src/atomics/index.js';
-import { runThreads, sleep, startThread, type ThreadFn } from './atomics-harness.test.js';
+import { runAgents, sleep, startOnAgent, type AgentFn } from './helpers/atomics-harness.js';
 
 test('wait(timeout) returns false after at least the timeout and re-holds the mutex', () => {
   const m = new Mutex();
@@ -42,9 +42,9 @@ test('notify with no waiters wakes nobody', () => {
 
 type PingPong = { m: SharedHandle; c: SharedHandle; state: Int32Array; rounds: number; timed: boolean; all: boolean };
 
-// Two threads hand a turn back and forth; state[0] is whose turn it is (plain
+// Two agents hand a turn back and forth; state[0] is whose turn it is (plain
 // memory, guarded by the mutex). A single lost wake-up deadlocks this.
-const pingPong: ThreadFn<PingPong, number> = (A, d, me) => {
+const pingPong: AgentFn<PingPong, number> = (A, d, me) => {
   const m = A.Mutex.from(d.m);
   const c = A.Condition.from(d.c);
   let spurious = 0;
@@ -66,11 +66,11 @@ const pingPong: ThreadFn<PingPong, number> = (A, d, me) => {
   return spurious;
 };
 
-test('ping-pong between two threads: no lost wake-ups (fast-check over modes)', async () => {
+test('ping-pong between two agents: no lost wake-ups (fast-check over modes)', async () => {
   await fc.assert(
     fc.asyncProperty(fc.boolean(), fc.boolean(), fc.integer({ min: 200, max: 1500 }), async (timed, all, rounds) => {
       const state = new Int32Array(new SharedArrayBuffer(8));
-      await runThreads(2, pingPong, { m: new Mutex(), c: new Condition(), state, rounds, timed, all });
+      await runAgents(2, pingPong, { m: new Mutex(), c: new Condition(), state, rounds, timed, all });
       assert.equal(state[1], 2 * rounds);
     }),
     { numRuns: 8 },
@@ -83,7 +83,7 @@ test('notifyAll releases every waiter', async () => {
   const m = new Mutex();
   const c = new Condition();
   const s = new Int32Array(new SharedArrayBuffer(8)); // [0] go flag, [1] waiting count
-  const waiter: ThreadFn<GoData, string> = (A, d) => {
+  const waiter: AgentFn<GoData, string> = (A, d) => {
     const mx = A.Mutex.from(d.m);
     const cv = A.Condition.from(d.c);
     mx.lock();
@@ -92,7 +92,7 @@ test('notifyAll releases every waiter', async () => {
     mx.unlock();
     return 'ok';
   };
-  const done = runThreads(3, waiter, { m, c, s });
+  const done = runAgents(3, waiter, { m, c, s });
   for (;;) {
     m.lock();
     const n = s[1];
@@ -107,11 +107,11 @@ test('notifyAll releases every waiter', async () => {
   assert.deepEqual(await done, ['ok', 'ok', 'ok']);
 });
 
-test('waitAsync on the host main thread is woken by a worker', async () => {
+test('waitAsync on the host main thread is woken by an agent', async () => {
   const m = new Mutex();
   const c = new Condition();
   const s = new Int32Array(new SharedArrayBuffer(8));
-  const setter: ThreadFn<GoData, void> = (A, d) => {
+  const setter: AgentFn<GoData, void> = (A, d) => {
     const mx = A.Mutex.from(d.m);
     const cv = A.Condition.from(d.c);
     // Wait (outside the lock) until the main thread is parked in waitAsync.
@@ -122,7 +122,7 @@ test('waitAsync on the host main thread is woken by a worker', async () => {
     cv.notifyOne();
   };
   await m.lockAsync();
-  const done = startThread(0, setter, { m, c, s });
+  const done = startOnAgent(0, setter, { m, c, s });
   Atomics.store(s, 1, 1);
   let wakeups = 0;
   while (s[0] === 0) {
@@ -144,4 +144,97 @@ test('condition from() after structuredClone shares the sequence', () => {
   d.notifyOne();
   c.notifyAll();
   assert.equal(seq[0], before + 2, 'both views bump the same sequence word');
+});
+
+type BoundedData = {
+  m: SharedHandle;
+  notEmpty: SharedHandle;
+  notFull: SharedHandle;
+  s: Int32Array; // [0] count, [1] head, [2] items consumed
+  ring: Int32Array;
+  producers: number;
+  perProducer: number;
+  useAsync: boolean[];
+  timed: boolean;
+};
+
+// A bounded buffer built from one Mutex and two Conditions (notifyOne only):
+// agents [0, producers) produce, the others consume until every item is
+// taken. Blocking agents use wait() or waitAsync(); canBlock:false agents
+// always waitAsync(). A lost wake-up deadlocks (the harness times out).
+const boundedBuffer: AgentFn<BoundedData, number[]> = async (A, d, me) => {
+  const m = A.Mutex.from(d.m);
+  const notEmpty = A.Condition.from(d.notEmpty);
+  const notFull = A.Condition.from(d.notFull);
+  const useAsync = !A.canBlock() || d.useAsync[me % d.useAsync.length];
+  const timeout = d.timed ? 0.5 : undefined;
+  const cap = d.ring.length;
+  const total = d.producers * d.perProducer;
+  const lock = async () => { if (useAsync) await m.lockAsync(); else m.lock(); };
+  const wait = async (c: typeof notEmpty) => { if (useAsync) await c.waitAsync(m, timeout); else c.wait(m, timeout); };
+  if (me < d.producers) {
+    for (let seq = 0; seq < d.perProducer; seq++) {
+      await lock();
+      while (d.s[0] === cap) await wait(notFull);
+      d.ring[(d.s[1] + d.s[0]) % cap] = me * 1_000_000 + seq;
+      d.s[0]++;
+      m.unlock();
+      notEmpty.notifyOne();
+    }
+    return [];
+  }
+  const got: number[] = [];
+  for (;;) {
+    await lock();
+    while (d.s[0] === 0 && d.s[2] < total) await wait(notEmpty);
+    if (d.s[0] === 0) {
+      m.unlock();
+      notEmpty.notifyAll(); // everything is consumed: let the other consumers see it
+      return got;
+    }
+    got.push(d.ring[d.s[1]]);
+    d.s[1] = (d.s[1] + 1) % cap;
+    d.s[0]--;
+    d.s[2]++;
+    const finished = d.s[2] === total;
+    m.unlock();
+    notFull.notifyOne();
+    if (finished) notEmpty.notifyAll();
+  }
+};
+
+test('bounded buffer on Mutex + two Conditions: FIFO per producer, nothing lost (fast-check, canBlock:false agents too)', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 2 }),
+      fc.integer({ min: 1, max: 2 }),
+      fc.integer({ min: 1, max: 4 }),
+      fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+      fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+      fc.boolean(),
+      fc.integer({ min: 100, max: 800 }),
+      async (producers, consumers, cap, useAsync, canBlock, timed, perProducer) => {
+        const s = new Int32Array(new SharedArrayBuffer(12));
+        const ring = new Int32Array(new SharedArrayBuffer(4 * cap));
+        const results = await runAgents(producers + consumers, boundedBuffer, {
+          m: new Mutex(), notEmpty: new Condition(), notFull: new Condition(), s, ring, producers, perProducer, useAsync, timed,
+        }, { canBlock });
+        const perConsumer = results.slice(producers);
+        for (const got of perConsumer) {
+          const last = new Map<number, number>();
+          for (const v of got) {
+            const p = Math.floor(v / 1_000_000);
+            assert.ok((last.get(p) ?? -1) < v % 1_000_000, 'FIFO per producer');
+            last.set(p, v % 1_000_000);
+          }
+        }
+        const all = perConsumer.flat().sort((a, b) => a - b);
+        const expected = [];
+        for (let p = 0; p < producers; p++) for (let q = 0; q < perProducer; q++) expected.push(p * 1_000_000 + q);
+        assert.deepEqual(all, expected);
+        assert.equal(s[0], 0);
+      },
+    ),
+    { numRuns: 10 },
+  );
 });

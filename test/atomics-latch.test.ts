@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Latch, WaitGroup, type SharedHandle } from '../src/atomics/index.js';
-import { runThreads, startThread, type ThreadFn } from './atomics-harness.test.js';
+import { runAgents, startOnAgent, type AgentFn } from './helpers/atomics-harness.js';
 
 test('Latch: countDown / tryWait / wait / underflow', () => {
   const l = new Latch(2);
@@ -38,8 +38,8 @@ test('Latch/WaitGroup wait(timeout) return false after at least the timeout', as
 
 type LatchData = { l: SharedHandle; ready: Int32Array; async: boolean };
 
-test('Latch: threads arriveAndWait, nobody passes before the last arrival (fast-check)', async () => {
-  const arriver: ThreadFn<LatchData, number> = async (A, d) => {
+test('Latch: agents arriveAndWait, nobody passes before the last arrival (fast-check)', async () => {
+  const arriver: AgentFn<LatchData, number> = async (A, d) => {
     const l = A.Latch.from(d.l);
     Atomics.add(d.ready, 0, 1);
     const ok = d.async ? await l.arriveAndWaitAsync() : l.arriveAndWait();
@@ -50,7 +50,7 @@ test('Latch: threads arriveAndWait, nobody passes before the last arrival (fast-
     fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.boolean(), async (n, async) => {
       const l = new Latch(n);
       const ready = new Int32Array(new SharedArrayBuffer(4));
-      const seen = await runThreads(n, arriver, { l, ready, async });
+      const seen = await runAgents(n, arriver, { l, ready, async });
       assert.deepEqual(seen, new Array(n).fill(n));
       assert.equal(l.count, 0);
     }),
@@ -58,9 +58,9 @@ test('Latch: threads arriveAndWait, nobody passes before the last arrival (fast-
   );
 });
 
-test('Latch: host main thread waitAsync is opened by workers', async () => {
+test('Latch: host main thread waitAsync is opened by agents', async () => {
   const l = new Latch(3);
-  const done = runThreads(3, (A, h: SharedHandle) => { A.Latch.from(h).countDown(); }, structuredClone(l));
+  const done = runAgents(3, (A, h: SharedHandle) => { A.Latch.from(h).countDown(); }, structuredClone(l));
   assert.equal(await l.waitAsync(), true);
   await done;
 });
@@ -69,9 +69,9 @@ type WgData = { wg: SharedHandle; work: Int32Array; cycles: number; tasks: numbe
 
 test('WaitGroup: reusable across cycles; wait sees all work of the cycle (fast-check)', async () => {
   // Thread 0 is the coordinator: per cycle it add()s `tasks`, the other
-  // threads each take tasks from a shared counter and done() them; the
+  // agents each take tasks from a shared counter and done() them; the
   // coordinator waits and checks the cycle's work is complete.
-  const thread: ThreadFn<WgData, number> = (A, d, me) => {
+  const thread: AgentFn<WgData, number> = (A, d, me) => {
     const wg = A.WaitGroup.from(d.wg);
     const w = d.work; // [0] cycle published, [1] tasks claimed, [2] tasks finished, [3] stop
     if (me === 0) {
@@ -109,7 +109,7 @@ test('WaitGroup: reusable across cycles; wait sees all work of the cycle (fast-c
       const wg = new WaitGroup();
       const work = new Int32Array(new SharedArrayBuffer(16));
       const results = new Int32Array(new SharedArrayBuffer(4));
-      const bad = await runThreads(n, thread, { wg, work, cycles, tasks, results });
+      const bad = await runAgents(n, thread, { wg, work, cycles, tasks, results });
       assert.deepEqual(bad, new Array(n).fill(0));
       assert.equal(results[0], cycles * tasks);
       assert.equal(wg.count, 0);
@@ -118,14 +118,14 @@ test('WaitGroup: reusable across cycles; wait sees all work of the cycle (fast-c
   );
 });
 
-test('WaitGroup: add/done/underflow, host waitAsync woken by a worker', async () => {
+test('WaitGroup: add/done/underflow, host waitAsync woken by an agent', async () => {
   const wg = new WaitGroup();
   assert.equal(wg.wait(), true, 'zero counter: wait returns at once');
   assert.equal(wg.add(2), 2);
   assert.equal(wg.add(-1), 1);
   assert.throws(() => wg.add(-2), { code: 'ERR_COUNTER_UNDERFLOW' });
   assert.throws(() => wg.add(0.5), { code: 'ERR_INVALID_ARGUMENT' });
-  const done = startThread(0, (A, h: SharedHandle) => {
+  const done = startOnAgent(0, (A, h: SharedHandle) => {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     return A.WaitGroup.from(h).done();
   }, structuredClone(wg));

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Mutex, lock, lockAsync, type SharedHandle } from '../src/atomics/index.js';
-import { echoThroughWorker, runThreads, sleep, startThread, type ThreadFn } from './atomics-harness.test.js';
+import { echoThroughAgent, runAgents, sleep, startOnAgent, type AgentFn } from './helpers/atomics-harness.js';
 
 test('tryLock / unlock / locked', () => {
   const m = new Mutex();
@@ -72,18 +72,18 @@ test('structuredClone gives { buffer, byteOffset } and from() re-attaches withou
   assert.equal(a.tryLock(), false);
   a.unlock();
   assert.equal(m.locked, false);
-  // Across a thread boundary (postMessage both ways).
-  const back = await echoThroughWorker(m);
+  // Across an agent boundary (postMessage both ways).
+  const back = await echoThroughAgent(m);
   const b = Mutex.from(back);
   assert.equal(b.tryLock(), true);
   assert.equal(m.locked, true);
   m.unlock();
 });
 
-test('main thread blocks / awaits a mutex held by a worker', async () => {
+test('main thread blocks / awaits a mutex held by an agent', async () => {
   const m = new Mutex();
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  const holder: ThreadFn<{ m: SharedHandle; flag: Int32Array }, string> = (A, d) => {
+  const holder: AgentFn<{ m: SharedHandle; flag: Int32Array }, string> = (A, d) => {
     const mx = A.Mutex.from(d.m);
     mx.lock();
     Atomics.store(d.flag, 0, 1);
@@ -91,9 +91,9 @@ test('main thread blocks / awaits a mutex held by a worker', async () => {
     mx.unlock();
     return 'released';
   };
-  const done = startThread(0, holder, { m, flag });
+  const done = startOnAgent(0, holder, { m, flag });
   while (Atomics.load(flag, 0) !== 1) await sleep(1);
-  assert.equal(m.lock(20), false, 'held by the worker');
+  assert.equal(m.lock(20), false, 'held by the agent');
   const acquired = m.lockAsync();
   await sleep(20);
   Atomics.store(flag, 0, 2);
@@ -105,18 +105,20 @@ test('main thread blocks / awaits a mutex held by a worker', async () => {
 
 type CounterData = {
   m: SharedHandle;
-  shared: Int32Array; // [0] plain counter, [1] threads inside, [2] violations
+  shared: Int32Array; // [0] plain counter, [1] agents inside, [2] violations
   iters: number;
   modes: string[];
   work: number;
 };
 
 // Non-atomic read-modify-write of shared[0] under the lock, with a window
-// between the read and the write; shared[1] detects two threads inside.
-const counterThread: ThreadFn<CounterData, number> = async (A, d, index) => {
+// between the read and the write; shared[1] detects two agents inside.
+const counterThread: AgentFn<CounterData, number> = async (A, d, index) => {
   const m = A.Mutex.from(d.m);
   const s = d.shared;
-  const mode = d.modes[index % d.modes.length];
+  let mode = d.modes[index % d.modes.length];
+  // canBlock:false agents use the async form where the mode would block.
+  if (!A.canBlock() && (mode === 'lock' || mode === 'timed' || mode === 'withLock')) mode = 'async';
   let timeouts = 0;
   const enter = () => {
     if (Atomics.add(s, 1, 1) !== 0) Atomics.add(s, 2, 1);
@@ -147,7 +149,7 @@ const counterThread: ThreadFn<CounterData, number> = async (A, d, index) => {
     } else if (mode === 'withLock') {
       m.withLock(body);
     } else {
-      // Hold the lock across an await: other threads must still be excluded.
+      // Hold the lock across an await: other agents must still be excluded.
       await m.withLockAsync(async () => {
         const v = enter();
         await null;
@@ -160,28 +162,29 @@ const counterThread: ThreadFn<CounterData, number> = async (A, d, index) => {
 
 const MODES = ['lock', 'tryLock', 'timed', 'async', 'withLock', 'withLockAsync'];
 
-test('mutual exclusion: N threads x M non-atomic increments under the lock == N*M', async () => {
+test('mutual exclusion: N agents x M non-atomic increments under the lock == N*M', async () => {
   const shared = new Int32Array(new SharedArrayBuffer(16));
   const m = new Mutex();
-  await runThreads(4, counterThread, { m, shared, iters: 2000, modes: ['lock'], work: 20 });
-  assert.equal(shared[2], 0, 'two threads were inside the critical section');
+  await runAgents(4, counterThread, { m, shared, iters: 2000, modes: ['lock'], work: 20 });
+  assert.equal(shared[2], 0, 'two agents were inside the critical section');
   assert.equal(shared[0], 4 * 2000);
   assert.equal(m.locked, false);
 });
 
-test('mutual exclusion holds for random mixes of lock forms (fast-check)', async () => {
+test('mutual exclusion holds for random mixes of lock forms and canBlock:false agents (fast-check)', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 2, max: 4 }),
       fc.array(fc.constantFrom(...MODES), { minLength: 4, maxLength: 4 }),
+      fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
       fc.integer({ min: 300, max: 1500 }),
       fc.integer({ min: 0, max: 40 }),
-      async (threads, modes, iters, work) => {
+      async (agents, modes, canBlock, iters, work) => {
         const shared = new Int32Array(new SharedArrayBuffer(16));
         const m = new Mutex();
-        await runThreads(threads, counterThread, { m, shared, iters, modes, work });
+        await runAgents(agents, counterThread, { m, shared, iters, modes, work }, { canBlock });
         assert.equal(shared[2], 0, 'mutual exclusion violated');
-        assert.equal(shared[0], threads * iters);
+        assert.equal(shared[0], agents * iters);
         assert.equal(m.locked, false);
       },
     ),
@@ -189,16 +192,16 @@ test('mutual exclusion holds for random mixes of lock forms (fast-check)', async
   );
 });
 
-test('main thread contends with workers using lockAsync (host event loop)', async () => {
+test('main thread contends with agents using lockAsync (host event loop)', async () => {
   const shared = new Int32Array(new SharedArrayBuffer(16));
   const m = new Mutex();
-  const workers = runThreads(2, counterThread, { m, shared, iters: 500, modes: ['lock', 'async'], work: 5 });
+  const agents = runAgents(2, counterThread, { m, shared, iters: 500, modes: ['lock', 'async'], work: 5 });
   for (let i = 0; i < 200; i++) {
     await m.lockAsync();
     shared[0]++;
     m.unlock();
   }
-  await workers;
+  await agents;
   assert.equal(shared[0], 2 * 500 + 200);
 });
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Mutex, SharedQueue, type QueueKind, type SharedHandle } from '../src/atomics/index.js';
-import { runThreads, startThread, type ThreadFn } from './atomics-harness.test.js';
+import { runAgents, startOnAgent, type AgentFn } from './helpers/atomics-harness.js';
 
 const bytesOf = (...xs: number[]) => new Uint8Array(xs);
 
@@ -95,7 +95,7 @@ test('timeouts: push on full / pop on empty return false / undefined after at le
 
 test('close wakes a blocked consumer; pushes then throw, pops drain', async () => {
   const q = new SharedQueue({ capacity: 4 });
-  const blocked = startThread(0, (A, h: SharedHandle) => {
+  const blocked = startOnAgent(0, (A, h: SharedHandle) => {
     const q2 = A.SharedQueue.from(h);
     const t0 = performance.now();
     const v = q2.pop(10_000);
@@ -139,8 +139,8 @@ test('from() after structuredClone / postMessage re-attaches; packing and valida
   qf.push(3.5);
   qf.push(-0);
   mutex.lock();
-  // A worker attaches to both through postMessage.
-  const got = await startThread(0, (A, d: { qb: SharedHandle; qf: SharedHandle }) => {
+  // An agent attaches to both through postMessage.
+  const got = await startOnAgent(0, (A, d: { qb: SharedHandle; qf: SharedHandle }) => {
     const b = A.SharedQueue.from(d.qb);
     const f = A.SharedQueue.from(d.qf);
     b.push(new Uint8Array([9, 8, 7, 6, 5]));
@@ -170,9 +170,10 @@ type MpmcData = {
 // Threads [0, producers) produce, the rest consume. Items encode (producer,
 // seq); byte chunks carry a seq-dependent payload of varying length. The last
 // producer to finish closes the queue; consumers pop until closed and drained.
-const mpmcThread: ThreadFn<MpmcData, number[]> = async (A, d, me) => {
+const mpmcThread: AgentFn<MpmcData, number[]> = async (A, d, me) => {
   const q = A.SharedQueue.from(d.q);
-  const mode = d.modes[me % d.modes.length];
+  let mode = d.modes[me % d.modes.length];
+  if (!A.canBlock() && (mode === 'sync' || mode === 'timed')) mode = 'async';
   const bytes = d.kind === 'bytes';
   const chunk = q.chunkBytes;
   if (me < d.producers) {
@@ -238,7 +239,7 @@ function checkDelivery(perConsumer: number[][], producers: number, perProducer: 
   assert.deepEqual(all, expected);
 }
 
-test('MPMC: FIFO per producer, nothing lost, across kinds / modes / capacities (fast-check)', async () => {
+test('MPMC: FIFO per producer, nothing lost, across kinds / modes / capacities / canBlock (fast-check)', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 3 }),
@@ -246,14 +247,15 @@ test('MPMC: FIFO per producer, nothing lost, across kinds / modes / capacities (
       fc.integer({ min: 1, max: 8 }),
       fc.constantFrom<QueueKind>('float64', 'bytes'),
       fc.array(fc.constantFrom('sync', 'async', 'timed', 'try'), { minLength: 4, maxLength: 4 }),
+      fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
       fc.integer({ min: 50, max: 400 }),
-      async (producers, consumers0, capacity, kind, modes, perProducer) => {
+      async (producers, consumers0, capacity, kind, modes, canBlock, perProducer) => {
         const consumers = Math.min(consumers0, 4 - producers);
         const q = new SharedQueue<QueueKind>({ capacity, kind, chunkBytes: 24 });
         const done = new Int32Array(new SharedArrayBuffer(8));
-        const results = await runThreads(producers + consumers, mpmcThread, {
+        const results = await runAgents(producers + consumers, mpmcThread, {
           q, kind, producers, perProducer, modes, done,
-        });
+        }, { canBlock });
         assert.equal(done[1], 0, 'corrupted byte chunks');
         checkDelivery(results.slice(producers), producers, perProducer);
         assert.equal(q.size, 0);
@@ -266,16 +268,16 @@ test('MPMC: FIFO per producer, nothing lost, across kinds / modes / capacities (
 test('MPMC stress: 2 producers x 5000, 2 consumers, capacity 4, blocking', async () => {
   const q = new SharedQueue({ capacity: 4 });
   const done = new Int32Array(new SharedArrayBuffer(8));
-  const results = await runThreads(4, mpmcThread, {
+  const results = await runAgents(4, mpmcThread, {
     q, kind: 'float64', producers: 2, perProducer: 5000, modes: ['sync'], done,
   });
   checkDelivery(results.slice(2), 2, 5000);
 });
 
-test('host main thread consumes with popAsync while workers produce', async () => {
+test('host main thread consumes with popAsync while agents produce', async () => {
   const q = new SharedQueue({ capacity: 2, kind: 'bytes', chunkBytes: 24 });
   const done = new Int32Array(new SharedArrayBuffer(8));
-  const producing = runThreads(2, mpmcThread, {
+  const producing = runAgents(2, mpmcThread, {
     q, kind: 'bytes', producers: 2, perProducer: 300, modes: ['sync', 'async'], done,
   });
   const got: number[] = [];

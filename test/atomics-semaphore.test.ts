@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Semaphore, type SharedHandle } from '../src/atomics/index.js';
-import { runThreads, sleep, startThread, type ThreadFn } from './atomics-harness.test.js';
+import { runAgents, sleep, startOnAgent, type AgentFn } from './helpers/atomics-harness.js';
 
 test('single-threaded behaviour matches a counter model (fast-check)', () => {
   const op = fc.oneof(
@@ -55,10 +55,11 @@ test('argument validation and overflow', () => {
 
 type SemData = { sem: SharedHandle; s: Int32Array; iters: number; modes: string[]; hold: number };
 
-// s[0] = threads currently holding a permit, s[1] = max observed, s[2] = total entries.
-const holder: ThreadFn<SemData, number> = async (A, d, index) => {
+// s[0] = agents currently holding a permit, s[1] = max observed, s[2] = total entries.
+const holder: AgentFn<SemData, number> = async (A, d, index) => {
   const sem = A.Semaphore.from(d.sem);
-  const mode = d.modes[index % d.modes.length];
+  let mode = d.modes[index % d.modes.length];
+  if (!A.canBlock() && (mode === 'acquire' || mode === 'timed')) mode = 'async';
   let timeouts = 0;
   for (let i = 0; i < d.iters; i++) {
     if (mode === 'acquire') sem.acquire();
@@ -77,20 +78,21 @@ const holder: ThreadFn<SemData, number> = async (A, d, index) => {
   return timeouts;
 };
 
-test('never more than `permits` holders; every permit comes back (fast-check)', async () => {
+test('never more than `permits` holders; every permit comes back, canBlock:false agents too (fast-check)', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 3 }),
       fc.integer({ min: 2, max: 4 }),
       fc.array(fc.constantFrom('acquire', 'timed', 'try', 'async'), { minLength: 4, maxLength: 4 }),
+      fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
       fc.integer({ min: 200, max: 1200 }),
       fc.integer({ min: 0, max: 50 }),
-      async (permits, threads, modes, iters, hold) => {
+      async (permits, agents, modes, canBlock, iters, hold) => {
         const sem = new Semaphore(permits);
         const s = new Int32Array(new SharedArrayBuffer(16));
-        await runThreads(threads, holder, { sem, s, iters, modes, hold });
+        await runAgents(agents, holder, { sem, s, iters, modes, hold }, { canBlock });
         assert.ok(s[1] <= permits, `${s[1]} holders with ${permits} permits`);
-        assert.equal(s[2], threads * iters);
+        assert.equal(s[2], agents * iters);
         assert.equal(sem.value, permits);
       },
     ),
@@ -98,22 +100,22 @@ test('never more than `permits` holders; every permit comes back (fast-check)', 
   );
 });
 
-test('binary semaphore admits exactly one holder at a time (4 threads x 2000)', async () => {
+test('binary semaphore admits exactly one holder at a time (4 agents x 2000)', async () => {
   const sem = new Semaphore(1);
   const s = new Int32Array(new SharedArrayBuffer(16));
-  await runThreads(4, holder, { sem, s, iters: 2000, modes: ['acquire'], hold: 10 });
+  await runAgents(4, holder, { sem, s, iters: 2000, modes: ['acquire'], hold: 10 });
   assert.equal(s[1], 1);
   assert.equal(s[2], 8000);
 });
 
-test('acquireAsync on the main thread is released by a worker', async () => {
+test('acquireAsync on the main thread is released by an agent', async () => {
   const sem = new Semaphore(0);
-  const releaser: ThreadFn<{ sem: SharedHandle }, void> = (A, d) => {
+  const releaser: AgentFn<{ sem: SharedHandle }, void> = (A, d) => {
     const x = A.Semaphore.from(d.sem);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     x.release(3);
   };
-  const done = startThread(0, releaser, { sem: structuredClone(sem) });
+  const done = startOnAgent(0, releaser, { sem: structuredClone(sem) });
   assert.equal(await sem.acquireAsync(), true);
   assert.equal(await sem.acquireAsync(), true);
   assert.equal(sem.acquire(), true);

@@ -15,7 +15,7 @@ import {
   hasWaitAsync,
   waitAsync,
 } from '../src/atomics/index.js';
-import { built, runThreads, startThread } from './atomics-harness.test.js';
+import { atomicsIndexUrl, runAgents, startOnAgent } from './helpers/atomics-harness.js';
 
 const run = promisify(execFile);
 
@@ -27,7 +27,7 @@ test('waitAsync: not-equal at once, timed-out after at least the timeout, ok whe
   assert.ok(performance.now() - t0 >= 24, 'engine timeout roughly honoured');
   assert.equal(await waitAsync(i32, 0, 0, -5), 'timed-out', 'negative timeout means 0');
   const notified = waitAsync(i32, 0, 0);
-  await startThread(0, (_A, a: Int32Array) => {
+  await startOnAgent(0, (_A, a: Int32Array) => {
     Atomics.store(a, 0, 1);
     return Atomics.notify(a, 0);
   }, i32);
@@ -43,7 +43,7 @@ test('pending async waits keep the Node event loop alive, and only while pending
   const script = (body: string) => [
     '--input-type=module',
     '-e',
-    `import * as A from ${JSON.stringify(built.indexUrl)};
+    `import * as A from ${JSON.stringify(atomicsIndexUrl)};
      const i32 = new Int32Array(new SharedArrayBuffer(4));
      ${body}`,
   ];
@@ -65,10 +65,11 @@ test('pending async waits keep the Node event loop alive, and only while pending
   assert.ok(performance.now() - t0 < 15_000);
 });
 
-test('canBlock / hasWaitAsync on the host and in workers', async () => {
+test('canBlock / hasWaitAsync on the host and in agents (canBlock true and false)', async () => {
   assert.equal(canBlock(), true);
   assert.equal(hasWaitAsync(), true);
-  assert.deepEqual(await runThreads(2, (A) => [A.canBlock(), A.hasWaitAsync()], null), [[true, true], [true, true]]);
+  assert.deepEqual(await runAgents(2, (A) => [A.canBlock(), A.hasWaitAsync()], null), [[true, true], [true, true]]);
+  assert.deepEqual(await runAgents(2, (A) => [A.canBlock(), A.hasWaitAsync()], null, { canBlock: false }), [[false, true], [false, true]]);
 });
 
 test('placement errors are AtomicsError with codes, for every class', () => {
@@ -118,8 +119,8 @@ test('every class clones to exactly { buffer, byteOffset } and from() shares the
   }
   objs.mutex.lock();
   objs.queue.push(42);
-  // A worker attaches to all of them from the postMessage'd clones.
-  const seen = await startThread(0, (A, d: Record<string, { buffer: SharedArrayBuffer; byteOffset: number }>) => {
+  // An agent attaches to all of them from the postMessage'd clones.
+  const seen = await startOnAgent(0, (A, d: Record<string, { buffer: SharedArrayBuffer; byteOffset: number }>) => {
     const q = A.SharedQueue.from(d.queue);
     const r = {
       locked: A.Mutex.from(d.mutex).locked,

@@ -207,6 +207,12 @@ describe('transfer moves the buffer', () => {
   });
 });
 
+/** `new WebAssembly.Memory({ initial: 1 }).buffer` (the project's TypeScript lib has no WebAssembly types). */
+function wasmMemoryBuffer(): ArrayBuffer {
+  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer } } }).WebAssembly;
+  return new wasm.Memory({ initial: 1 }).buffer;
+}
+
 /** Every way a transfer list can be wrong, with a fresh set of buffers each time. */
 function badTransfers(): { label: string; value: unknown; transfer: unknown[]; intact: ArrayBuffer[]; message?: RegExp }[] {
   const twice = filled(8);
@@ -220,7 +226,7 @@ function badTransfers(): { label: string; value: unknown; transfer: unknown[]; i
   const good5 = filled(8);
   const good6 = filled(8);
   const good7 = filled(8);
-  const wasm = new WebAssembly.Memory({ initial: 1 }).buffer;
+  const wasm = wasmMemoryBuffer();
   return [
     { label: 'a buffer listed twice', value: { twice }, transfer: [other, twice, twice], intact: [twice, other] },
     { label: 'an already-detached buffer', value: { good1 }, transfer: [good1, detached], intact: [good1] },

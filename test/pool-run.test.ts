@@ -158,3 +158,33 @@ test('tasks carry agentcluster:atomics objects (shared, not copied)', async (t) 
     await atomicsPool.destroy();
   }
 });
+
+test('concurrentTasksPerAgent: an agent runs that many async tasks at once, no more', async () => {
+  const single = new AgentPool({ filename: jobs, minAgents: 1, maxAgents: 1, concurrentTasksPerAgent: 4 });
+  try {
+    const sab = new SharedArrayBuffer(12);
+    const view = new Int32Array(sab);
+    const runs = Array.from({ length: 6 }, () => single.run(sab, { name: 'concurrent' }));
+    const deadline = Date.now() + 10_000;
+    while (Atomics.load(view, 1) < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 2));
+    assert.equal(Atomics.load(view, 1), 4, 'four run at once');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(Atomics.load(view, 1), 4, 'and not more');
+    assert.equal(single.stats.agents, 1);
+    Atomics.store(view, 0, 1);
+    assert.deepEqual(await Promise.all(runs), Array(6).fill('done'));
+    assert.equal(Atomics.load(view, 2), 4, 'the most at once was four');
+  } finally {
+    await single.destroy();
+  }
+});
+
+test('canBlock: false forbids Atomics.wait in jobs', async () => {
+  const noBlock = new AgentPool({ filename: jobs, minAgents: 1, maxAgents: 1, canBlock: false });
+  try {
+    await assert.rejects(noBlock.run(null, { name: 'waits' }), TypeError);
+    assert.equal(await pool.run(null, { name: 'waits' }), 'timed-out', 'the default pool can block');
+  } finally {
+    await noBlock.destroy();
+  }
+});

@@ -76,17 +76,15 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
     this.exited = new Promise<ExitInfo>((resolve) => (this.#resolveExited = resolve));
     installExitHook();
+    const signal = options.signal;
+    if (signal?.aborted) nativeOptions.terminatedBeforeStart = true;
     this.#handle = new native.AgentHandle(nativeOptions, (batch) => this.#dispatch(batch));
     this.threadId = this.#handle.threadId;
 
-    const signal = options.signal;
-    if (signal) {
+    if (signal && !signal.aborted) {
       const onAbort = () => this.#handle.terminate();
-      if (signal.aborted) onAbort();
-      else {
-        signal.addEventListener('abort', onAbort, { once: true });
-        void this.exited.then(() => signal.removeEventListener('abort', onAbort));
-      }
+      signal.addEventListener('abort', onAbort, { once: true });
+      void this.exited.then(() => signal.removeEventListener('abort', onAbort));
     }
   }
 

@@ -125,7 +125,9 @@ export class Barrier {
    * Returns true for exactly one caller per generation (the last arrival, the
    * "leader"), false for the others. With a `timeout` (ms), returns null if it
    * elapses first; the arrival is then withdrawn, so the barrier stays usable.
-   * Throws ERR_CANNOT_BLOCK on threads that cannot block (unless leader).
+   * Throws ERR_CANNOT_BLOCK on threads that cannot block (unless leader); a
+   * call that throws from its wait withdraws its arrival first, so the other
+   * parties are not released one short.
    */
   arriveAndWait(): boolean;
   arriveAndWait(timeout: number | undefined): boolean | null;
@@ -142,7 +144,15 @@ export class Barrier {
         if (this.#withdraw(a.gen, cur) === null) return null;
         return false;
       }
-      wait(s, STATE, cur, left);
+      try {
+        wait(s, STATE, cur, left);
+      } catch (err) {
+        // The wait threw (ERR_CANNOT_BLOCK, or an agent's ERR_AGENT_INTERRUPTED):
+        // take the arrival back, so a throwing call leaves the barrier as it
+        // was, unless the generation completed meanwhile (then we were released).
+        if (this.#withdraw(a.gen, Atomics.load(s, STATE)) === null) throw err;
+        return false;
+      }
       cur = Atomics.load(s, STATE);
     }
   }

@@ -12,6 +12,7 @@
 import {
   AtomicsError,
   INT32_MAX,
+  assertCanBlock,
   checkInt,
   deadlineFrom,
   handleOf,
@@ -144,8 +145,13 @@ export class Latch {
     return waitZeroAsync(this.#s, timeout);
   }
 
-  /** `countDown(n)` then `wait(timeout)`. */
+  /**
+   * `countDown(n)` then `wait(timeout)`. Throws ERR_CANNOT_BLOCK before
+   * counting down on threads that cannot block (a count-down cannot be taken
+   * back): use `arriveAndWaitAsync()` there.
+   */
   arriveAndWait(n = 1, timeout?: number): boolean {
+    assertCanBlock();
     this.countDown(n);
     return this.wait(timeout);
   }

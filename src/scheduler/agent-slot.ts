@@ -11,7 +11,10 @@ import type { Task } from './task.js';
 /** What a slot reports to its pool. */
 export interface SlotOwner {
   slotReady(slot: AgentSlot): void;
+  /** A batch [id, value, ms, ...] (see agent-bootstrap.ts). */
   slotMessage(slot: AgentSlot, message: unknown[]): void;
+  /** One task fulfilled, sent unwrapped. */
+  slotResult(slot: AgentSlot, id: number, value: unknown, ms: number): void;
   slotError(slot: AgentSlot, error: unknown): void;
   slotExit(slot: AgentSlot, info: ExitInfo): void;
   /** A task's payload could not be posted (not cloneable, bad transfer list). */
@@ -33,6 +36,12 @@ export interface SlotOptions {
 }
 
 const SEQ_MAX = 0x3fffffff;
+// The signal block shared with the agent (agent-bootstrap.ts): four int32 then a float64.
+const SIG_BYTES = 24;
+const SIG_TASK = 0;
+const SIG_AGENT_SEEN = 1;
+const SIG_RESULT = 2;
+const SIG_HOST_SEEN = 3;
 const START_GRACE_MS = 1000;
 const noop = () => {};
 
@@ -50,8 +59,15 @@ export class AgentSlot {
   state: 'starting' | 'ready' | 'dying' | 'exited' = 'starting';
   /** Tasks given to this agent and not settled yet (in the outbox or in the agent). */
   inflight = 0;
-  /** When it last became idle (performance.now()), for the idle timeout. */
-  idleSince = 0;
+  /** Broadcasts sent and not acknowledged. */
+  acks = 0;
+  /** Whether it keeps the host alive (busy, or idle for less than a housekeeping tick). */
+  referenced = true;
+  /** Bumped by every task given; the pool's housekeeping tells idle agents by it. */
+  activity = 0;
+  /** Housekeeping: `activity` when last looked at, and how many ticks it stayed idle since. */
+  seenActivity = -1;
+  idleTicks = 0;
   /** The uncaught error or startup failure the agent reported, if any. */
   failure: unknown = undefined;
   /** Whether it ever became ready (an exit before that is a failed start). */
@@ -61,8 +77,11 @@ export class AgentSlot {
   /** Broadcasts that came while it was starting, delivered once it is ready. */
   early: [bid: number, value: unknown][] = [];
   #seq = 0;
-  #acks = 0;
-  #referenced = true;
+  readonly #sig: Int32Array;
+  readonly #sigMs: Float64Array;
+  /** Messages posted to the agent / handled from it (int32 wrap-around counters, see agent-bootstrap.ts). */
+  #posted = 0;
+  #seen = 0;
   #message: unknown[] = [];
   #tasks: (Task | null)[] = [];
   #hasTransfer = false;
@@ -74,10 +93,14 @@ export class AgentSlot {
     const sab = new SharedArrayBuffer(4 * ringSize(options.concurrency + options.maxPrefetch));
     this.ctl = new Int32Array(sab);
     this.#mask = this.ctl.length - 1;
+    const sig = new SharedArrayBuffer(SIG_BYTES);
+    this.#sig = new Int32Array(sig, 0, 4);
+    this.#sigMs = new Float64Array(sig, 16, 1);
     const config: BootstrapConfig = {
       url: options.url,
       name: options.exportName,
       ctl: sab,
+      sig,
       concurrency: options.concurrency,
       data: options.data,
     };
@@ -89,7 +112,14 @@ export class AgentSlot {
       canBlock: options.canBlock,
       data: config,
     });
-    this.agent.on('message', (message) => owner.slotMessage(this, message as unknown[]));
+    this.agent.on('message', (message) => {
+      const sig = this.#sig;
+      const id = Atomics.load(sig, SIG_RESULT);
+      if (id !== 0) Atomics.store(sig, SIG_RESULT, 0); // before publishing `seen`: see agent-bootstrap.ts
+      Atomics.store(sig, SIG_HOST_SEEN, (this.#seen = (this.#seen + 1) | 0));
+      if (id !== 0) owner.slotResult(this, id, message, this.#sigMs[0]!);
+      else owner.slotMessage(this, message as unknown[]);
+    });
     this.agent.on('error', (error) => {
       if (this.failure === undefined) this.failure = error;
       owner.slotError(this, error);
@@ -103,22 +133,30 @@ export class AgentSlot {
         this.started = true;
         if (this.state !== 'starting') return;
         this.state = 'ready';
-        this.idleSince = performance.now();
         owner.slotReady(this);
       },
       () => {}, // reported through 'error' and 'exit'
     );
   }
 
-  /** Takes a task: it goes out with the rest of this tick's tasks for this agent. */
+  /**
+   * Takes a task. To an idle agent it is posted at once (latency); to a busy
+   * one it goes out with the rest of this tick's tasks as one message
+   * (throughput).
+   */
   push(task: Task): void {
     const s = (this.#seq = this.#seq === SEQ_MAX ? 1 : this.#seq + 1);
     task.seq = s;
     task.slot = this;
+    this.activity++;
     Atomics.store(this.ctl, s & this.#mask, s);
-    if (this.inflight++ === 0 && !this.#referenced) {
-      this.#referenced = true;
+    if (!this.referenced) {
+      this.referenced = true;
       this.agent.ref();
+    }
+    if (this.inflight++ === 0 && this.#message.length === 0) {
+      this.#postOne(task);
+      return;
     }
     this.#message.push(task.id, task.payload, task.name);
     this.#tasks.push(task);
@@ -132,9 +170,9 @@ export class AgentSlot {
   /** Queues broadcast number `bid` in order with the tasks. */
   pushBroadcast(bid: number, value: unknown): void {
     // Awaiting its acknowledgement keeps the host alive, as a task does.
-    this.#acks++;
-    if (!this.#referenced) {
-      this.#referenced = true;
+    this.acks++;
+    if (!this.referenced) {
+      this.referenced = true;
       this.agent.ref();
     }
     this.#message.push(-bid, value, undefined);
@@ -154,24 +192,10 @@ export class AgentSlot {
     return Atomics.compareExchange(this.ctl, s & this.#mask, s, 0) === s;
   }
 
-  /** A task of this agent settled. */
-  release(): void {
-    if (--this.inflight === 0) {
-      this.idleSince = performance.now();
-      this.settleRef();
-    }
-  }
-
-  /** A broadcast was acknowledged (or can no longer be). */
-  acknowledged(): void {
-    this.#acks--;
-    this.settleRef();
-  }
-
-  /** Lets an idle, ready agent stop keeping the host alive. */
-  settleRef(): void {
-    if (this.inflight === 0 && this.#acks === 0 && this.#referenced && this.state === 'ready') {
-      this.#referenced = false;
+  /** Lets an idle, ready agent stop keeping the host alive (the pool's housekeeping calls it). */
+  unrefIfIdle(): void {
+    if (this.inflight === 0 && this.acks === 0 && this.referenced && this.state === 'ready') {
+      this.referenced = false;
       this.agent.unref();
     }
   }
@@ -181,8 +205,8 @@ export class AgentSlot {
     const starting = this.state === 'starting';
     if (starting || this.state === 'ready') this.state = 'dying';
     this.retired = true;
-    if (!this.#referenced) {
-      this.#referenced = true;
+    if (!this.referenced) {
+      this.referenced = true;
       this.agent.ref();
     }
     if (starting) {
@@ -200,6 +224,29 @@ export class AgentSlot {
     return this.agent.terminate();
   }
 
+  /** Posts, and counts what was posted. */
+  #send(value: unknown, transfer?: readonly ArrayBuffer[]): void {
+    this.agent.postMessage(value, transfer);
+    this.#posted = (this.#posted + 1) | 0;
+  }
+
+  #postOne(task: Task): void {
+    // The agent has handled every earlier message: the task can go
+    // unwrapped, its id in shared memory (see agent-bootstrap.ts).
+    const raw = task.name === undefined && this.#posted === Atomics.load(this.#sig, SIG_AGENT_SEEN);
+    try {
+      if (raw) {
+        Atomics.store(this.#sig, SIG_TASK, task.id);
+        this.#send(task.payload, task.transfer);
+      } else {
+        this.#send([task.id, task.payload, task.name], task.transfer);
+      }
+    } catch (error) {
+      if (raw) Atomics.store(this.#sig, SIG_TASK, 0);
+      this.#failed(task, error);
+    }
+  }
+
   #post(): void {
     this.#flushQueued = false;
     const message = this.#message;
@@ -215,34 +262,44 @@ export class AgentSlot {
       for (const task of tasks) if (task !== null && task.transfer !== undefined) transfer.push(...task.transfer);
     }
     try {
-      this.agent.postMessage(message, transfer);
+      this.#send(message, transfer);
       return;
     } catch (error) {
       // The agent is gone: the pool takes its tasks back when 'exit' comes.
       if (error instanceof AgentError) return;
     }
     // One entry could not be cloned: post them one by one so only it fails.
-    // A task that cannot go is replaced by a cancelled placeholder, so that
-    // both sides still count the same sequence numbers.
     for (let i = 0; i < tasks.length; i++) {
       const task = tasks[i]!;
       const entry = [message[3 * i], message[3 * i + 1], message[3 * i + 2]];
       try {
-        this.agent.postMessage(entry, task?.transfer);
+        this.#send(entry, task?.transfer);
       } catch (error) {
-        if (error instanceof AgentError) return;
         if (task === null) {
+          if (error instanceof AgentError) return;
           this.#owner.broadcastFailed(this, -(entry[0] as number), error);
-          continue;
+        } else if (!this.#failed(task, error)) {
+          return;
         }
-        this.cancel(task);
-        try {
-          this.agent.postMessage([task.id, undefined, undefined]);
-        } catch {
-          // gone: see above
-        }
-        this.#owner.postFailed(task, error);
       }
     }
+  }
+
+  /**
+   * A task could not be posted. Its payload could not be cloned: it fails,
+   * and a cancelled placeholder goes in its place so that both sides still
+   * count the same sequence numbers. Returns false if the agent is gone
+   * (then the pool takes its tasks back at 'exit').
+   */
+  #failed(task: Task, error: unknown): boolean {
+    if (error instanceof AgentError) return false;
+    this.cancel(task);
+    try {
+      this.#send([task.id, undefined, undefined]);
+    } catch {
+      // gone: see above
+    }
+    this.#owner.postFailed(task, error);
+    return true;
   }
 }

@@ -91,6 +91,8 @@ function removeTemp(dir: string): void {
 }
 
 let poolCount = 0;
+/** Period of the pool's housekeeping (unref of idle agents, idle timeout). */
+const TICK_MS = 25;
 
 export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> implements SlotOwner {
   /** Marks a task, or (inside an agent, as the global `move`) a job's result, so its ArrayBuffers move instead of being copied. */
@@ -128,7 +130,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
   #closed: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
   #startFailed = false;
-  #sweeper: NodeJS.Timeout | undefined;
+  #housekeeper: NodeJS.Timeout | undefined;
 
   constructor(options: AgentPoolOptions) {
     super();
@@ -199,11 +201,15 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
       resolve = res;
       reject = rej;
     });
-    const t = new Task(this.#nextId++, payload, transfer, name, priority, performance.now(), resolve, reject);
+    // A task that goes straight to an agent waited 0 ms: no clock reading on that path.
+    const t = new Task(this.#nextId++, payload, transfer, name, priority, slot === undefined ? performance.now() : 0, resolve, reject);
     if (signal !== undefined || timeout !== undefined) watch(t, signal, timeout, this.#cancel);
     this.#busy = true;
     if (slot !== undefined) {
-      this.#dispatch(t, slot);
+      t.state = DISPATCHED;
+      this.#waitTime.record(0);
+      this.#running.set(t.id, t);
+      slot.push(t);
     } else {
       queue.push(t);
       if (!this.#pumpQueued) {
@@ -351,8 +357,26 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
     for (const [bid, value] of slot.early) slot.pushBroadcast(bid, value);
     slot.early = [];
     if (this.#queue.size > 0) this.#pump();
-    slot.settleRef();
-    this.#startSweeper();
+    slot.unrefIfIdle();
+    if (this.#live() > this.#options.minAgents) this.#startHousekeeping();
+  }
+
+  /** @internal */
+  slotResult(slot: AgentSlot, id: number, value: unknown, ms: number): void {
+    const task = this.#running.get(id);
+    if (task !== undefined) {
+      this.#running.delete(id);
+      task.state = SETTLED;
+      if (--slot.inflight === 0 && this.#housekeeper === undefined) this.#startHousekeeping();
+      this.#runTime.record(ms);
+      this.#busyMs += ms;
+      this.#balancer.observe(ms);
+      if (task.onAbort !== undefined || task.timer !== undefined) unwatch(task);
+      this.#completed++;
+      task.resolve(value);
+    }
+    if (this.#queue.size > 0) this.#pump();
+    else if (this.#running.size === 0) this.#checkIdle();
   }
 
   /** @internal */
@@ -368,7 +392,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
       if (task === undefined) continue; // cancelled meanwhile
       running.delete(task.id);
       task.state = SETTLED;
-      slot.release();
+      if (--slot.inflight === 0 && this.#housekeeper === undefined) this.#startHousekeeping();
       const ms = message[i + 2] as number;
       this.#runTime.record(ms);
       this.#busyMs += ms;
@@ -446,14 +470,15 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
   postFailed(task: Task, error: unknown): void {
     if (task.state !== DISPATCHED) return;
     this.#running.delete(task.id);
-    task.slot?.release();
+    if (task.slot !== null) this.#released(task.slot);
     this.#settleFailed(task, error);
     this.#checkIdle();
   }
 
   /** @internal */
   broadcastFailed(slot: AgentSlot, bid: number, error: unknown): void {
-    slot.acknowledged();
+    slot.acks--;
+    this.#startHousekeeping();
     const record = this.#broadcasts.get(bid);
     if (record === undefined) return;
     record.error ??= error;
@@ -537,9 +562,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
 
   #dispatch(task: Task, slot: AgentSlot): void {
     task.state = DISPATCHED;
-    const now = performance.now();
-    task.dispatchedAt = now;
-    this.#waitTime.record(now - task.enqueuedAt);
+    this.#waitTime.record(task.enqueuedAt === 0 ? 0 : performance.now() - task.enqueuedAt);
     this.#running.set(task.id, task);
     slot.push(task);
   }
@@ -551,7 +574,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
       const slot = task.slot!;
       this.#running.delete(task.id);
       if (slot.cancel(task)) {
-        slot.release(); // the agent will skip it
+        this.#released(slot); // the agent will skip it
       } else {
         this.#retire(slot); // it is running: stop that agent, start another
       }
@@ -609,7 +632,8 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
   }
 
   #broadcastDone(slot: AgentSlot, bid: number, envelope: unknown): void {
-    slot.acknowledged();
+    slot.acks--;
+    this.#startHousekeeping();
     const record = this.#broadcasts.get(bid);
     if (record === undefined) return;
     if (envelope !== undefined) record.error ??= fromEnvelope(envelope);
@@ -648,35 +672,65 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
   }
 
   async #stopAgents(): Promise<void> {
-    if (this.#sweeper !== undefined) {
-      clearInterval(this.#sweeper);
-      this.#sweeper = undefined;
+    if (this.#housekeeper !== undefined) {
+      clearInterval(this.#housekeeper);
+      this.#housekeeper = undefined;
     }
     await Promise.all(this.#slots.map((slot) => slot.kill()));
     if (this.#tempDir !== undefined) removeTemp(this.#tempDir);
   }
 
-  /** Retires agents above minAgents that stayed idle for idleTimeout. */
-  #startSweeper(): void {
+  /** A task given to `slot` is no longer its business. */
+  #released(slot: AgentSlot): void {
+    if (--slot.inflight === 0) this.#startHousekeeping();
+  }
+
+  #startHousekeeping(): void {
+    if (this.#housekeeper !== undefined || this.#destroyed) return;
+    this.#housekeeper = setInterval(() => this.#housekeep(), TICK_MS);
+    this.#housekeeper.unref();
+  }
+
+  /**
+   * Every tick while there is something to do: agents idle for a whole tick
+   * stop keeping the host alive (so the hot path never toggles that), and
+   * agents above minAgents idle for idleTimeout stop.
+   */
+  #housekeep(): void {
     const { idleTimeout, minAgents } = this.#options;
-    if (this.#sweeper !== undefined || idleTimeout === Infinity || this.#closing || this.#live() <= minAgents) return;
-    const period = Math.min(1000, Math.max(10, idleTimeout / 2));
-    this.#sweeper = setInterval(() => {
-      let live = this.#live();
-      const now = performance.now();
-      for (const slot of [...this.#slots]) {
-        if (live <= minAgents) break;
-        if (slot.state === 'ready' && slot.inflight === 0 && now - slot.idleSince >= idleTimeout) {
+    const retire = idleTimeout !== Infinity && !this.#closing;
+    let live = this.#live();
+    let pending = false;
+    for (const slot of [...this.#slots]) {
+      if (slot.state !== 'ready') continue;
+      if (slot.inflight !== 0 || slot.acks !== 0) {
+        // Busy: it restarts the housekeeping when it goes idle.
+        slot.seenActivity = slot.activity;
+        slot.idleTicks = 0;
+        continue;
+      }
+      if (slot.activity !== slot.seenActivity) {
+        // Idle, but not for a whole tick yet.
+        slot.seenActivity = slot.activity;
+        slot.idleTicks = 0;
+        pending = true;
+        continue;
+      }
+      slot.idleTicks++;
+      slot.unrefIfIdle();
+      if (retire && live > minAgents) {
+        if (slot.idleTicks * TICK_MS >= idleTimeout) {
           void slot.kill();
           live--;
+        } else {
+          pending = true;
         }
       }
-      if (live <= minAgents) {
-        clearInterval(this.#sweeper);
-        this.#sweeper = undefined;
-      }
-    }, period);
-    this.#sweeper.unref();
+    }
+    if (!pending) {
+      clearInterval(this.#housekeeper);
+      this.#housekeeper = undefined;
+    }
   }
 }
 

@@ -17,7 +17,6 @@ export class Task {
   slot: AgentSlot | null = null;
   /** The agent-side sequence number once posted (0 while in the outbox). */
   seq = 0;
-  dispatchedAt = 0;
   signal: AbortSignal | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
@@ -29,6 +28,7 @@ export class Task {
     /** Export to call; undefined means the pool's default. */
     readonly name: string | undefined,
     readonly priority: number,
+    /** performance.now() when queued (0 when it went straight to an agent). */
     readonly enqueuedAt: number,
     readonly resolve: (value: any) => void,
     readonly reject: (reason: unknown) => void,

@@ -121,3 +121,19 @@ export function maybeFail(x) {
   if (typeof x === 'object') throw new Error(x.message);
   return x;
 }
+
+// Async: counts itself active in slot 1 (max in slot 2) until slot 0 opens.
+export async function concurrent(sab) {
+  const a = new Int32Array(sab);
+  const now = Atomics.add(a, 1, 1) + 1;
+  for (let max = Atomics.load(a, 2); now > max; max = Atomics.load(a, 2)) {
+    if (Atomics.compareExchange(a, 2, max, now) === max) break;
+  }
+  while (Atomics.load(a, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  Atomics.sub(a, 1, 1);
+  return 'done';
+}
+
+export function waits() {
+  return Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+}

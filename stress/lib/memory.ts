@@ -1,0 +1,50 @@
+// RSS measurement: forced GC (when it can be had), samples and a slope.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+let gcFn: (() => void) | undefined;
+
+/** A full GC of the host heap (exposes gc on first use; a harness-only trick). */
+export function hostGc(): void {
+  if (gcFn === undefined) {
+    const existing = (globalThis as { gc?: () => void }).gc;
+    if (typeof existing === 'function') gcFn = existing;
+    else {
+      setFlagsFromString('--expose-gc');
+      gcFn = runInNewContext('gc') as () => void;
+    }
+  }
+  gcFn();
+}
+
+export const rssMB = (): number => process.memoryUsage.rss() / (1024 * 1024);
+
+/** RSS after a couple of host GCs and a pause (agents free their isolates on their own threads). */
+export async function settledRssMB(pauseMs = 50): Promise<number> {
+  for (let i = 0; i < 2; i++) {
+    hostGc();
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  return rssMB();
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  let sx = 0;
+  let sy = 0;
+  for (const [x, y] of points) {
+    sx += x;
+    sy += y;
+  }
+  const mx = sx / n;
+  const my = sy / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) * (x - mx);
+  }
+  return den === 0 ? 0 : num / den;
+}
