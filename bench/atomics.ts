@@ -8,7 +8,8 @@
 // 2. Contended Mutex throughput: 2 and 4 threads doing lock / increment a
 //    plain shared counter / unlock, with the same compiled Mutex
 //    (dist/src/atomics, what agents import as agentcluster:atomics) on both
-//    peers. Reported as ns per lock/unlock pair (all threads together).
+//    peers, for a fixed time window. Reported as ns per lock/inc/unlock
+//    (window / all threads' operations together).
 //
 // Threads are started once per peer and reused; each measurement releases
 // its threads through a start gate and times inside the threads
@@ -141,21 +142,29 @@ function pingPongSide(_A: unknown, d: PingPongData): { ms: number; slept: number
 interface MutexData {
   m: { buffer: SharedArrayBuffer; byteOffset: number };
   s: Int32Array;
-  iters: number;
+  me: number;
+  durationMs: number;
 }
 
-function mutexLoop(A: typeof import('../src/atomics/index.js'), d: MutexData): number {
+/**
+ * Lock / increment / unlock until thread 0 has seen `durationMs` pass and
+ * raised s[4] (fixed duration rather than fixed work, so that all threads
+ * contend for the whole window even when the OS runs them unevenly).
+ */
+function mutexLoop(A: typeof import('../src/atomics/index.js'), d: MutexData): { ops: number; ms: number } {
   const m = A.Mutex.from(d.m);
   const s = d.s;
   Atomics.add(s, 1, 1);
   while (Atomics.load(s, 2) === 0) Atomics.wait(s, 2, 0);
   const t0 = performance.now();
-  for (let i = 0; i < d.iters; i++) {
+  let ops = 0;
+  while (Atomics.load(s, 4) === 0) {
     m.lock();
     s[3]++; // plain (non-atomic) increment: only correct under mutual exclusion
     m.unlock();
+    if ((++ops & 1023) === 0 && d.me === 0 && performance.now() - t0 >= d.durationMs) Atomics.store(s, 4, 1);
   }
-  return performance.now() - t0;
+  return { ops, ms: performance.now() - t0 };
 }
 
 /** Start `n` threads of `peer` on `fn`, release them together, collect their results. */
@@ -178,13 +187,14 @@ async function pingPong(peer: Peer, rounds: number): Promise<{ usPerRoundTrip: n
   return { usPerRoundTrip: (Math.max(a!.ms, b!.ms) * 1000) / rounds, slept: (a!.slept + b!.slept) / (2 * rounds) };
 }
 
-async function mutexThroughput(peer: Peer, threads: number, iters: number): Promise<number> {
-  const s = new Int32Array(new SharedArrayBuffer(16));
+async function mutexThroughput(peer: Peer, threads: number, durationMs: number): Promise<number> {
+  const s = new Int32Array(new SharedArrayBuffer(20));
   const m = new Mutex();
-  const ms = await gated<number>(peer, threads, String(mutexLoop), () => ({ m, iters }), s);
-  if (s[3] !== threads * iters) throw new Error(`${peer.label}: counter ${s[3]} != ${threads * iters}: mutual exclusion violated`);
+  const res = await gated<{ ops: number; ms: number }>(peer, threads, String(mutexLoop), (me) => ({ m, me, durationMs }), s);
+  const ops = res.reduce((t, r) => t + r.ops, 0);
+  if (s[3] !== ops) throw new Error(`${peer.label}: counter ${s[3]} != ${ops} operations: mutual exclusion violated`);
   if (m.locked) throw new Error(`${peer.label}: mutex left locked`);
-  return (Math.max(...ms) * 1e6) / (threads * iters); // ns per lock/unlock pair
+  return (Math.max(...res.map((r) => r.ms)) * 1e6) / ops; // ns per lock/inc/unlock, all threads together
 }
 
 function median(xs: readonly number[]): number {
@@ -199,9 +209,9 @@ const fmtNs = (ns: number) => `${ns.toFixed(0)} ns`;
 export async function run(options: BenchOptions): Promise<BenchReport> {
   const q = options.quick;
   const plan = {
-    rounds: q ? 2 : 7,
-    pingPongRounds: q ? 2_000 : 20_000,
-    mutexIters: q ? 20_000 : 200_000,
+    rounds: q ? 2 : 9,
+    pingPongRounds: q ? 2_000 : 10_000,
+    mutexMs: q ? 50 : 250,
   };
   console.log(`\n=== atomics: wait/notify ping-pong and contended Mutex, agents vs worker_threads (${q ? 'quick' : 'full'}) ===`);
   if (!existsSync(atomicsFile)) throw new Error(`${atomicsFile} is missing: run \`npx tsc -p tsconfig.build.json\``);
@@ -211,7 +221,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     // Warm-up: JIT both sides' loops.
     for (const p of peers) {
       await pingPong(p, plan.pingPongRounds / 10);
-      await mutexThroughput(p, 2, plan.mutexIters / 10);
+      await mutexThroughput(p, 2, plan.mutexMs / 5);
     }
     const pp: Record<Peer['label'], number[]> = { agent: [], worker_threads: [] };
     const slept: Record<Peer['label'], number[]> = { agent: [], worker_threads: [] };
@@ -223,8 +233,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
         const res = await pingPong(p, plan.pingPongRounds);
         pp[p.label].push(res.usPerRoundTrip * 1000);
         slept[p.label].push(res.slept);
-        mx2[p.label].push(await mutexThroughput(p, 2, plan.mutexIters));
-        mx4[p.label].push(await mutexThroughput(p, 4, plan.mutexIters / 2));
+        mx2[p.label].push(await mutexThroughput(p, 2, plan.mutexMs));
+        mx4[p.label].push(await mutexThroughput(p, 4, plan.mutexMs));
       }
     }
     const ppA = median(pp.agent);
@@ -234,20 +244,26 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     const m4A = median(mx4.agent);
     const m4W = median(mx4.worker_threads);
     const range = (xs: number[], f: (n: number) => string) => `${f(Math.min(...xs))} – ${f(Math.max(...xs))}`;
+    const row = (name: string, d: Record<Peer['label'], number[]>, f: (n: number) => string) => {
+      const a = median(d.agent);
+      const w = median(d.worker_threads);
+      const best = Math.min(...d.worker_threads) / Math.min(...d.agent);
+      return [name, f(a), f(w), fmtRatio(w / a), fmtRatio(best), range(d.agent, f), range(d.worker_threads, f)];
+    };
     printTable(
-      `Median of ${plan.rounds} interleaved rounds (ratio = worker_threads / agent: > 1 the agent is faster)`,
-      ['measurement', 'agent', 'worker_threads', 'ratio', 'agent range', 'worker range'],
+      `Median of ${plan.rounds} interleaved rounds (ratio = worker_threads / agent: > 1 the agent is faster; best = ratio of the fastest rounds)`,
+      ['measurement', 'agent', 'worker_threads', 'ratio', 'best', 'agent range', 'worker range'],
       [
-        ['wait/notify ping-pong, per round trip', fmtUs(ppA), fmtUs(ppW), fmtRatio(ppW / ppA), range(pp.agent, fmtUs), range(pp.worker_threads, fmtUs)],
-        ['Mutex lock/inc/unlock, 2 threads, per op', fmtNs(m2A), fmtNs(m2W), fmtRatio(m2W / m2A), range(mx2.agent, fmtNs), range(mx2.worker_threads, fmtNs)],
-        ['Mutex lock/inc/unlock, 4 threads, per op', fmtNs(m4A), fmtNs(m4W), fmtRatio(m4W / m4A), range(mx4.agent, fmtNs), range(mx4.worker_threads, fmtNs)],
+        row('wait/notify ping-pong, per round trip', pp, fmtUs),
+        row('Mutex lock/inc/unlock, 2 threads, per op', mx2, fmtNs),
+        row('Mutex lock/inc/unlock, 4 threads, per op', mx4, fmtNs),
       ],
     );
     console.log(
       `  ping-pong: ${plan.pingPongRounds} round trips per round; waits that slept: agent ${(median(slept.agent) * 100).toFixed(0)}%, ` +
         `worker_threads ${(median(slept.worker_threads) * 100).toFixed(0)}% (the rest found the turn already passed)`,
     );
-    console.log(`  mutex: ${plan.mutexIters} ops per thread with 2 threads, ${plan.mutexIters / 2} with 4; the counter is checked exact`);
+    console.log(`  mutex: ${plan.mutexMs} ms windows; the shared counter is checked against the operations counted`);
 
     const report: BenchReport = {
       name: 'atomics',

@@ -261,7 +261,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     for (const peer of ['piscina', 'tinypool'] as const) {
       const ours = asUnit(row, row.values.AgentPool, 'AgentPool');
       const theirs = asUnit(row, row.values[peer], peer);
-      const r = ratio('pool', `${row.metric} vs ${peer}`, ours.v, theirs.v, ours.unit, peer === 'piscina' ? row.target : undefined);
+      const label = row.metric.replace(', ops/s', ', time per task').replace(/, speed-up on 2$/, ' on 2 threads, batch time');
+      const r = ratio('pool', `${label} vs ${peer}`, ours.v, theirs.v, ours.unit, peer === 'piscina' ? row.target : undefined);
       ratios.push(r);
     }
   }

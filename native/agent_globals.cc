@@ -182,13 +182,8 @@ void InstallMessaging(AgentRuntime& runtime, v8::Local<v8::Context> context) {
 
   v8::Local<v8::Value> data = v8::Undefined(isolate);
   if (options.has_data) {
-    Message copy;
-    copy.bytes = options.data.bytes;
-    copy.shared = options.data.shared;
-    for (const auto& module : options.data.wasm_modules) copy.wasm_modules.push_back(module);
-    copy.ports = options.data.ports;
-    // Transferred buffers can be adopted once only: the entry data owns them.
-    copy.transferred = options.data.transferred;
+    // The entry data is read once; its transferred buffers are adopted here.
+    Message copy = options.data.CopyForReplay();
     v8::TryCatch try_catch(isolate);
     if (!DeserializeMessage(context, &copy, runtime.ports()).ToLocal(&data)) {
       data = v8::Undefined(isolate);

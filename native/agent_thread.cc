@@ -172,11 +172,18 @@ void AgentThread::Main() {
   AgentPlatformDelegate delegate(mailbox_);
   v8::Isolate* isolate;
   {
+    // Only allocation + registration (and, below, unregistration + disposal)
+    // need the process-wide lock; initialisation runs in parallel.
     std::lock_guard<std::mutex> lock(IsolateLifecycleMutex());
     isolate = v8::Isolate::Allocate();
     g_platform->RegisterIsolate(isolate, &delegate);
+  }
+  {
     v8::Isolate::CreateParams params;
     params.array_buffer_allocator_shared = SharedAllocator();
+    // Heap defaults sized from the machine, as Node does for its own isolates
+    // (without it, large external buffers force synchronous full GCs).
+    params.constraints.ConfigureDefaults(uv_get_total_memory(), 0);
     if (options_.max_heap_bytes > 0) {
       params.constraints.set_max_old_generation_size_in_bytes(options_.max_heap_bytes);
     }

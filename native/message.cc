@@ -164,6 +164,25 @@ bool CollectTransfers(v8::Local<v8::Context> context, v8::Local<v8::Value> trans
 
 }  // namespace
 
+SerializedBytes SerializedBytes::Copy() const {
+  SerializedBytes copy;
+  if (size == 0) return copy;
+  copy.data.reset(static_cast<uint8_t*>(std::malloc(size)));
+  std::memcpy(copy.data.get(), data.get(), size);
+  copy.size = size;
+  return copy;
+}
+
+Message Message::CopyForReplay() const {
+  Message copy;
+  copy.bytes = bytes.Copy();
+  copy.transferred = transferred;
+  copy.shared = shared;
+  for (const auto& module : wasm_modules) copy.wasm_modules.push_back(module);
+  copy.ports = ports;
+  return copy;
+}
+
 v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
                                         v8::Local<v8::String> message) {
   v8::Isolate* isolate = context->GetIsolate();
@@ -202,8 +221,8 @@ bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value
   if (!serializer.WriteValue(context, value).To(&ok) || !ok) return false;
 
   std::pair<uint8_t*, size_t> data = serializer.Release();
-  message.bytes.assign(data.first, data.first + data.second);
-  std::free(data.first);
+  message.bytes.data.reset(data.first);
+  message.bytes.size = data.second;
 
   // Only now, with the whole value written, do the buffers move.
   for (auto& buffer : buffers) {
@@ -223,7 +242,7 @@ v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Mes
   v8::Isolate* isolate = context->GetIsolate();
   v8::EscapableHandleScope scope(isolate);
   DeserializerDelegate delegate(context, message, binder);
-  v8::ValueDeserializer deserializer(isolate, message->bytes.data(), message->bytes.size(),
+  v8::ValueDeserializer deserializer(isolate, message->bytes.data.get(), message->bytes.size,
                                      &delegate);
   delegate.deserializer = &deserializer;
   for (uint32_t i = 0; i < message->transferred.size(); i++) {

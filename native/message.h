@@ -7,6 +7,7 @@
 #include <v8.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -15,14 +16,30 @@ namespace agentcluster {
 class PortEndpoint;
 class PortBinder;
 
+// The serializer's output buffer, kept as V8 released it (no copy).
+struct SerializedBytes {
+  struct Free {
+    void operator()(uint8_t* data) const { std::free(data); }
+  };
+  std::unique_ptr<uint8_t, Free> data;
+  size_t size = 0;
+
+  SerializedBytes() = default;
+  SerializedBytes(SerializedBytes&&) = default;
+  SerializedBytes& operator=(SerializedBytes&&) = default;
+  SerializedBytes Copy() const;  // explicit: messages are moved, not copied
+};
+
 struct Message {
-  std::vector<uint8_t> bytes;
+  SerializedBytes bytes;
   std::vector<std::shared_ptr<v8::BackingStore>> transferred;  // ArrayBuffers moved in
   std::vector<std::shared_ptr<v8::BackingStore>> shared;       // SharedArrayBuffers
   std::vector<v8::CompiledWasmModule> wasm_modules;
   std::vector<std::shared_ptr<PortEndpoint>> ports;            // AgentPorts moved in
 
-  bool empty() const { return bytes.empty(); }
+  bool empty() const { return bytes.size == 0; }
+  // A second message with the same content (buffers shared, ports not kept).
+  Message CopyForReplay() const;
 };
 
 // Serializes `value`, moving the ArrayBuffers of `transfer_list` (an array or

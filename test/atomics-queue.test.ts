@@ -291,3 +291,33 @@ test('host main thread consumes with popAsync while agents produce', async () =>
   assert.equal(q.closed, true);
   checkDelivery([got], 2, 300);
 });
+
+test('same thread: sync / try forms work while an async push or pop of that thread is pending', async () => {
+  // The queue's internal mutex must never be held across an await: this used
+  // to deadlock (push blocked forever on the mutex held by the pending popAsync).
+  const q = new SharedQueue({ capacity: 1 });
+  const popping = q.popAsync(5_000);
+  assert.equal(q.push(1, 1_000), true);
+  assert.equal(await popping, 1);
+  assert.equal(q.tryPush(2), true);
+  const pushing = q.pushAsync(3, 5_000); // full: pending
+  assert.equal(q.pop(1_000), 2);
+  assert.equal(await pushing, true);
+  assert.equal(q.tryPop(), 3);
+  const both = [q.popAsync(5_000), q.popAsync(5_000)];
+  assert.equal(q.tryPush(4), true);
+  q.close();
+  assert.deepEqual(await Promise.all(both), [4, undefined]);
+
+  // The same in a canBlock:false agent, where tryPush/close spin on the mutex.
+  const r = await startOnAgent(0, async (A) => {
+    const q = new A.SharedQueue({ capacity: 1 });
+    const popping = q.popAsync(5_000);
+    const pushed = q.tryPush(1);
+    const first = await popping;
+    const second = q.popAsync(5_000);
+    q.close();
+    return [pushed, first, await second, q.closed];
+  }, null, { canBlock: false });
+  assert.deepEqual(r, [true, 1, undefined, true]);
+});

@@ -20,6 +20,7 @@ import {
   wait,
   waitAsync,
   type SharedHandle,
+  type WaitResult,
 } from './wait.js';
 
 const UNLOCKED = 0;
@@ -163,6 +164,26 @@ export class Mutex {
       this.unlock();
     }
   }
+}
+
+/**
+ * Internal (not exported from index.ts), for objects built on a Mutex whose
+ * async forms must never hold it across an `await` (SharedQueue): take the
+ * lock if that needs no waiting and return true (the caller then holds it
+ * and must release it before its next await), else return a promise that
+ * settles when the lock may have been released or `timeout` ms passed, after
+ * which the caller retries. Holding an internal lock across an await would
+ * deadlock other code of the same thread that uses the object meanwhile
+ * (e.g. `q.popAsync(); q.push(1)` on one event loop).
+ */
+export function lockNowOrWaitAsync(mutex: Mutex, timeout: number): true | Promise<WaitResult> {
+  const s = new Int32Array(mutex.buffer, mutex.byteOffset, 1);
+  let c = Atomics.compareExchange(s, 0, UNLOCKED, LOCKED);
+  if (c === UNLOCKED) return true;
+  if (c !== CONTENDED) c = Atomics.exchange(s, 0, CONTENDED);
+  // Taken as CONTENDED: other sleepers may exist, so the unlock must notify.
+  if (c === UNLOCKED) return true;
+  return waitAsync(s, 0, CONTENDED, timeout);
 }
 
 /** proposal-structs style `Atomics.Mutex.lock(mutex, fn)`: same as `mutex.withLock(fn)`. */

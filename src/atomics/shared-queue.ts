@@ -18,7 +18,7 @@
  *   bytes:   Int32Array lengths[capacity], then Uint8Array[capacity * chunkBytes]
  */
 import { Condition } from './condition.js';
-import { Mutex } from './mutex.js';
+import { Mutex, lockNowOrWaitAsync } from './mutex.js';
 import {
   AtomicsError,
   canBlock,
@@ -27,6 +27,7 @@ import {
   handleOf,
   placeRegion,
   remaining,
+  waitAsync,
   type SharedHandle,
 } from './wait.js';
 
@@ -45,6 +46,9 @@ export interface SharedQueueOptions<K extends QueueKind = QueueKind> {
   chunkBytes?: number;
 }
 
+// Int32 indices of the header (the Mutex and the two Conditions' words first).
+const NOT_EMPTY_SEQ = 1;
+const NOT_FULL_SEQ = 2;
 const HEAD = 3;
 const COUNT = 4;
 const CAPACITY = 5;
@@ -62,6 +66,7 @@ const MAX_CAPACITY = 1 << 28;
 const ALIGNMENT = 8;
 
 let attaching = false;
+const NOT_YET: unique symbol = Symbol('not yet');
 
 interface Shape {
   capacity: number;
@@ -376,62 +381,82 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
     }
   }
 
+  /**
+   * Shared loop of the async forms. The queue's mutex is only ever held in
+   * synchronous stretches (taken with lockNowOrWaitAsync, released before
+   * any await), so other code of this thread may use the queue while an
+   * async push/pop is pending (e.g. `q.popAsync(); q.push(1)`). `attempt`
+   * runs with the mutex held and returns a result, or NOT_YET to sleep on
+   * the condition word `seqIndex` (waiters counted in `waitIndex`).
+   */
+  async #async<R>(timeout: number | undefined, seqIndex: number, waitIndex: number, onTimeout: R, attempt: () => R | typeof NOT_YET): Promise<R> {
+    const deadline = deadlineFrom(timeout);
+    const h = this.#h;
+    const m = this.#mutex;
+    let registered = false;
+    try {
+      for (;;) {
+        const left = remaining(deadline);
+        const locked = lockNowOrWaitAsync(m, left);
+        if (locked !== true) {
+          if (left <= 0) return onTimeout;
+          await locked;
+          continue;
+        }
+        let seq: number;
+        try {
+          if (registered) {
+            Atomics.sub(h, waitIndex, 1);
+            registered = false;
+          }
+          const r = attempt();
+          if (r !== NOT_YET) return r;
+          if (left <= 0) return onTimeout;
+          // Read the sequence under the mutex: a notify after our unlock
+          // changes it, so the wait below cannot miss it (as in Condition).
+          seq = Atomics.load(h, seqIndex);
+          Atomics.add(h, waitIndex, 1);
+          registered = true;
+        } finally {
+          m.unlock();
+        }
+        await waitAsync(h, seqIndex, seq, left);
+      }
+    } finally {
+      // Counted waiters only cause extra notifies; give the count back
+      // without the mutex rather than wait for it here.
+      if (registered) Atomics.sub(h, waitIndex, 1);
+    }
+  }
+
   /** Async form of `push()` (Atomics.waitAsync): resolves true, or false on timeout. */
   async pushAsync(value: QueueInput<K>, timeout?: number): Promise<boolean> {
     const item = this.#check(value);
-    const deadline = deadlineFrom(timeout);
-    const m = this.#mutex;
-    if (!(await m.lockAsync(remaining(deadline)))) return false;
     let wake = false;
-    try {
-      for (;;) {
-        if (this.closed) throw closedError();
-        if (!this.#full()) {
-          wake = this.#write(item);
-          return true;
-        }
-        const left = remaining(deadline);
-        if (left <= 0) return false;
-        Atomics.add(this.#h, WAIT_PRODUCERS, 1);
-        try {
-          await this.#notFull.waitAsync(m, left);
-        } finally {
-          Atomics.sub(this.#h, WAIT_PRODUCERS, 1);
-        }
-      }
-    } finally {
-      m.unlock();
-      if (wake) this.#notEmpty.notifyOne();
-    }
+    const ok = await this.#async(timeout, NOT_FULL_SEQ, WAIT_PRODUCERS, false, () => {
+      if (this.closed) throw closedError();
+      if (this.#full()) return NOT_YET;
+      wake = this.#write(item);
+      return true;
+    });
+    if (wake) this.#notEmpty.notifyOne();
+    return ok;
   }
 
   /** Async form of `pop()`: resolves the item, or undefined on timeout / closed and drained. */
   async popAsync(timeout?: number): Promise<QueueItem<K> | undefined> {
-    const deadline = deadlineFrom(timeout);
-    const m = this.#mutex;
-    if (!(await m.lockAsync(remaining(deadline)))) return undefined;
     let wake = false;
-    try {
-      for (;;) {
-        if (!this.#empty()) {
-          const item = this.#read();
-          wake = this.#producersWaiting();
-          return item;
-        }
-        if (this.closed) return undefined;
-        const left = remaining(deadline);
-        if (left <= 0) return undefined;
-        Atomics.add(this.#h, WAIT_CONSUMERS, 1);
-        try {
-          await this.#notEmpty.waitAsync(m, left);
-        } finally {
-          Atomics.sub(this.#h, WAIT_CONSUMERS, 1);
-        }
+    const item = await this.#async<QueueItem<K> | undefined>(timeout, NOT_EMPTY_SEQ, WAIT_CONSUMERS, undefined, () => {
+      if (!this.#empty()) {
+        const v = this.#read();
+        wake = this.#producersWaiting();
+        return v;
       }
-    } finally {
-      m.unlock();
-      if (wake) this.#notFull.notifyOne();
-    }
+      if (this.closed) return undefined;
+      return NOT_YET;
+    });
+    if (wake) this.#notFull.notifyOne();
+    return item;
   }
 
   /**

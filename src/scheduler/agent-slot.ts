@@ -1,7 +1,7 @@
 // One agent of the pool and what the pool knows about it: how many tasks it
-// holds, its outbox (tasks given to it in this tick, posted together as one
-// message at the end of the tick), the shared cancel ring (see
-// agent-bootstrap.ts) and whether it keeps the host alive.
+// holds, how they are posted (to an idle agent at once and unwrapped; to a
+// busy one batched per tick), the shared cancel ring and signal block (see
+// agent-bootstrap.ts), and whether it keeps the host alive.
 import { Agent, type ExitInfo } from '../agent/agent.js';
 import { AgentError } from '../agent/errors.js';
 import type { ResourceLimits } from '../agent/options.js';
@@ -15,7 +15,6 @@ export interface SlotOwner {
   slotMessage(slot: AgentSlot, message: unknown[]): void;
   /** One task fulfilled, sent unwrapped. */
   slotResult(slot: AgentSlot, id: number, value: unknown, ms: number): void;
-  slotError(slot: AgentSlot, error: unknown): void;
   slotExit(slot: AgentSlot, info: ExitInfo): void;
   /** A task's payload could not be posted (not cloneable, bad transfer list). */
   postFailed(task: Task, error: unknown): void;
@@ -120,9 +119,9 @@ export class AgentSlot {
       if (id !== 0) owner.slotResult(this, id, message, this.#sigMs[0]!);
       else owner.slotMessage(this, message as unknown[]);
     });
+    // Kept for the exit, when the pool knows which tasks it took down.
     this.agent.on('error', (error) => {
       if (this.failure === undefined) this.failure = error;
-      owner.slotError(this, error);
     });
     this.agent.on('exit', (info) => {
       this.state = 'exited';

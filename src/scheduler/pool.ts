@@ -94,7 +94,7 @@ let poolCount = 0;
 /** Period of the pool's housekeeping (unref of idle agents, idle timeout). */
 const TICK_MS = 25;
 
-export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> implements SlotOwner {
+export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   /** Marks a task, or (inside an agent, as the global `move`) a job's result, so its ArrayBuffers move instead of being copied. */
   static move<V>(value: V, transferList?: readonly ArrayBuffer[]): Moved<V> {
     return move(value, transferList);
@@ -115,6 +115,15 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
   readonly #tempDir: string | undefined;
   readonly #cancel = (task: Task, error: Error) => this.#cancelTask(task, error);
   readonly #pumpNow = () => this.#pump();
+  /** How agent slots report back (kept off the public surface). */
+  readonly #owner: SlotOwner = {
+    slotReady: (slot) => this.#slotReady(slot),
+    slotMessage: (slot, message) => this.#slotMessage(slot, message),
+    slotResult: (slot, id, value, ms) => this.#slotResult(slot, id, value, ms),
+    slotExit: (slot, info) => this.#slotExit(slot, info),
+    postFailed: (task, error) => this.#postFailed(task, error),
+    broadcastFailed: (slot, bid, error) => this.#broadcastFailed(slot, bid, error),
+  };
   #agentCount = 0;
   #nextId = 1;
   #nextBroadcast = 1;
@@ -349,10 +358,9 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
     this.#waitTime.reset();
   }
 
-  // ---------------------------------------------------------------- SlotOwner (called by agent slots)
+  // ---------------------------------------------------------------- reports of the agent slots
 
-  /** @internal */
-  slotReady(slot: AgentSlot): void {
+  #slotReady(slot: AgentSlot): void {
     this.#startFailed = false;
     for (const [bid, value] of slot.early) slot.pushBroadcast(bid, value);
     slot.early = [];
@@ -361,8 +369,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
     if (this.#live() > this.#options.minAgents) this.#startHousekeeping();
   }
 
-  /** @internal */
-  slotResult(slot: AgentSlot, id: number, value: unknown, ms: number): void {
+  #slotResult(slot: AgentSlot, id: number, value: unknown, ms: number): void {
     const task = this.#running.get(id);
     if (task !== undefined) {
       this.#running.delete(id);
@@ -379,8 +386,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
     else if (this.#running.size === 0) this.#checkIdle();
   }
 
-  /** @internal */
-  slotMessage(slot: AgentSlot, message: unknown[]): void {
+  #slotMessage(slot: AgentSlot, message: unknown[]): void {
     const running = this.#running;
     for (let i = 0; i < message.length; i += 3) {
       const id = message[i] as number;
@@ -410,14 +416,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
     else if (running.size === 0) this.#checkIdle();
   }
 
-  /** @internal */
-  slotError(): void {
-    // Kept on the slot (slot.failure) and dealt with at its exit, when it is
-    // known which tasks it took down.
-  }
-
-  /** @internal */
-  slotExit(slot: AgentSlot, info: ExitInfo): void {
+  #slotExit(slot: AgentSlot, info: ExitInfo): void {
     const index = this.#slots.indexOf(slot);
     if (index >= 0) this.#slots.splice(index, 1);
     let rejected = 0;
@@ -466,8 +465,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
     this.#checkIdle();
   }
 
-  /** @internal */
-  postFailed(task: Task, error: unknown): void {
+  #postFailed(task: Task, error: unknown): void {
     if (task.state !== DISPATCHED) return;
     this.#running.delete(task.id);
     if (task.slot !== null) this.#released(task.slot);
@@ -475,8 +473,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
     this.#checkIdle();
   }
 
-  /** @internal */
-  broadcastFailed(slot: AgentSlot, bid: number, error: unknown): void {
+  #broadcastFailed(slot: AgentSlot, bid: number, error: unknown): void {
     slot.acks--;
     this.#startHousekeeping();
     const record = this.#broadcasts.get(bid);
@@ -499,7 +496,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> i
         canBlock: this.#options.canBlock,
         data: this.#options.data,
       },
-      this,
+      this.#owner,
     );
     this.#slots.push(slot);
     this.emit('agentCreate', slot.agent);

@@ -49,19 +49,20 @@ export function moduleTree(depth = 40): string {
 export function largeGraph(nodes: number, rng: Rng): unknown {
   const all: { id: number; next?: unknown; peer?: unknown; tags: string[]; n: number[] }[] = [];
   for (let i = 0; i < nodes; i++) all.push({ id: i, tags: [`t${i % 17}`], n: [i, i * 2] });
+  // Links point backwards (and the array comes first), so the serializer's recursion stays shallow.
   for (let i = 0; i < nodes; i++) {
-    all[i]!.next = all[(i + 1) % nodes];
-    if (rng.chance(0.2)) all[i]!.peer = all[rng.int(0, nodes - 1)];
+    all[i]!.next = all[i === 0 ? 0 : i - 1]; // node 0 points to itself: a cycle
+    if (rng.chance(0.2)) all[i]!.peer = all[rng.int(0, Math.max(0, i - 1))];
   }
-  return { root: all[0], all, map: new Map(all.slice(0, 1000).map((o) => [o.id, o])) };
+  return { all, root: all[0], map: new Map(all.slice(0, 1000).map((o) => [o.id, o])) };
 }
 
 const GRAPH_SOURCE = `
 function graph(n) {
   const all = [];
   for (let i = 0; i < n; i++) all.push({ id: i, tags: ['t' + (i % 17)], n: [i, i * 2] });
-  for (let i = 0; i < n; i++) all[i].next = all[(i + 1) % n];
-  return { root: all[0], all };
+  for (let i = 0; i < n; i++) all[i].next = all[i === 0 ? 0 : i - 1];
+  return { all, root: all[0] };
 }`;
 
 const onlyGo = (v: unknown) => v === 'go';
