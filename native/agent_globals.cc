@@ -150,17 +150,20 @@ std::string FormatArguments(const v8::FunctionCallbackInfo<v8::Value>& info, int
 
 void DefineHidden(v8::Local<v8::Context> context, v8::Local<v8::Object> target, const char* name,
                   v8::Local<v8::Value> value) {
+  if (value.IsEmpty()) return;  // creating it failed (the agent is terminating)
   target->DefineOwnProperty(context, Str(context->GetIsolate(), name), value, v8::DontEnum)
-      .Check();
+      .FromMaybe(false);
 }
 
 v8::Local<v8::Function> NewFunction(v8::Local<v8::Context> context, const char* name,
                                     v8::FunctionCallback callback, int length,
                                     v8::Local<v8::Value> data) {
   v8::Isolate* isolate = context->GetIsolate();
-  v8::Local<v8::Function> fn =
-      v8::Function::New(context, callback, data, length, v8::ConstructorBehavior::kThrow)
-          .ToLocalChecked();
+  v8::Local<v8::Function> fn;
+  if (!v8::Function::New(context, callback, data, length, v8::ConstructorBehavior::kThrow)
+           .ToLocal(&fn)) {
+    return fn;  // empty: the agent is terminating
+  }
   fn->SetName(Str(isolate, name));
   return fn;
 }
@@ -177,7 +180,7 @@ void InstallMessaging(AgentRuntime& runtime, v8::Local<v8::Context> context) {
                NewFunction(context, "addEventListener", AddEventListener, 2));
   DefineHidden(context, global, "removeEventListener",
                NewFunction(context, "removeEventListener", RemoveEventListener, 2));
-  global->Set(context, Str(isolate, "onmessage"), v8::Null(isolate)).Check();
+  global->CreateDataProperty(context, Str(isolate, "onmessage"), v8::Null(isolate)).FromMaybe(false);
   DefineHidden(context, global, "AgentChannel", runtime.ports()->ChannelFunction(context));
 
   v8::Local<v8::Value> data = v8::Undefined(isolate);

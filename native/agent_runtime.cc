@@ -243,11 +243,14 @@ bool AgentRuntime::EvaluateEntry() {
   if (options_.is_module && completion->IsPromise()) {
     // Ready only once top-level await settles.
     v8::Local<v8::Promise> promise = completion.As<v8::Promise>();
-    v8::Local<v8::Function> settled =
-        v8::Function::New(context, OnEntrySettled, v8::True(isolate_)).ToLocalChecked();
-    v8::Local<v8::Function> failed =
-        v8::Function::New(context, OnEntrySettled, v8::False(isolate_)).ToLocalChecked();
-    promise->Then(context, settled, failed).ToLocalChecked();
+    v8::Local<v8::Function> settled;
+    v8::Local<v8::Function> failed;
+    v8::Local<v8::Promise> chained;
+    if (!v8::Function::New(context, OnEntrySettled, v8::True(isolate_)).ToLocal(&settled) ||
+        !v8::Function::New(context, OnEntrySettled, v8::False(isolate_)).ToLocal(&failed) ||
+        !promise->Then(context, settled, failed).ToLocal(&chained)) {
+      return false;  // terminating
+    }
   } else {
     AgentEvent event;
     event.kind = AgentEvent::Kind::kReady;
@@ -356,9 +359,9 @@ void AgentRuntime::DispatchMessage(Message message) {
     return;
   }
   v8::Local<v8::Object> event = v8::Object::New(isolate_);
-  event->Set(context, Str(isolate_, "type"), Str(isolate_, "message")).Check();
-  event->Set(context, Str(isolate_, "data"), data).Check();
-  event->Set(context, Str(isolate_, "ports"), v8::Array::New(isolate_)).Check();
+  event->CreateDataProperty(context, Str(isolate_, "type"), Str(isolate_, "message")).FromMaybe(false);
+  event->CreateDataProperty(context, Str(isolate_, "data"), data).FromMaybe(false);
+  event->CreateDataProperty(context, Str(isolate_, "ports"), v8::Array::New(isolate_)).FromMaybe(false);
 
   std::vector<v8::Local<v8::Function>> handlers;
   v8::Local<v8::Value> onmessage;
@@ -402,14 +405,17 @@ void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {
     return;
   }
   if (result->IsPromise()) {
-    v8::Local<v8::Function> fulfilled =
-        v8::Function::New(context, OnEvalSettled, v8::Integer::NewFromUnsigned(isolate_, id * 2))
-            .ToLocalChecked();
-    v8::Local<v8::Function> rejected =
-        v8::Function::New(context, OnEvalSettled,
-                          v8::Integer::NewFromUnsigned(isolate_, id * 2 + 1))
-            .ToLocalChecked();
-    result.As<v8::Promise>()->Then(context, fulfilled, rejected).ToLocalChecked();
+    v8::Local<v8::Function> fulfilled;
+    v8::Local<v8::Function> rejected;
+    v8::Local<v8::Promise> chained;
+    if (!v8::Function::New(context, OnEvalSettled, v8::Integer::NewFromUnsigned(isolate_, id * 2))
+             .ToLocal(&fulfilled) ||
+        !v8::Function::New(context, OnEvalSettled,
+                           v8::Integer::NewFromUnsigned(isolate_, id * 2 + 1))
+             .ToLocal(&rejected) ||
+        !result.As<v8::Promise>()->Then(context, fulfilled, rejected).ToLocal(&chained)) {
+      return;  // terminating: the owner rejects on exit
+    }
     return;
   }
   SendEvalResult(id, true, result);

@@ -81,8 +81,15 @@ void AgentThread::Terminate() {
   terminate_requested_.store(true);
   {
     std::lock_guard<std::mutex> lock(isolate_mutex_);
-    // Also wakes the agent if it is blocked in Atomics.wait.
-    if (isolate_ != nullptr) isolate_->TerminateExecution();
+    // Not TerminateExecution() directly: V8 11.3 aborts the process if the
+    // termination surfaces in the PromiseThen call that starts an async
+    // (top-level await) module. Requested from an interrupt, it surfaces at
+    // the next stack check instead, which V8 handles. The interrupt also
+    // wakes an agent blocked in Atomics.wait.
+    if (isolate_ != nullptr) {
+      isolate_->RequestInterrupt(
+          [](v8::Isolate* isolate, void*) { isolate->TerminateExecution(); }, nullptr);
+    }
   }
   mailbox_->Wake();
 }
@@ -144,9 +151,9 @@ void AgentThread::OnAtomicsWait(v8::Isolate::AtomicsWaitEvent event,
         v8::Exception::Error(v8::String::NewFromUtf8Literal(
                                  isolate, "Atomics.wait was interrupted by the host"))
             .As<v8::Object>();
-    error->Set(context, v8::String::NewFromUtf8Literal(isolate, "code"),
-               v8::String::NewFromUtf8Literal(isolate, "ERR_AGENT_INTERRUPTED"))
-        .Check();
+    error->CreateDataProperty(context, v8::String::NewFromUtf8Literal(isolate, "code"),
+                              v8::String::NewFromUtf8Literal(isolate, "ERR_AGENT_INTERRUPTED"))
+        .FromMaybe(false);
     isolate->ThrowException(error);
   }
 }

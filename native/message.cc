@@ -198,8 +198,8 @@ v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
     }
   }
   v8::Local<v8::Object> error = v8::Exception::Error(message).As<v8::Object>();
-  error->Set(context, Str(isolate, "name"), Str(isolate, "DataCloneError")).Check();
-  error->Set(context, Str(isolate, "code"), v8::Integer::New(isolate, 25)).Check();
+  error->CreateDataProperty(context, Str(isolate, "name"), Str(isolate, "DataCloneError")).FromMaybe(false);
+  error->CreateDataProperty(context, Str(isolate, "code"), v8::Integer::New(isolate, 25)).FromMaybe(false);
   return scope.Escape(error);
 }
 
@@ -227,7 +227,7 @@ bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value
   // Only now, with the whole value written, do the buffers move.
   for (auto& buffer : buffers) {
     message.transferred.push_back(buffer->GetBackingStore());
-    buffer->Detach(v8::Local<v8::Value>()).Check();
+    buffer->Detach(v8::Local<v8::Value>()).FromMaybe(false);
   }
   for (auto& port : ports) {
     message.ports.push_back(PortBinder::EndpointOf(port));

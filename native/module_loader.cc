@@ -24,7 +24,7 @@ std::string ToStdString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
 void ThrowModuleNotFound(v8::Isolate* isolate, const std::string& text) {
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::Local<v8::Object> error = v8::Exception::Error(Str(isolate, text)).As<v8::Object>();
-  error->Set(context, Str(isolate, "code"), Str(isolate, "ERR_MODULE_NOT_FOUND")).Check();
+  error->CreateDataProperty(context, Str(isolate, "code"), Str(isolate, "ERR_MODULE_NOT_FOUND")).FromMaybe(false);
   isolate->ThrowException(error);
 }
 
@@ -299,7 +299,14 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::Import(v8::Local<v8::Context> context,
   v8::Local<v8::Promise::Resolver> resolver;
   if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return {};
 
+  // Every step may fail when the agent is being terminated: then return
+  // empty (the termination is pending) instead of asserting.
   v8::TryCatch try_catch(isolate_);
+  auto reject = [&]() -> v8::MaybeLocal<v8::Promise> {
+    if (try_catch.HasTerminated() || !try_catch.HasCaught()) return {};
+    if (resolver->Reject(context, try_catch.Exception()).IsNothing()) return {};
+    return scope.Escape(resolver->GetPromise());
+  };
   std::string referrer_path = FileUrlToPath(referrer_url);
   std::string path = Resolve(context, specifier, referrer_path);
   v8::Local<v8::Module> module;
@@ -312,38 +319,43 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::Import(v8::Local<v8::Context> context,
                Instantiate(context, module).ToLocal(&module);
     }
   }
-  if (!loaded) {
-    if (try_catch.HasTerminated()) return {};
-    resolver->Reject(context, try_catch.Exception()).Check();
-    return scope.Escape(resolver->GetPromise());
-  }
+  if (!loaded) return reject();
   v8::Local<v8::Value> evaluation;
-  if (!module->Evaluate(context).ToLocal(&evaluation)) {
-    if (try_catch.HasTerminated()) return {};
-    resolver->Reject(context, try_catch.Exception()).Check();
+  if (!module->Evaluate(context).ToLocal(&evaluation)) return reject();
+  if (!evaluation->IsPromise()) {
+    if (resolver->Resolve(context, module->GetModuleNamespace()).IsNothing()) return {};
     return scope.Escape(resolver->GetPromise());
   }
   // Settle with the namespace once evaluation (maybe top-level await) ends.
   v8::Local<v8::Array> data = v8::Array::New(isolate_, 2);
-  data->Set(context, 0, resolver).Check();
-  data->Set(context, 1, module->GetModuleNamespace()).Check();
-  auto on_fulfilled = [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+  if (data->CreateDataProperty(context, 0, resolver).IsNothing() ||
+      data->CreateDataProperty(context, 1, module->GetModuleNamespace()).IsNothing()) {
+    return {};
+  }
+  static constexpr auto settle = [](const v8::FunctionCallbackInfo<v8::Value>& info,
+                                    bool fulfilled) {
     v8::Local<v8::Context> ctx = info.GetIsolate()->GetCurrentContext();
     v8::Local<v8::Array> pair = info.Data().As<v8::Array>();
-    pair->Get(ctx, 0).ToLocalChecked().As<v8::Promise::Resolver>()
-        ->Resolve(ctx, pair->Get(ctx, 1).ToLocalChecked()).Check();
+    v8::Local<v8::Value> resolver_value;
+    v8::Local<v8::Value> namespace_value;
+    if (!pair->Get(ctx, 0).ToLocal(&resolver_value) || !pair->Get(ctx, 1).ToLocal(&namespace_value)) {
+      return;
+    }
+    v8::Local<v8::Promise::Resolver> target = resolver_value.As<v8::Promise::Resolver>();
+    if (fulfilled) target->Resolve(ctx, namespace_value).FromMaybe(false);
+    else target->Reject(ctx, info[0]).FromMaybe(false);
   };
-  auto on_rejected = [](const v8::FunctionCallbackInfo<v8::Value>& info) {
-    v8::Local<v8::Context> ctx = info.GetIsolate()->GetCurrentContext();
-    v8::Local<v8::Array> pair = info.Data().As<v8::Array>();
-    pair->Get(ctx, 0).ToLocalChecked().As<v8::Promise::Resolver>()->Reject(ctx, info[0]).Check();
-  };
-  v8::Local<v8::Function> fulfilled = v8::Function::New(context, on_fulfilled, data).ToLocalChecked();
-  v8::Local<v8::Function> rejected = v8::Function::New(context, on_rejected, data).ToLocalChecked();
-  if (evaluation->IsPromise()) {
-    evaluation.As<v8::Promise>()->Then(context, fulfilled, rejected).ToLocalChecked();
-  } else {
-    resolver->Resolve(context, module->GetModuleNamespace()).Check();
+  v8::Local<v8::Function> on_fulfilled;
+  v8::Local<v8::Function> on_rejected;
+  v8::Local<v8::Promise> chained;
+  if (!v8::Function::New(context, [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+         settle(info, true);
+       }, data).ToLocal(&on_fulfilled) ||
+      !v8::Function::New(context, [](const v8::FunctionCallbackInfo<v8::Value>& info) {
+         settle(info, false);
+       }, data).ToLocal(&on_rejected) ||
+      !evaluation.As<v8::Promise>()->Then(context, on_fulfilled, on_rejected).ToLocal(&chained)) {
+    return {};
   }
   return scope.Escape(resolver->GetPromise());
 }
@@ -370,7 +382,7 @@ void ModuleLoader::ImportMetaCallback(v8::Local<v8::Context> context, v8::Local<
   const std::string* path = AgentRuntime::From(isolate)->modules().PathOf(module);
   if (path == nullptr) return;
   meta->CreateDataProperty(context, Str(isolate, "url"), Str(isolate, PathToFileUrl(*path)))
-      .Check();
+      .FromMaybe(false);
 }
 
 }  // namespace agentcluster

@@ -161,10 +161,14 @@ v8::Local<v8::FunctionTemplate> PortBinder::Template() {
 v8::Local<v8::Object> PortBinder::Bind(v8::Local<v8::Context> context,
                                        std::shared_ptr<PortEndpoint> endpoint) {
   v8::EscapableHandleScope scope(isolate_);
-  v8::Local<v8::Object> object =
-      Template()->InstanceTemplate()->NewInstance(context).ToLocalChecked();
-  object->Set(context, Str(isolate_, "onmessage"), v8::Null(isolate_)).Check();
-  object->Set(context, Str(isolate_, "onclose"), v8::Null(isolate_)).Check();
+  v8::Local<v8::Object> object;
+  if (!Template()->InstanceTemplate()->NewInstance(context).ToLocal(&object)) {
+    // Terminating: the endpoint closes (its peer is told) rather than leak.
+    endpoint->Close();
+    return object;
+  }
+  object->CreateDataProperty(context, Str(isolate_, "onmessage"), v8::Null(isolate_)).FromMaybe(false);
+  object->CreateDataProperty(context, Str(isolate_, "onclose"), v8::Null(isolate_)).FromMaybe(false);
   auto wrap = std::make_unique<Wrap>();
   wrap->binder = this;
   wrap->endpoint = endpoint;
@@ -205,13 +209,13 @@ bool PortBinder::Dispatch(v8::Local<v8::Context> context,
   const bool is_close = message == nullptr;
 
   v8::Local<v8::Object> event = v8::Object::New(isolate_);
-  event->Set(context, Str(isolate_, "type"), Str(isolate_, is_close ? "close" : "message")).Check();
+  event->CreateDataProperty(context, Str(isolate_, "type"), Str(isolate_, is_close ? "close" : "message")).FromMaybe(false);
   if (!is_close) {
     v8::Local<v8::Value> data;
     if (!DeserializeMessage(context, message.get(), binder_for_ports).ToLocal(&data)) return false;
-    event->Set(context, Str(isolate_, "data"), data).Check();
+    event->CreateDataProperty(context, Str(isolate_, "data"), data).FromMaybe(false);
   }
-  event->Set(context, Str(isolate_, "target"), object).Check();
+  event->CreateDataProperty(context, Str(isolate_, "target"), object).FromMaybe(false);
 
   std::vector<v8::Local<v8::Function>> handlers;
   v8::Local<v8::Value> property;
@@ -291,8 +295,8 @@ v8::Local<v8::Object> PortBinder::NewChannel(v8::Local<v8::Context> context) {
   v8::EscapableHandleScope scope(isolate_);
   auto pair = PortEndpoint::CreatePair();
   v8::Local<v8::Object> channel = v8::Object::New(isolate_);
-  channel->Set(context, Str(isolate_, "port1"), Bind(context, pair.first)).Check();
-  channel->Set(context, Str(isolate_, "port2"), Bind(context, pair.second)).Check();
+  channel->CreateDataProperty(context, Str(isolate_, "port1"), Bind(context, pair.first)).FromMaybe(false);
+  channel->CreateDataProperty(context, Str(isolate_, "port2"), Bind(context, pair.second)).FromMaybe(false);
   return scope.Escape(channel);
 }
 
@@ -304,9 +308,11 @@ void PortBinder::NewChannelCallback(const v8::FunctionCallbackInfo<v8::Value>& i
 
 v8::Local<v8::Function> PortBinder::ChannelFunction(v8::Local<v8::Context> context) {
   // `new AgentChannel()` and `AgentChannel()` both return { port1, port2 }.
-  v8::Local<v8::Function> fn =
-      v8::Function::New(context, NewChannelCallback, v8::External::New(isolate_, this), 0)
-          .ToLocalChecked();
+  v8::Local<v8::Function> fn;
+  if (!v8::Function::New(context, NewChannelCallback, v8::External::New(isolate_, this), 0)
+           .ToLocal(&fn)) {
+    return fn;
+  }
   fn->SetName(Str(isolate_, "AgentChannel"));
   return fn;
 }

@@ -22,13 +22,14 @@
 //
 // The latency path: unwrapped messages. When one side has handled every
 // message the other posted (each side publishes how many it has handled in
-// `sig`), the next message may be a bare value: one default-export task
-// whose id is in sig[TASK] (host -> agent), or one fulfilled result whose id
-// is in sig[RESULT] and run time in the float64 after the counters
-// (agent -> host). The receiver reads and clears the id before it publishes
+// `sig`), the next message may be a bare value: one task whose id is in
+// sig[TASK] and export in sig[NAME] (0: the default, n: the n-th name the
+// agent has seen in wrapped entries; both sides number names in stream
+// order) (host -> agent), or one fulfilled result whose id is in
+// sig[RESULT] and run time in the float64 (agent -> host). The receiver reads and clears the id before it publishes
 // its handled count, so an id in `sig` always belongs to the very message
 // being received. Array wrappers cost a good part of a round trip.
-//   sig: Int32 [TASK, AGENT_SEEN, RESULT, HOST_SEEN], Float64 at byte 16: result ms
+//   sig: Int32 [TASK, AGENT_SEEN, RESULT, HOST_SEEN, NAME], Float64 at byte 24: result ms
 
 export interface BootstrapConfig {
   /** file: URL of the job module. */
@@ -37,7 +38,7 @@ export interface BootstrapConfig {
   name: string;
   /** SharedArrayBuffer of the cancel ring (a power of two of Int32 slots). */
   ctl: SharedArrayBuffer;
-  /** The 24-byte signal block of unwrapped messages. */
+  /** The 32-byte signal block of unwrapped messages. */
   sig: SharedArrayBuffer;
   /** Async tasks in progress at once. */
   concurrency: number;
@@ -50,9 +51,11 @@ const config = agentData;
 const ctl = new Int32Array(config.ctl);
 const mask = ctl.length - 1;
 const limit = config.concurrency;
-const sig = new Int32Array(config.sig, 0, 4);
-const sigMs = new Float64Array(config.sig, 16, 1);
-const TASK = 0, AGENT_SEEN = 1, RESULT = 2, HOST_SEEN = 3;
+const sig = new Int32Array(config.sig, 0, 5);
+const sigMs = new Float64Array(config.sig, 24, 1);
+const TASK = 0, AGENT_SEEN = 1, RESULT = 2, HOST_SEEN = 3, NAME = 4;
+const names = []; // export names in the order they came in wrapped entries
+const known = new Set();
 let received = 0; // messages handled (published as sig[AGENT_SEEN])
 let sent = 0; // messages posted (the host publishes sig[HOST_SEEN])
 const now = performance.now;
@@ -238,13 +241,19 @@ function flush() {
 
 addEventListener('message', (event) => {
   const raw = Atomics.load(sig, TASK);
-  if (raw !== 0) Atomics.store(sig, TASK, 0); // before publishing the count: see the top
+  let name;
+  if (raw !== 0) {
+    // Read and clear before publishing the count: see the top.
+    const n = Atomics.load(sig, NAME);
+    if (n !== 0) name = names[n - 1];
+    Atomics.store(sig, TASK, 0);
+  }
   Atomics.store(sig, AGENT_SEEN, (received = (received + 1) | 0));
   if (raw !== 0) {
     // One unwrapped task (the latency path).
     seq = seq === 0x3fffffff ? 1 : seq + 1;
-    if (active < limit && backlog.length === 0) start(raw, event.data, undefined, seq);
-    else backlog.push([raw, event.data, undefined, seq]);
+    if (active < limit && backlog.length === 0) start(raw, event.data, name, seq);
+    else backlog.push([raw, event.data, name, seq]);
     flush();
     return;
   }
@@ -253,6 +262,11 @@ addEventListener('message', (event) => {
   for (let i = 0; i < m.length; i += 3) {
     const id = m[i];
     if (id > 0) {
+      name = m[i + 2];
+      if (name !== undefined && !known.has(name)) {
+        known.add(name);
+        names.push(name);
+      }
       seq = seq === 0x3fffffff ? 1 : seq + 1;
       if (active < limit && backlog.length === 0) start(id, m[i + 1], m[i + 2], seq);
       else backlog.push([id, m[i + 1], m[i + 2], seq]);

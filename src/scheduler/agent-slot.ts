@@ -35,14 +35,13 @@ export interface SlotOptions {
 }
 
 const SEQ_MAX = 0x3fffffff;
-// The signal block shared with the agent (agent-bootstrap.ts): four int32 then a float64.
-const SIG_BYTES = 24;
+// The signal block shared with the agent (agent-bootstrap.ts): five int32, then a float64 at byte 24.
+const SIG_BYTES = 32;
 const SIG_TASK = 0;
 const SIG_AGENT_SEEN = 1;
 const SIG_RESULT = 2;
 const SIG_HOST_SEEN = 3;
-const START_GRACE_MS = 1000;
-const noop = () => {};
+const SIG_NAME = 4;
 
 function ringSize(capacity: number): number {
   let size = 64;
@@ -81,6 +80,8 @@ export class AgentSlot {
   /** Messages posted to the agent / handled from it (int32 wrap-around counters, see agent-bootstrap.ts). */
   #posted = 0;
   #seen = 0;
+  /** Export names sent to the agent so far, numbered in the order it saw them. */
+  readonly #names = new Map<string, number>();
   #message: unknown[] = [];
   #tasks: (Task | null)[] = [];
   #hasTransfer = false;
@@ -93,8 +94,8 @@ export class AgentSlot {
     this.ctl = new Int32Array(sab);
     this.#mask = this.ctl.length - 1;
     const sig = new SharedArrayBuffer(SIG_BYTES);
-    this.#sig = new Int32Array(sig, 0, 4);
-    this.#sigMs = new Float64Array(sig, 16, 1);
+    this.#sig = new Int32Array(sig, 0, 5);
+    this.#sigMs = new Float64Array(sig, 24, 1);
     const config: BootstrapConfig = {
       url: options.url,
       name: options.exportName,
@@ -157,6 +158,7 @@ export class AgentSlot {
       this.#postOne(task);
       return;
     }
+    if (task.name !== undefined && !this.#names.has(task.name)) this.#names.set(task.name, this.#names.size);
     this.#message.push(task.id, task.payload, task.name);
     this.#tasks.push(task);
     if (task.transfer !== undefined) this.#hasTransfer = true;
@@ -201,24 +203,11 @@ export class AgentSlot {
 
   /** Stops the agent; its exit still keeps the host alive until it is reported. */
   kill(): Promise<ExitInfo> {
-    const starting = this.state === 'starting';
-    if (starting || this.state === 'ready') this.state = 'dying';
+    if (this.state === 'starting' || this.state === 'ready') this.state = 'dying';
     this.retired = true;
     if (!this.referenced) {
       this.referenced = true;
       this.agent.ref();
-    }
-    if (starting) {
-      // Agent-core bug (reported with a repro): terminating an agent while
-      // its entry module is being evaluated (the bootstrap's import() of the
-      // job) can abort the whole process inside V8. Let the entry settle
-      // first; a module stuck in top-level await is terminated after 1 s.
-      let timer: NodeJS.Timeout | undefined;
-      const capped = new Promise<void>((resolve) => (timer = setTimeout(resolve, START_GRACE_MS)));
-      return Promise.race([this.agent.ready.then(noop, noop), capped]).then(() => {
-        clearTimeout(timer);
-        return this.agent.terminate();
-      });
     }
     return this.agent.terminate();
   }
@@ -230,15 +219,20 @@ export class AgentSlot {
   }
 
   #postOne(task: Task): void {
-    // The agent has handled every earlier message: the task can go
-    // unwrapped, its id in shared memory (see agent-bootstrap.ts).
-    const raw = task.name === undefined && this.#posted === Atomics.load(this.#sig, SIG_AGENT_SEEN);
+    // The agent has handled every earlier message (and knows the export
+    // name by its number): the task can go unwrapped, its id in shared
+    // memory (see agent-bootstrap.ts).
+    const name = task.name;
+    const nameIndex = name === undefined ? -1 : this.#names.get(name);
+    const raw = nameIndex !== undefined && this.#posted === Atomics.load(this.#sig, SIG_AGENT_SEEN);
     try {
       if (raw) {
+        Atomics.store(this.#sig, SIG_NAME, nameIndex + 1);
         Atomics.store(this.#sig, SIG_TASK, task.id);
         this.#send(task.payload, task.transfer);
       } else {
-        this.#send([task.id, task.payload, task.name], task.transfer);
+        if (name !== undefined) this.#names.set(name, this.#names.size);
+        this.#send([task.id, task.payload, name], task.transfer);
       }
     } catch (error) {
       if (raw) Atomics.store(this.#sig, SIG_TASK, 0);
@@ -294,7 +288,7 @@ export class AgentSlot {
     if (error instanceof AgentError) return false;
     this.cancel(task);
     try {
-      this.#send([task.id, undefined, undefined]);
+      this.#send([task.id, undefined, task.name]); // the name still counts (see #names)
     } catch {
       // gone: see above
     }

@@ -86,7 +86,8 @@ export function startWorkload(spawn: Spawn, workload: Workload, rng: Rng, name: 
     case 'storm': {
       const agent = spawn({
         name,
-        source: `let n = 0; onmessage = (e) => { if (e.data === 'start') { postMessage('go'); const pump = () => { for (let i = 0; i < 2000; i++) postMessage(n++); setTimeout(pump, 0); }; pump(); } };`,
+        // Bounded (100k, 1000 per turn): an unbounded producer only measures how fast the host's queue grows.
+        source: `let n = 0; onmessage = (e) => { if (e.data === 'start') { postMessage('go'); const pump = () => { for (let i = 0; i < 1000; i++) postMessage(n++); if (n < 100000) setTimeout(pump, 0); }; pump(); } };`,
       });
       const received: number[] = [];
       agent.on('message', (v) => {
@@ -94,6 +95,7 @@ export function startWorkload(spawn: Spawn, workload: Workload, rng: Rng, name: 
       });
       const inState = agent.ready.then(() => {
         const go = nextMessage(agent, 20_000, onlyGo);
+        go.catch(() => {});
         agent.postMessage('start');
         // And a storm the other way.
         for (let i = 0; i < 2000; i++) agent.postMessage(i);
@@ -106,6 +108,7 @@ export function startWorkload(spawn: Spawn, workload: Workload, rng: Rng, name: 
       const graph = largeGraph(rng.int(20_000, 80_000), rng);
       const inState = agent.ready.then(() => {
         const go = nextMessage(agent, 20_000, onlyGo);
+        go.catch(() => {});
         agent.postMessage('ping');
         return go.then(() => {
           // The terminate comes right after this post (or during its delivery).
