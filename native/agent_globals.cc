@@ -4,23 +4,11 @@
 
 #include "agent_runtime.h"
 #include "message.h"
+#include "v8_util.h"
 
 namespace agentcluster {
 
 namespace {
-
-v8::Local<v8::String> Str(v8::Isolate* isolate, const char* text) {
-  return v8::String::NewFromUtf8(isolate, text).ToLocalChecked();
-}
-
-std::string ToStdString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
-  v8::String::Utf8Value utf8(isolate, value);
-  return *utf8 ? std::string(*utf8, utf8.length()) : std::string();
-}
-
-void ThrowTypeError(v8::Isolate* isolate, const char* text) {
-  isolate->ThrowException(v8::Exception::TypeError(Str(isolate, text)));
-}
 
 std::string FormatValue(v8::Local<v8::Context> context, v8::Local<v8::Value> value) {
   v8::Isolate* isolate = context->GetIsolate();

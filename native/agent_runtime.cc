@@ -1,6 +1,7 @@
 #include "agent_runtime.h"
 
 #include "agent_globals.h"
+#include "v8_util.h"
 
 #include <algorithm>
 
@@ -9,12 +10,6 @@ namespace agentcluster {
 namespace {
 
 constexpr uint32_t kRuntimeSlot = 0;
-
-v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& text) {
-  return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
-                                 static_cast<int>(text.size()))
-      .ToLocalChecked();
-}
 
 // Port events for ports this agent owns arrive through its mailbox.
 class AgentPortOwner final : public PortOwner {

@@ -1,6 +1,7 @@
 #include "message.h"
 
 #include "port.h"
+#include "v8_util.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -8,10 +9,6 @@
 namespace agentcluster {
 
 namespace {
-
-v8::Local<v8::String> Str(v8::Isolate* isolate, const char* text) {
-  return v8::String::NewFromUtf8(isolate, text).ToLocalChecked();
-}
 
 class SerializerDelegate final : public v8::ValueSerializer::Delegate {
  public:

@@ -5,21 +5,11 @@
 #include <sstream>
 
 #include "agent_runtime.h"
+#include "v8_util.h"
 
 namespace agentcluster {
 
 namespace {
-
-v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& text) {
-  return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
-                                 static_cast<int>(text.size()))
-      .ToLocalChecked();
-}
-
-std::string ToStdString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
-  v8::String::Utf8Value utf8(isolate, value);
-  return *utf8 ? std::string(*utf8, utf8.length()) : std::string();
-}
 
 void ThrowModuleNotFound(v8::Isolate* isolate, const std::string& text) {
   v8::Local<v8::Context> context = isolate->GetCurrentContext();

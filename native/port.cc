@@ -2,21 +2,13 @@
 
 #include "agent_globals.h"
 #include "message.h"
+#include "v8_util.h"
 
 namespace agentcluster {
 
 namespace {
 
 int kPortTag;  // its address marks our port objects (internal field 0)
-
-v8::Local<v8::String> Str(v8::Isolate* isolate, const char* text) {
-  return v8::String::NewFromUtf8(isolate, text).ToLocalChecked();
-}
-
-std::string ToStdString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
-  v8::String::Utf8Value utf8(isolate, value);
-  return *utf8 ? std::string(*utf8, utf8.length()) : std::string();
-}
 
 }  // namespace
 
@@ -260,13 +252,19 @@ void PortBinder::CloseMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
   wrap->endpoint->Close();
 }
 
-void PortBinder::AddListenerMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
+// The listener list of a port for an event type, or null for other types.
+std::vector<v8::Global<v8::Function>>* PortBinder::ListenersFor(
+    const v8::FunctionCallbackInfo<v8::Value>& info) {
   Wrap* wrap = WrapOf(info.This());
-  if (wrap == nullptr || !info[1]->IsFunction()) return;
+  if (wrap == nullptr || !info[1]->IsFunction()) return nullptr;
   std::string type = ToStdString(info.GetIsolate(), info[0]);
-  auto* list = type == "message" ? &wrap->message_listeners
-               : type == "close" ? &wrap->close_listeners
-                                 : nullptr;
+  if (type == "message") return &wrap->message_listeners;
+  if (type == "close") return &wrap->close_listeners;
+  return nullptr;
+}
+
+void PortBinder::AddListenerMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  auto* list = ListenersFor(info);
   if (list == nullptr) return;
   v8::Local<v8::Function> listener = info[1].As<v8::Function>();
   for (auto& existing : *list) {
@@ -276,12 +274,7 @@ void PortBinder::AddListenerMethod(const v8::FunctionCallbackInfo<v8::Value>& in
 }
 
 void PortBinder::RemoveListenerMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  Wrap* wrap = WrapOf(info.This());
-  if (wrap == nullptr || !info[1]->IsFunction()) return;
-  std::string type = ToStdString(info.GetIsolate(), info[0]);
-  auto* list = type == "message" ? &wrap->message_listeners
-               : type == "close" ? &wrap->close_listeners
-                                 : nullptr;
+  auto* list = ListenersFor(info);
   if (list == nullptr) return;
   for (auto it = list->begin(); it != list->end(); ++it) {
     if (*it == info[1].As<v8::Function>()) {

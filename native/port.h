@@ -89,6 +89,8 @@ class PortBinder {
   static void RemoveListenerMethod(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void NewChannelCallback(const v8::FunctionCallbackInfo<v8::Value>& info);
   static Wrap* WrapOf(v8::Local<v8::Value> value);
+  static std::vector<v8::Global<v8::Function>>* ListenersFor(
+      const v8::FunctionCallbackInfo<v8::Value>& info);
 
   // Moves a port that was transferred or closed out of the live map (its
   // object may still point at the Wrap, so the Wrap lives on until we die).

@@ -5,26 +5,14 @@
 
 #include "agent_globals.h"
 #include "agent_runtime.h"
+#include "v8_util.h"
 
 namespace agentcluster {
 
 namespace {
 
-v8::Local<v8::String> Str(v8::Isolate* isolate, const char* text) {
-  return v8::String::NewFromUtf8(isolate, text).ToLocalChecked();
-}
-
-std::string ToStdString(v8::Isolate* isolate, v8::Local<v8::Value> value) {
-  v8::String::Utf8Value utf8(isolate, value);
-  return *utf8 ? std::string(*utf8, utf8.length()) : std::string();
-}
-
 Test262Host& HostOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
   return *AgentRuntime::From(info.GetIsolate())->test262();
-}
-
-void ThrowTypeError(v8::Isolate* isolate, const char* text) {
-  isolate->ThrowException(v8::Exception::TypeError(Str(isolate, text)));
 }
 
 }  // namespace

@@ -35,7 +35,9 @@ export interface AgentFailure {
 const phases = ['runtime', 'parse', 'resolution'] as const;
 
 export interface AgentEvents {
-  message: [value: unknown];
+  // `any`, as worker_threads types it: the listener states what it expects.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  message: [value: any];
   messageerror: [error: unknown];
   error: [error: unknown];
   exit: [info: ExitInfo];
