@@ -128,22 +128,31 @@ void AgentThread::OnAtomicsWait(v8::Isolate::AtomicsWaitEvent event,
       self->wait_started_ = std::chrono::steady_clock::now();
       return;
     }
-    if (self->wait_handle_ != nullptr) {
+    // V8 reports kStartWait before comparing the value: a "not-equal" call
+    // never blocked (no time counted), but an interrupt that already said
+    // it woke this wait still throws.
+    if (self->wait_handle_ != nullptr && event != Event::kNotEqual) {
       stats.blocked_ms += std::chrono::duration<double, std::milli>(
                               std::chrono::steady_clock::now() - self->wait_started_)
                               .count();
     }
     self->wait_handle_ = nullptr;
+    interrupted = self->wait_interrupted_;
+    self->wait_interrupted_ = false;
     switch (event) {
-      case Event::kNotEqual: stats.not_equal++; return;
+      case Event::kNotEqual: stats.not_equal++; break;
       case Event::kWokenUp: stats.woken++; break;
       case Event::kTimedOut: stats.timed_out++; break;
-      case Event::kAPIStopped: interrupted = self->wait_interrupted_; stats.interrupted++; break;
+      case Event::kAPIStopped: stats.interrupted++; break;
       default: break;
     }
-    stats.waits++;
+    if (event == Event::kNotEqual) {
+      if (interrupted) stats.interrupted++;
+    } else {
+      stats.waits++;
+    }
   }
-  if (interrupted) {
+  if (interrupted && event != Event::kTerminatedExecution) {
     // Scheduled here, the exception is what the Atomics.wait call throws.
     v8::Isolate* isolate = v8::Isolate::GetCurrent();
     v8::Local<v8::Context> context = isolate->GetCurrentContext();

@@ -158,6 +158,9 @@ void Test262Host::CreateRealm(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   v8::Local<v8::Context> realm = v8::Context::New(isolate);
   if (realm.IsEmpty()) return;  // terminating
+  // Same origin as its creator: realms of one agent reach into each other
+  // freely (no cross-context access checks), as test262's realm tests expect.
+  realm->SetSecurityToken(isolate->GetCurrentContext()->GetSecurityToken());
   HostOf(info).Install(realm);
   v8::Local<v8::Value> host;
   if (realm->Global()->Get(realm, Str(isolate, "$262")).ToLocal(&host)) {

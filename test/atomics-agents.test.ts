@@ -20,6 +20,8 @@ import { Barrier, Condition, Mutex, Semaphore, SharedQueue, type SharedHandle } 
 import { evalIn, runAgents, sleep, spawnAtomicsAgent, until, type AgentFn } from './helpers/atomics-harness.js';
 
 const run = promisify(execFile);
+// A hang (lost wake-up, an interrupt that never lands) fails the test instead of stalling the run.
+const T = { timeout: 45_000 };
 const distIndexUrl = new URL('../dist/src/index.js', import.meta.url).href;
 const distAtomicsUrl = new URL('../dist/src/atomics/index.js', import.meta.url).href;
 
@@ -63,7 +65,7 @@ const adder: AgentFn<AddData, number> = (_A, d) => {
   return retries;
 };
 
-test('N agents x M Atomics.add / sub / CAS-increment sum exactly, the host joining in (fast-check)', async () => {
+test('N agents x M Atomics.add / sub / CAS-increment sum exactly, the host joining in (fast-check)', T, async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 1, max: 4 }),
@@ -147,7 +149,7 @@ function checkPingPong(s: Int32Array, rounds: number, sides: PongCounts[]): void
 
 const ROUNDS = 3000;
 
-test('ping-pong with wait/notify between two agents: exact notify counts, matching atomicsStats', async () => {
+test('ping-pong with wait/notify between two agents: exact notify counts, matching atomicsStats', T, async () => {
   const s = i32(1);
   const a = await spawnAtomicsAgent({ data: s });
   const b = await spawnAtomicsAgent({ data: s });
@@ -162,7 +164,7 @@ test('ping-pong with wait/notify between two agents: exact notify counts, matchi
   assert.ok(sides[0]!.ok + sides[1]!.ok > 0, 'nobody ever slept: not a wait/notify test');
 });
 
-test('ping-pong host main thread (blocking Atomics.wait) <-> agent', async () => {
+test('ping-pong host main thread (blocking Atomics.wait) <-> agent', T, async () => {
   const s = i32(1);
   const agent = await spawnAtomicsAgent({ data: s });
   const remote = agent.evaluate<PongCounts>(`(${String(pingPongSide)})(d, 1, ${ROUNDS}, 10000)`);
@@ -171,7 +173,7 @@ test('ping-pong host main thread (blocking Atomics.wait) <-> agent', async () =>
   checkPingPong(s, ROUNDS, [host, await remote]);
 });
 
-test('ping-pong host (waitAsync) <-> canBlock:false agent (waitAsync) <-> ...: both sides async', async () => {
+test('ping-pong host (waitAsync) <-> canBlock:false agent (waitAsync) <-> ...: both sides async', T, async () => {
   const s = i32(1);
   const agent = await spawnAtomicsAgent({ data: s, canBlock: false });
   const rounds = 1000;
@@ -181,7 +183,7 @@ test('ping-pong host (waitAsync) <-> canBlock:false agent (waitAsync) <-> ...: b
   assert.equal(agent.atomicsStats().waits, 0, 'waitAsync is not a blocking wait');
 });
 
-test('ping-pong agent <-> worker_thread: the futex is shared with Node workers', async () => {
+test('ping-pong agent <-> worker_thread: the futex is shared with Node workers', T, async () => {
   // The one place a worker_thread is needed: interop of our isolates' waits
   // with those of Node's own threads, in the same process.
   const s = i32(1);
@@ -203,7 +205,7 @@ test('ping-pong agent <-> worker_thread: the futex is shared with Node workers',
   }
 });
 
-test('notify(count) wakes exactly that many of K blocked agents; notify elsewhere wakes none', async () => {
+test('notify(count) wakes exactly that many of K blocked agents; notify elsewhere wakes none', T, async () => {
   const K = 4;
   const s = i32(4); // [0] wait word, [1] agents about to wait, [2] wait word nobody uses
   const agents = await Promise.all(Array.from({ length: K }, () => spawnAtomicsAgent({ data: s })));
@@ -235,7 +237,7 @@ test('notify(count) wakes exactly that many of K blocked agents; notify elsewher
 
 // ------------------------------------------------------------------ timeouts
 
-test('Atomics.wait / waitAsync / library timeouts last at least the timeout on the agent clock (performance.now)', async () => {
+test('Atomics.wait / waitAsync / library timeouts last at least the timeout on the agent clock (performance.now)', T, async () => {
   const s = i32(1);
   const held = new Mutex();
   const agent = await spawnAtomicsAgent({ data: { s, m: held } });
@@ -275,7 +277,7 @@ test('Atomics.wait / waitAsync / library timeouts last at least the timeout on t
 
 // ------------------------------------------------------------------ argument errors
 
-test('Atomics.wait on a non-shared buffer throws TypeError (agents and host alike)', async () => {
+test('Atomics.wait on a non-shared buffer throws TypeError (agents and host alike)', T, async () => {
   const probe = () => {
     const out: string[] = [];
     const cases: (() => unknown)[] = [
@@ -306,7 +308,7 @@ test('Atomics.wait on a non-shared buffer throws TypeError (agents and host alik
 
 // ------------------------------------------------------------------ canBlock: false
 
-test('canBlock:false: Atomics.wait throws TypeError, waitAsync resolves on notify and on timeout', async () => {
+test('canBlock:false: Atomics.wait throws TypeError, waitAsync resolves on notify and on timeout', T, async () => {
   const s = i32(2);
   const agent = await spawnAtomicsAgent({ data: s, canBlock: false });
   const thrown = await evalIn(agent, (_A, d: Int32Array) =>
@@ -350,7 +352,7 @@ test('canBlock:false: Atomics.wait throws TypeError, waitAsync resolves on notif
   });
 });
 
-test('canBlock:false agent: library async forms are woken by the host and by a blocking agent', async () => {
+test('canBlock:false agent: library async forms are woken by the host and by a blocking agent', T, async () => {
   const m = new Mutex();
   const c = new Condition();
   const sem = new Semaphore(0);
@@ -392,7 +394,7 @@ test('canBlock:false agent: library async forms are woken by the host and by a b
   assert.equal(sem.value, 0);
 });
 
-test('a pending waitAsync keeps the agent working; it resolves when the host notifies later', async () => {
+test('a pending waitAsync keeps the agent working; it resolves when the host notifies later', T, async () => {
   for (const canBlock of [true, false]) {
     const s = i32(1);
     const agent = await spawnAtomicsAgent({ data: s, canBlock });
@@ -419,7 +421,7 @@ test('a pending waitAsync keeps the agent working; it resolves when the host not
 
 // ------------------------------------------------------------------ terminate
 
-test('terminate() while blocked in Atomics.wait: the agent exits, its waiter is gone, others still wake', async () => {
+test('terminate() while blocked in Atomics.wait: the agent exits, its waiter is gone, others still wake', T, async () => {
   const s = i32(2);
   const victim = await spawnAtomicsAgent({ data: s });
   const other = await spawnAtomicsAgent({ data: s });
@@ -443,7 +445,7 @@ test('terminate() while blocked in Atomics.wait: the agent exits, its waiter is 
   assert.equal(Atomics.notify(s, 0), 0);
 });
 
-test('terminate() while a waitAsync is pending: the async waiter is dropped, others still wake', async () => {
+test('terminate() while a waitAsync is pending: the async waiter is dropped, others still wake', T, async () => {
   const s = i32(2);
   const victim = await spawnAtomicsAgent({ data: s, canBlock: false });
   const other = await spawnAtomicsAgent({ data: s, canBlock: false });
@@ -464,7 +466,7 @@ test('terminate() while a waitAsync is pending: the async waiter is dropped, oth
   assert.equal(Atomics.notify(s, 0), 0, 'the terminated agent left no waiter behind');
 });
 
-test('terminate() while blocked in Mutex.lock / SharedQueue.pop; the objects stay usable', async () => {
+test('terminate() while blocked in Mutex.lock / SharedQueue.pop; the objects stay usable', T, async () => {
   const m = new Mutex();
   const q = new SharedQueue({ capacity: 2 });
   const a = await spawnAtomicsAgent({ data: { m, q } });
@@ -487,7 +489,7 @@ test('terminate() while blocked in Mutex.lock / SharedQueue.pop; the objects sta
 
 // ------------------------------------------------------------------ interrupt
 
-test('interrupt() wakes a blocked Atomics.wait with ERR_AGENT_INTERRUPTED; the agent keeps running', async () => {
+test('interrupt() wakes a blocked Atomics.wait with ERR_AGENT_INTERRUPTED; the agent keeps running', T, async () => {
   const s = i32(2);
   const agent = await spawnAtomicsAgent({ data: s });
   assert.equal(agent.interrupt(), false, 'not blocked: nothing to interrupt');
@@ -520,7 +522,7 @@ test('interrupt() wakes a blocked Atomics.wait with ERR_AGENT_INTERRUPTED; the a
   assert.equal(agent.interrupt(), false, 'after exit');
 });
 
-test('interrupt() inside the library: every object is left consistent and usable', async () => {
+test('interrupt() inside the library: every object is left consistent and usable', T, async () => {
   const m = new Mutex();
   const cond = new Condition();
   const b = new Barrier(2);
@@ -582,7 +584,7 @@ test('interrupt() inside the library: every object is left consistent and usable
   assert.equal(b.generation, 1);
 });
 
-test('interrupt() does not touch a pending waitAsync (canBlock:false agent)', async () => {
+test('interrupt() does not touch a pending waitAsync (canBlock:false agent)', T, async () => {
   const s = i32(1);
   const agent = await spawnAtomicsAgent({ data: s, canBlock: false });
   const pending = evalIn(agent, (_A, d: Int32Array) => (Atomics as any).waitAsync(d, 0, 0, 60_000).value);
@@ -595,7 +597,7 @@ test('interrupt() does not touch a pending waitAsync (canBlock:false agent)', as
 
 // ------------------------------------------------------------------ atomicsStats
 
-test('atomicsStats() counts exactly what happened', async () => {
+test('atomicsStats() counts exactly what happened', T, async () => {
   const s = i32(2);
   const agent = await spawnAtomicsAgent({ data: s });
   assert.deepEqual(agent.atomicsStats(), { waits: 0, woken: 0, timedOut: 0, notEqual: 0, interrupted: 0, blockedMs: 0 });
@@ -629,7 +631,7 @@ test('atomicsStats() counts exactly what happened', async () => {
 
 // ------------------------------------------------------------------ host event loop
 
-test("the host's waitAsync helper keeps Node alive until an (unref'd) agent notifies it", async () => {
+test("the host's waitAsync helper keeps Node alive until an (unref'd) agent notifies it", T, async () => {
   // Child processes: the agent is unref()'d, so only a pending wait could keep
   // the process alive. A bare Atomics.waitAsync does not (nodejs/node#44729);
   // agentcluster/atomics' waitAsync does, and lets go once it resolved.

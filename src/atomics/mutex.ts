@@ -172,13 +172,16 @@ export class Mutex {
  * lock if that needs no waiting and return true (the caller then holds it
  * and must release it before its next await), else return a promise that
  * settles when the lock may have been released or `timeout` ms passed, after
- * which the caller retries. Holding an internal lock across an await would
+ * which the caller retries with `woken` true. Holding an internal lock across an await would
  * deadlock other code of the same thread that uses the object meanwhile
  * (e.g. `q.popAsync(); q.push(1)` on one event loop).
  */
-export function lockNowOrWaitAsync(mutex: Mutex, timeout: number): true | Promise<WaitResult> {
+export function lockNowOrWaitAsync(mutex: Mutex, timeout: number, woken: boolean): true | Promise<WaitResult> {
   const s = new Int32Array(mutex.buffer, mutex.byteOffset, 1);
-  let c = Atomics.compareExchange(s, 0, UNLOCKED, LOCKED);
+  // A caller retrying after it waited (`woken`) must take the lock as
+  // CONTENDED, never as LOCKED: it may have consumed the notify that others
+  // sleeping on the word were owed, and an unlock from LOCKED notifies nobody.
+  let c = woken ? Atomics.exchange(s, 0, CONTENDED) : Atomics.compareExchange(s, 0, UNLOCKED, LOCKED);
   if (c === UNLOCKED) return true;
   if (c !== CONTENDED) c = Atomics.exchange(s, 0, CONTENDED);
   // Taken as CONTENDED: other sleepers may exist, so the unlock must notify.

@@ -4,7 +4,9 @@
  * `chunkBytes` bytes each.
  *
  * A Mutex guards the ring; two Conditions ("not empty", "not full") park
- * consumers/producers. Every push/pop is a critical section, so there is one
+ * consumers/producers (the async forms wait on the same condition words with
+ * Atomics.waitAsync and never hold the mutex across an await, so sync and
+ * async calls can be mixed on one thread). Every push/pop is a critical section, so there is one
  * global order of operations: FIFO overall (hence per producer) and nothing
  * lost or duplicated. Waiter counts (kept under the mutex) let push/pop skip
  * the notify when nobody waits. A woken waiter re-checks the ring before its
@@ -394,15 +396,18 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
     const h = this.#h;
     const m = this.#mutex;
     let registered = false;
+    let woken = false;
     try {
       for (;;) {
         const left = remaining(deadline);
-        const locked = lockNowOrWaitAsync(m, left);
+        const locked = lockNowOrWaitAsync(m, left, woken);
         if (locked !== true) {
           if (left <= 0) return onTimeout;
           await locked;
+          woken = true;
           continue;
         }
+        woken = false;
         let seq: number;
         try {
           if (registered) {
