@@ -229,7 +229,8 @@ export function runChild<T>(script: string, args: readonly string[], nodeFlags: 
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [...nodeFlags, '--import', 'tsx', join(benchDir, script), ...args],
+      // Children run in the same snapshot mode as this process (see docs/benchmarks.md).
+      [...process.execArgv.filter((flag) => flag === '--no-node-snapshot'), ...nodeFlags, '--import', 'tsx', join(benchDir, script), ...args],
       { cwd: repoRoot, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) {

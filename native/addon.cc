@@ -7,6 +7,7 @@
 
 #include "agent_handle.h"
 #include "message.h"
+#include "node_snapshot.h"
 #include "v8_bridge.h"
 
 namespace agentcluster {
@@ -36,6 +37,12 @@ Napi::Value CreateChannel(const Napi::CallbackInfo& info) {
                      FromV8(state->ports->NewChannel(isolate->GetCurrentContext())));
 }
 
+// setNodeSnapshotInUse(bool): false when Node runs with --no-node-snapshot.
+Napi::Value SetSnapshotInUse(const Napi::CallbackInfo& info) {
+  SetNodeSnapshotInUse(info[0].ToBoolean().Value());
+  return info.Env().Undefined();
+}
+
 Napi::Value StopAll(const Napi::CallbackInfo& info) {
   info.Env().GetInstanceData<AddonState>()->StopAll();
   return info.Env().Undefined();
@@ -60,6 +67,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("AgentHandle", AgentHandle::DefineClass(env));
   exports.Set("clone", Napi::Function::New(env, Clone, "clone"));
   exports.Set("createChannel", Napi::Function::New(env, CreateChannel, "createChannel"));
+  exports.Set("setNodeSnapshotInUse", Napi::Function::New(env, SetSnapshotInUse, "setNodeSnapshotInUse"));
   exports.Set("stopAll", Napi::Function::New(env, StopAll, "stopAll"));
   exports.Set("liveCount", Napi::Function::New(env, LiveCount, "liveCount"));
   return exports;

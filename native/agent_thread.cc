@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "agent_runtime.h"
+#include "node_snapshot.h"
 #include "platform_delegate.h"
 
 namespace agentcluster {
@@ -200,8 +201,13 @@ void AgentThread::Main() {
     // Heap defaults sized from the machine, as Node does for its own isolates
     // (without it, large external buffers force synchronous full GCs).
     params.constraints.ConfigureDefaults(uv_get_total_memory(), 0);
+    UseNodeSnapshot(&params);  // the same snapshot as Node's own isolates
     if (options_.max_heap_bytes > 0) {
-      params.constraints.set_max_old_generation_size_in_bytes(options_.max_heap_bytes);
+      // The heap must at least hold the deserialized snapshot: below that V8
+      // aborts the process during Isolate::Initialize, before any callback.
+      constexpr size_t kMinHeapBytes = 4 * 1024 * 1024;
+      params.constraints.set_max_old_generation_size_in_bytes(
+          std::max(options_.max_heap_bytes, kMinHeapBytes));
     }
     if (options_.max_young_gen_bytes > 0) {
       params.constraints.set_max_young_generation_size_in_bytes(options_.max_young_gen_bytes);

@@ -78,6 +78,7 @@ export interface NativeAddon {
   clone(value: unknown, transfer?: readonly unknown[]): unknown;
   createChannel(): unknown;
   stopAll(): void;
+  setNodeSnapshotInUse(inUse: boolean): void;
   liveCount(): number;
 }
 
@@ -94,6 +95,12 @@ function load(): NativeAddon {
 }
 
 export const native: NativeAddon = load();
+
+// Agents start from Node's own V8 snapshot (required by V8's shared
+// read-only heap), unless this process runs without it.
+native.setNodeSnapshotInUse(
+  ![...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)].includes('--no-node-snapshot'),
+);
 
 /** Modules agents can import by name (compiled JS shipped in dist/). */
 export function builtinModules(): Record<string, string> {

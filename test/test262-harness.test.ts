@@ -50,6 +50,13 @@ describe('test262-harness driving agentcluster-262', { skip: !available && 'no t
     const wrapper = path.join(tmp, 'agentcluster-262');
     writeFileSync(wrapper, `#!/bin/sh\nexec '${process.execPath}' '${HOST_JS}' "$@"\n`);
     chmodSync(wrapper, 0o755);
+    // Preflight: the host must start and print (else every test "fails" below with a confusing message).
+    const probe = path.join(tmp, 'probe.js');
+    writeFileSync(probe, "print(typeof $262.agent.start + ' ' + typeof $262.createRealm);\n");
+    const preflight = await run(wrapper, [probe], { timeout: 30_000 }).catch((error: { stderr?: string; message: string }) => {
+      throw new Error(`agentcluster-262 does not run: ${error.stderr || error.message}`);
+    });
+    assert.equal(preflight.stdout, 'function function\n');
 
     const started = performance.now();
     const { stdout } = await run(
