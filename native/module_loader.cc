@@ -310,17 +310,48 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::Import(v8::Local<v8::Context> context,
     }
   }
   if (!loaded) return reject();
-  v8::Local<v8::Value> evaluation;
-  if (!module->Evaluate(context).ToLocal(&evaluation)) return reject();
-  if (!evaluation->IsPromise()) {
-    if (resolver->Resolve(context, module->GetModuleNamespace()).IsNothing()) return {};
+  if (module->GetStatus() == v8::Module::kEvaluating) {
+    // import() of a module whose evaluation is on the stack (e.g. itself):
+    // V8 must not re-enter it, so finish the import from a later task.
+    struct Pending {
+      v8::Global<v8::Module> module;
+      v8::Global<v8::Promise::Resolver> resolver;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->module.Reset(isolate_, module);
+    pending->resolver.Reset(isolate_, resolver);
+    WorkItem item;
+    item.job = [pending](AgentRuntime& runtime) {
+      v8::Isolate* isolate = runtime.isolate();
+      v8::HandleScope handle_scope(isolate);
+      v8::Local<v8::Context> ctx = runtime.context();
+      runtime.modules().FinishImport(ctx, pending->module.Get(isolate),
+                                     pending->resolver.Get(isolate));
+    };
+    AgentRuntime::From(isolate_)->mailbox()->Post(std::move(item));
     return scope.Escape(resolver->GetPromise());
+  }
+  if (!FinishImport(context, module, resolver)) return reject();
+  return scope.Escape(resolver->GetPromise());
+}
+
+bool ModuleLoader::FinishImport(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
+                                v8::Local<v8::Promise::Resolver> resolver) {
+  v8::HandleScope scope(isolate_);
+  v8::TryCatch try_catch(isolate_);
+  v8::Local<v8::Value> evaluation;
+  if (!module->Evaluate(context).ToLocal(&evaluation)) {
+    if (try_catch.HasTerminated() || !try_catch.HasCaught()) return false;
+    return resolver->Reject(context, try_catch.Exception()).IsJust();
+  }
+  if (!evaluation->IsPromise()) {
+    return resolver->Resolve(context, module->GetModuleNamespace()).IsJust();
   }
   // Settle with the namespace once evaluation (maybe top-level await) ends.
   v8::Local<v8::Array> data = v8::Array::New(isolate_, 2);
   if (data->CreateDataProperty(context, 0, resolver).IsNothing() ||
       data->CreateDataProperty(context, 1, module->GetModuleNamespace()).IsNothing()) {
-    return {};
+    return false;
   }
   static constexpr auto settle = [](const v8::FunctionCallbackInfo<v8::Value>& info,
                                     bool fulfilled) {
@@ -345,9 +376,9 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::Import(v8::Local<v8::Context> context,
          settle(info, false);
        }, data).ToLocal(&on_rejected) ||
       !evaluation.As<v8::Promise>()->Then(context, on_fulfilled, on_rejected).ToLocal(&chained)) {
-    return {};
+    return false;
   }
-  return scope.Escape(resolver->GetPromise());
+  return true;
 }
 
 v8::MaybeLocal<v8::Promise> ModuleLoader::ImportCallback(v8::Local<v8::Context> context,

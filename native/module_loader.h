@@ -34,6 +34,11 @@ class ModuleLoader {
   v8::MaybeLocal<v8::Promise> Import(v8::Local<v8::Context> context, const std::string& specifier,
                                      const std::string& referrer_url, const std::string& type);
 
+  // Evaluates an imported module and settles `resolver` with its namespace.
+  // False when the agent is terminating.
+  bool FinishImport(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
+                    v8::Local<v8::Promise::Resolver> resolver);
+
   static std::string PathToFileUrl(const std::string& path);
   static std::string FileUrlToPath(const std::string& url);
 
