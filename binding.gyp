@@ -11,6 +11,7 @@
         "native/mailbox.cc",
         "native/message.cc",
         "native/module_loader.cc",
+        "native/node_snapshot.cc",
         "native/platform_delegate.cc",
         "native/port.cc",
         "native/test262_host.cc"
