@@ -270,6 +270,8 @@ Napi::Value AgentHandle::CheckThreadFromForeignThread(const Napi::CallbackInfo& 
 Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckThread(env)) return env.Undefined();
+  // Refuse before serializing, so that a refused message detaches nothing.
+  if (finished_ || thread_->mailbox()->closed()) return Napi::Boolean::New(env, false);
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::TryCatch try_catch(isolate);
   auto message = std::make_shared<Message>();
@@ -278,7 +280,6 @@ Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
     RethrowToNapi(env, try_catch);
     return env.Undefined();
   }
-  if (finished_) return Napi::Boolean::New(env, false);
   WorkItem item;
   item.job = [message](AgentRuntime& runtime) { runtime.DispatchMessage(std::move(*message)); };
   return Napi::Boolean::New(env, thread_->mailbox()->Post(std::move(item)));

@@ -272,7 +272,10 @@ void AgentRuntime::RequestClose() {
 }
 
 void AgentRuntime::ReportUncaught(v8::Local<v8::Value> exception) {
-  if (stopping_) return;  // only the first failure is reported
+  // Only the first failure is reported, and none while terminating: the
+  // "exception" may then be V8's internal termination marker, which must
+  // never reach the serializer (a promise rejected by termination).
+  if (ShouldStop()) return;
   AgentEvent event;
   event.kind = AgentEvent::Kind::kError;
   event.message = SerializeErrorForReport(context(), exception);
@@ -418,7 +421,9 @@ void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {
 
 void AgentRuntime::OnEvalSettled(const v8::FunctionCallbackInfo<v8::Value>& info) {
   uint32_t tagged = info.Data().As<v8::Uint32>()->Value();
-  From(info.GetIsolate())->SendEvalResult(tagged / 2, (tagged & 1) == 0, info[0]);
+  AgentRuntime* self = From(info.GetIsolate());
+  if (self->ShouldStop()) return;  // the owner rejects pending evaluations on exit
+  self->SendEvalResult(tagged / 2, (tagged & 1) == 0, info[0]);
 }
 
 void AgentRuntime::SendEvalResult(uint32_t id, bool ok, v8::Local<v8::Value> value) {

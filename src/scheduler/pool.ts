@@ -583,12 +583,18 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     this.#checkIdle();
   }
 
-  /** Stops an agent that runs a cancelled task; the tasks waiting in it go back to the queue now. */
+  /**
+   * Stops an agent that runs a cancelled task. The other tasks it held go back
+   * to the front of the queue, the waiting ones and (with
+   * concurrentTasksPerAgent > 1) the ones it had started too: they did not
+   * fail, the pool stopped their agent, so they run again elsewhere.
+   */
   #retire(slot: AgentSlot): void {
     if (slot.retired) return;
     void slot.kill();
     for (const task of [...this.#running.values()]) {
-      if (task.slot !== slot || !slot.cancel(task)) continue;
+      if (task.slot !== slot) continue;
+      slot.cancel(task);
       this.#running.delete(task.id);
       task.state = QUEUED;
       task.slot = null;

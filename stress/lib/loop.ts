@@ -20,7 +20,11 @@ export interface IterateOptions {
   max?: number;
   /** An iteration still running after this many ms is a failure ("hang"), and the loop stops (default 60 s). */
   timeoutMs?: number;
-  /** Stop after this many failed iterations (default 10). */
+  /**
+   * Failed iterations whose failures are recorded one by one (default 10).
+   * Past that, the loop goes on (the other checks still run) and only counts
+   * further failures, summarised in one entry at the end.
+   */
   maxFailures?: number;
   /** Do not start a new iteration with less than this many ms left (default 0). */
   reserveMs?: number;
@@ -34,6 +38,8 @@ export async function iterate(ctx: StressContext, body: (it: Iteration) => Promi
   const reserve = options.reserveMs ?? 0;
   let index = 0;
   let failedIterations = 0;
+  let unrecorded = 0;
+  let lastUnrecorded = '';
   while (index < max && (index < min || ctx.timeLeft() > reserve)) {
     const seed = deriveSeed(ctx.seed, index);
     ctx.iteration = index;
@@ -46,8 +52,23 @@ export async function iterate(ctx: StressContext, body: (it: Iteration) => Promi
       ctx.failures.push({ message: describeError(error), seed: ctx.runSeed, iteration: index });
     }
     index++;
-    if (ctx.failures.length > before) failedIterations++;
-    if (hung || failedIterations >= maxFailures) break;
+    if (ctx.failures.length > before) {
+      failedIterations++;
+      if (failedIterations > maxFailures) {
+        const extra = ctx.failures.splice(before);
+        unrecorded += extra.length;
+        lastUnrecorded = extra[0]!.message;
+      }
+    }
+    ctx.progress?.(index);
+    if (hung) break;
   }
-  return { iterations: index, failures: ctx.failures };
+  if (unrecorded > 0) {
+    ctx.failures.push({
+      message: `…and ${unrecorded} more failure(s) in ${failedIterations - maxFailures} more failed iteration(s), not recorded one by one; the last: ${lastUnrecorded}`,
+      seed: ctx.runSeed,
+      iteration: index - 1,
+    });
+  }
+  return { iterations: index, failures: ctx.failures, ...(unrecorded > 0 ? { failureCount: ctx.failures.length - 1 + unrecorded } : {}) };
 }

@@ -48,3 +48,9 @@ export function slope(points: readonly (readonly [number, number])[]): number {
   }
   return den === 0 ? 0 : num / den;
 }
+
+/**
+ * Whether RSS bounds are enforced: not under the sanitizers (scripts/sanitize.sh
+ * sets AGENTCLUSTER_SANITIZE), where ASan's quarantine and shadow memory own RSS.
+ */
+export const enforceMemoryBounds = (): boolean => !process.env.AGENTCLUSTER_SANITIZE;

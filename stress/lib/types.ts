@@ -13,6 +13,8 @@ export interface Failure {
 export interface ScenarioResult {
   iterations: number;
   failures: Failure[];
+  /** Failures in all, when more happened than were recorded one by one (see iterate()'s maxFailures). */
+  failureCount?: number;
   /** Set when the scenario did not run (e.g. a feature it needs is missing); never a failure. */
   skipped?: string;
   /** Scenario-specific figures shown under the table (messages sent, RSS slope, ...). */
@@ -48,6 +50,8 @@ export interface StressContext {
   readonly failures: Failure[];
   /** Set by iterate(): the iteration running now (stamped on failures). */
   iteration: number;
+  /** Called by iterate() after each iteration (the runner saves progress, in case the process dies). */
+  progress?: (iterations: number) => void;
 }
 
 export interface Scenario {

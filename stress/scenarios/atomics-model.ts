@@ -11,7 +11,7 @@
 // must equal the sum of the slots and each slot the agent's own sum.
 import { RNG_SOURCE } from '../lib/rng.js';
 import { iterate } from '../lib/loop.js';
-import type { Scenario } from '../lib/types.js';
+import type { Scenario, StressContext } from '../lib/types.js';
 import { nextMessage, within } from '../lib/util.js';
 
 const OPS = ['load', 'add', 'sub', 'and', 'or', 'xor', 'exchange', 'compareExchange'] as const;
@@ -180,7 +180,7 @@ export function linearize(histories: Entry[][], initial: number, final: number, 
 export const atomicsModel: Scenario = {
   name: 'atomics-model',
   description: 'random Atomics op sequences from several agents on one SAB, checked against a sequential model (linearization search) plus per-agent slots',
-  async run(ctx) {
+  async run(ctx: StressContext) {
     let opsChecked = 0;
     let inconclusive = 0;
     let maxSteps = 0;
@@ -195,7 +195,7 @@ export const atomicsModel: Scenario = {
       const ops = kind === 'Int32Array' ? rng.int(500, ctx.quick ? 3000 : 8000) : kind === 'Int16Array' ? rng.int(200, 1000) : rng.int(50, 200);
       const Ctor = ctors[kind];
       const sab = new SharedArrayBuffer(Ctor.BYTES_PER_ELEMENT * cells);
-      const view = new Ctor(sab);
+      const view = new (Ctor as Int32ArrayConstructor)(sab) as Int32Array | Int16Array | Uint8Array;
       const initial: number[] = [];
       for (let c = 0; c < cells; c++) {
         view[c] = rng.next32();

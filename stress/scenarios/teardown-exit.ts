@@ -9,13 +9,13 @@
 // crashed or aborted (stderr), and the process did not hang.
 import { CRASH_PATTERN, describeChild, runHost } from '../lib/child.js';
 import { iterate } from '../lib/loop.js';
-import type { Scenario } from '../lib/types.js';
+import type { Scenario, StressContext } from '../lib/types.js';
 import { EXIT_MODES, expectedExit } from '../hosts/exit-host.js';
 
 export const teardownExit: Scenario = {
   name: 'teardown-exit',
   description: 'process exit (natural, process.exit, uncaught exception, unhandled rejection, SIGTERM) while agents wait, storm, clone, load, OOM',
-  async run(ctx) {
+  async run(ctx: StressContext) {
     const byMode: Record<string, number> = {};
     const result = await iterate(
       ctx,

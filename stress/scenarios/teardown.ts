@@ -9,9 +9,9 @@
 // pending evaluate() calls reject with ERR_AGENT_TERMINATED (or resolve with
 // the whole value), storm messages arrive in order with no gaps, and
 // liveAgentCount() goes back to where it was.
-import { liveAgentCount, type Agent, type ExitInfo } from '../../src/index.js';
+import { liveAgentCount, type Agent, type AgentOptions, type ExitInfo } from '../../src/index.js';
 import { iterate } from '../lib/loop.js';
-import type { Scenario } from '../lib/types.js';
+import type { Scenario, StressContext } from '../lib/types.js';
 import { delay, describeError, errorCode, tick, within } from '../lib/util.js';
 import { startWorkload, WORKLOADS, type Started } from '../lib/workloads.js';
 
@@ -33,7 +33,7 @@ export const teardown: Scenario = {
   name: 'teardown',
   description: 'terminate during Atomics.wait, waitAsync, message storms, large clones, module loading, OOM, evaluate; from several places at once',
   weight: 1.2,
-  async run(ctx) {
+  async run(ctx: StressContext) {
     const byWorkload: Record<string, number> = {};
     let terminated = 0;
     const baseline = liveAgentCount();
@@ -41,10 +41,15 @@ export const teardown: Scenario = {
       const problems: string[] = [];
       const count = rng.int(2, 8);
       const started: Started[] = [];
+      const controllers = new Map<number, AbortController>();
       for (let i = 0; i < count; i++) {
         const workload = rng.pick(WORKLOADS);
         byWorkload[workload] = (byWorkload[workload] ?? 0) + 1;
-        const s = startWorkload(ctx.spawn, workload, rng, `td-${workload}-${i}`);
+        // Some agents get an AbortSignal at construction: aborting it is one more way to terminate.
+        const controller = rng.chance(0.4) ? new AbortController() : undefined;
+        if (controller) controllers.set(i, controller);
+        const spawn = controller ? (o: AgentOptions) => ctx.spawn({ ...o, signal: controller.signal }) : ctx.spawn;
+        const s = startWorkload(spawn, workload, rng, `td-${workload}-${i}`);
         s.inState.catch(() => {});
         watchEvents(s.agent, problems);
         started.push(s);
@@ -74,7 +79,6 @@ export const teardown: Scenario = {
           }
           // From several places at once.
           const places = r.int(1, 4);
-          const controller = new AbortController();
           const promises: Promise<ExitInfo>[] = [];
           for (let p = 0; p < places; p++) {
             const how = r.pick(['sync', 'immediate', 'timeout', 'abort', 'evaluate-close'] as const);
@@ -82,9 +86,10 @@ export const teardown: Scenario = {
             else if (how === 'immediate') promises.push(new Promise<void>((res) => setImmediate(res)).then(() => agent.terminate()));
             else if (how === 'timeout') promises.push(delay(r.int(0, 3)).then(() => agent.terminate()));
             else if (how === 'abort') {
-              // A signal only applies at construction: emulate another owner aborting by terminating on abort.
-              controller.signal.addEventListener('abort', () => void agent.terminate(), { once: true });
-              controller.abort();
+              // The signal given at construction (or terminate() for agents made without one).
+              const controller = controllers.get(i);
+              if (controller) controller.abort();
+              else void agent.terminate();
               promises.push(agent.exited);
             } else {
               // The agent closes itself while we terminate it (evaluate may reject: that is fine).

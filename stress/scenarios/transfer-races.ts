@@ -13,7 +13,7 @@
 import { AgentChannel, type Agent, type AgentPort } from '../../src/index.js';
 import { RNG_SOURCE } from '../lib/rng.js';
 import { iterate } from '../lib/loop.js';
-import type { Scenario } from '../lib/types.js';
+import type { Scenario, StressContext } from '../lib/types.js';
 import { delay, describeError, nextMessage, tick, within } from '../lib/util.js';
 
 const MAGIC = 0x70a1e5ed;
@@ -158,7 +158,7 @@ interface Counts {
 export const transferRaces: Scenario = {
   name: 'transfer-races',
   description: 'tokens hop a ring of agents; double transfers, terminate with transfers in flight, sends to ports whose peer died; no double ownership',
-  async run(ctx) {
+  async run(ctx: StressContext) {
     let tokensMoved = 0;
     let killed = 0;
     let lostToKills = 0;
@@ -180,10 +180,12 @@ export const transferRaces: Scenario = {
       let kills = 0;
       const ring = Array.from({ length: n }, () => new AgentChannel());
       const hostPorts: AgentPort[] = [];
+      const closed: boolean[] = [];
       for (let i = 0; i < n; i++) {
         const agent = ctx.spawn({ name: `ring-${i}`, source: agentSource });
         agents.push(agent);
         alive.push(true);
+        closed.push(false);
         const index = i;
         void agent.exited.then(() => (alive[index] = false));
         agent.on('error', (error) => ctx.check(false, `ring-${index} failed: ${describeError(error)}`));
@@ -195,6 +197,7 @@ export const transferRaces: Scenario = {
         });
         const hostChannel = new AgentChannel();
         hostPorts.push(hostChannel.port1);
+        hostChannel.port1.onclose = () => (closed[index] = true);
         const next = ring[i]!.port1;
         const prev = ring[(i + n - 1) % n]!.port2;
         agent.postMessage({ type: 'init', next, prev, hostPort: hostChannel.port2, index: i, maxHops, seed: seed + i }, [next, prev, hostChannel.port2]);
@@ -372,6 +375,9 @@ export const transferRaces: Scenario = {
       lostToKills += missing.length;
       killed += kills;
       await Promise.all(agents.map((agent) => agent.terminate()));
+      // Each agent held the peer of one host port: every one of those ports hears 'close'.
+      for (let waited = 0; closed.includes(false) && waited < 5000; waited += 10) await delay(10);
+      ctx.check(!closed.includes(false), `host ports of ended agents got no 'close' event: ${closed.map((c, i) => (c ? '' : `ring-${i}`)).filter(Boolean).join(', ')}`);
       for (const port of hostPorts) port.close();
     });
     result.stats = { tokensMoved, agentsKilled: killed, tokensLostWithKilledAgents: lostToKills };
