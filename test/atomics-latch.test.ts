@@ -77,9 +77,11 @@ test('WaitGroup: reusable across cycles; wait sees all work of the cycle (fast-c
     if (me === 0) {
       let bad = 0;
       for (let c = 1; c <= d.cycles; c++) {
-        Atomics.store(w, 1, 0);
+        // Order matters: a straggler from the last cycle may still make one
+        // (failing) claim; it must only succeed once the count is armed.
         Atomics.store(w, 2, 0);
         wg.add(d.tasks);
+        Atomics.store(w, 1, 0);
         Atomics.store(w, 0, c);
         Atomics.notify(w, 0);
         if (!wg.wait(10_000)) bad += 1000;
