@@ -282,7 +282,10 @@ Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
   }
   WorkItem item;
   item.job = [message](AgentRuntime& runtime) { runtime.DispatchMessage(std::move(*message)); };
-  return Napi::Boolean::New(env, thread_->mailbox()->Post(std::move(item)));
+  // Accepted: if the agent closes in the meantime the message is dropped, as
+  // any message still queued when an agent ends (its buffers already moved).
+  thread_->mailbox()->Post(std::move(item));
+  return Napi::Boolean::New(env, true);
 }
 
 Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
