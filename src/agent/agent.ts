@@ -1,5 +1,5 @@
 // The Agent class: a JavaScript isolate on its own OS thread, driven like a
-// worker_threads Worker (events, postMessage, terminate) plus evaluate().
+// Node Worker (events, postMessage, terminate) plus evaluate().
 import { EventEmitter } from 'node:events';
 import { native, NativeEvent, type AtomicsWaitStats, type NativeAgentHandle, type NativeEventBatch } from '../native.js';
 import { AgentError } from './errors.js';
@@ -35,7 +35,7 @@ export interface AgentFailure {
 const phases = ['runtime', 'parse', 'resolution'] as const;
 
 export interface AgentEvents {
-  // `any`, as worker_threads types it: the listener states what it expects.
+  // `any`, as Node types Worker messages: the listener states what it expects.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   message: [value: any];
   messageerror: [error: unknown];
@@ -250,7 +250,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 /**
  * V8's error clone keeps only the standard error names and no extra
  * properties; the agent sends the thrown value's own name and `code` beside
- * it, and they are put back here (as worker_threads does for its errors).
+ * it, and they are put back here (as Node's Worker does for its errors).
  */
 function restoreIdentity(error: unknown, summary: string, code: string): unknown {
   if (!(error instanceof Error)) return error;

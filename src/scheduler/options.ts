@@ -5,7 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from '../agent/options.js';
 import { invalidOption } from './errors.js';
 
-/** Our names, or piscina's / worker_threads' (maxOldGenerationSizeMb, ...). */
+/** Our names, or piscina's / Node Worker's (maxOldGenerationSizeMb, ...). */
 export interface PoolResourceLimits extends ResourceLimits {
   maxOldGenerationSizeMb?: number;
   maxYoungGenerationSizeMb?: number;
