@@ -17,7 +17,7 @@ export interface AgentPortCloseEvent {
 
 /** One end of an AgentChannel (the same shape inside agents). */
 export interface AgentPort {
-  /** Sends a clone of `value` to the other end; false if either end is closed. */
+  /** Sends a clone of `value` to the other end; false if the other end is closed. Throws a TypeError once this port was transferred away or its 'close' event was delivered. */
   postMessage(value: unknown, transfer?: readonly unknown[] | { transfer?: readonly unknown[] }): boolean;
   /** Closes both ends; the other end gets a 'close' event. */
   close(): void;
