@@ -25,13 +25,12 @@ import {
   fmtRatio,
   isMain,
   parseOptions,
+  publish,
   printTable,
-  printTargets,
   ratio,
   repoRoot,
   sleep,
   withTimeout,
-  writeSummary,
   type BenchOptions,
   type BenchReport,
 } from './lib.js';
@@ -279,9 +278,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       checks: [],
       data: { plan, pingPongNs: pp, pingPongSlept: slept, mutex2Ns: mx2, mutex4Ns: mx4 },
     };
-    printTargets(report);
-    console.log(`  summary: ${writeSummary('atomics', options, report)}`);
-    return report;
+    return publish(report, options);
   } finally {
     await Promise.all(peers.map((p) => p.stop()));
   }

@@ -34,11 +34,10 @@ import {
   isMain,
   now,
   parseOptions,
+  publish,
   printTable,
-  printTargets,
   ratio,
   stats,
-  writeSummary,
   type BenchOptions,
   type BenchReport,
   type Check,
@@ -439,9 +438,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     data.threadToThread = a2a;
 
     const report: BenchReport = { name: 'clone', ratios, checks, data };
-    printTargets(report);
-    console.log(`  summary: ${writeSummary('clone', options, report)}`);
-    return report;
+    return publish(report, options);
   } finally {
     await agent.stop();
     await worker.stop();

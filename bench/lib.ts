@@ -217,6 +217,13 @@ export function writeSummary(name: string, options: BenchOptions, report: BenchR
   return path;
 }
 
+/** The end of every bench: targets printed, JSON summary written, report returned. */
+export function publish(report: BenchReport, options: BenchOptions): BenchReport {
+  printTargets(report);
+  console.log(`  summary: ${writeSummary(report.name, options, report)}`);
+  return report;
+}
+
 // ---------------------------------------------------------------- memory
 
 /** Resident set size of this process, from /proc when available (exact, not cached). */

@@ -14,12 +14,11 @@ import {
   isMain,
   now,
   parseOptions,
+  publish,
   printTable,
-  printTargets,
   ratio,
   stats,
   withTimeout,
-  writeSummary,
   type BenchOptions,
   type BenchReport,
   type Stats,
@@ -147,9 +146,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       checks: [],
       data: { plan, number: num, string: str },
     };
-    printTargets(report);
-    console.log(`  summary: ${writeSummary('roundtrip', options, report)}`);
-    return report;
+    return publish(report, options);
   } finally {
     await agent.stop();
     await worker.stop();

@@ -22,13 +22,12 @@ import {
   isMain,
   now,
   parseOptions,
+  publish,
   printTable,
-  printTargets,
   ratio,
   runChild,
   stats,
   withTimeout,
-  writeSummary,
   type BenchOptions,
   type BenchReport,
 } from './lib.js';
@@ -193,9 +192,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     checks: [],
     data: { sequential: { agent: as, workerMessage: wm, workerOnline: wo }, concurrent: { concurrency, agent: ac, worker: wc }, rss: { agent: rssAgent, worker: rssWorker } },
   };
-  printTargets(report);
-  console.log(`  summary: ${writeSummary('spawn', options, report)}`);
-  return report;
+  return publish(report, options);
 }
 
 if (isMain(import.meta.url)) await run(parseOptions());
