@@ -6,18 +6,41 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Agent } from '../agent/agent.js';
+import { exitQuietlyOnEpipe, parseFlags, UsageError } from './args.js';
 
 const asyncMarker = 'Test262:AsyncTestComplete';
 
+const usage = `usage: agentcluster-262 [--module] <file>
+
+Runs <file> in a fresh agent with print and $262 (a test262 host for
+test262-harness). --module runs it as a module; use -- before a file name
+that starts with '-'.`;
+
 async function main(argv: string[]): Promise<number> {
-  const isModule = argv.includes('--module');
-  const file = argv.filter((arg) => arg !== '--module')[0];
-  if (!file) {
-    process.stderr.write('usage: agentcluster-262 [--module] <file>\n');
+  let values, positionals;
+  try {
+    ({ values, positionals } = parseFlags(argv, { module: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }));
+    if (!values.help && positionals.length !== 1) {
+      throw new UsageError(positionals.length === 0 ? 'missing <file>' : `one file at a time, got ${positionals.length}`);
+    }
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`agentcluster-262: ${error.message}\nRun 'agentcluster-262 --help' for usage.\n`);
     return 2;
   }
-  const path = resolve(file);
-  const source = readFileSync(path, 'utf8');
+  if (values.help) {
+    process.stdout.write(usage + '\n');
+    return 0;
+  }
+  const isModule = values.module === true;
+  const path = resolve(positionals[0]!);
+  let source: string;
+  try {
+    source = readFileSync(path, 'utf8');
+  } catch (error) {
+    process.stderr.write(`agentcluster-262: cannot read ${path}: ${(error as Error).message}\n`);
+    return 2;
+  }
   // Tests that include doneprintHandle.js finish when they print; others when evaluated.
   const isAsync = source.includes(asyncMarker);
   const agent = new Agent({ source, type: isModule ? 'module' : 'classic', filename: path, host: 'test262', trackUnhandledRejections: false });
@@ -45,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+exitQuietlyOnEpipe();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

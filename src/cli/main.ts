@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // `agentcluster <command>`: each command lives in its own module.
+import { readFileSync } from 'node:fs';
+import { exitQuietlyOnEpipe } from './args.js';
+
 const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   run: () => import('./run.js'),
   test262: () => import('./test262.js'),
@@ -9,15 +12,48 @@ const usage = `usage: agentcluster <command> [options]
 
 commands:
   run <module> [--agents N] [--input tasks.jsonl] [--output results.jsonl]
-  test262 [paths/globs] --test262 <dir> [--threads N] [--reporter progress|json|junit]`;
+  test262 [paths/globs] --test262 <dir> [--threads N] [--reporter progress|json|junit]
+
+'agentcluster <command> --help' describes a command; --version prints the version.`;
+
+/** package.json's version (src/cli/ when run from source, dist/src/cli/ when built). */
+function version(): string {
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'agentcluster' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // try the next place
+    }
+  }
+  return 'unknown';
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  const load = name === undefined ? undefined : commands[name];
-  if (!load) {
-    process.stderr.write(usage + '\n');
-    return name === undefined || name === '--help' || name === '-h' ? 0 : 2;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    if (name === 'help' && rest[0] !== undefined && commands[rest[0]]) return (await commands[rest[0]]!()).main(['--help']);
+    if (name === undefined) {
+      process.stderr.write(`agentcluster: missing <command>\n\n${usage}\n`);
+      return 2;
+    }
+    exitQuietlyOnEpipe();
+    process.stdout.write(usage + '\n');
+    return 0;
   }
+  if (name === '--version' || name === '-v') {
+    exitQuietlyOnEpipe();
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (!load) {
+    const what = name.startsWith('-') ? `unknown option '${name}'` : `unknown command '${name}'`;
+    process.stderr.write(`agentcluster: ${what}\nRun 'agentcluster --help' for usage.\n`);
+    return 2;
+  }
+  // `run` reports a closed output itself (with its summary); the others just stop.
+  if (name !== 'run') exitQuietlyOnEpipe();
   return (await load()).main(rest);
 }
 

@@ -1,19 +1,23 @@
 // `agentcluster run <module> [--agents N] [--input tasks.jsonl] [--output results.jsonl]`
 //
 // Each non-blank input line (JSON) is one task for the module's job; each
-// result is written as one JSON line, in input order. A failed task writes
-// {"error":{"name","message","code"}} on its line. Progress goes to stderr:
-// a live bar on a terminal, an occasional plain line otherwise, and a
-// summary at the end. Exit code: 0 if every task succeeded, 1 if any failed,
-// 2 for bad usage.
+// result is written as one line, in input order, in the encoding of
+// result-codec.ts (JSON, with tagged objects for BigInt, Map, undefined...).
+// A failed task, an input line that is not JSON or not UTF-8, and a result
+// that cannot be written faithfully each write {"error":{"name","message",
+// "code"}} on their line; the run goes on. Progress goes to stderr: a live
+// bar on a terminal, an occasional plain line otherwise, and a summary at the
+// end. Exit code: 0 if every task succeeded, 1 if any failed or the output
+// closed early, 2 for bad usage.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { AgentPool } from '../scheduler/index.js';
+import { parseFlags, UsageError, wholeNumber } from './args.js';
+import { readLines, MAX_LINE_BYTES } from './lines.js';
+import { encodeResultLine, encodeValue } from './result-codec.js';
 
 const usage = `usage: agentcluster run <module> [options]
 
@@ -25,7 +29,10 @@ options:
   --input, -i FILE      tasks, one JSON value per line (default: stdin)
   --output, -o FILE     results, one JSON value per line (default: stdout)
   --name NAME           export of the module to call (default: its default export)
-  --help, -h            show this help`;
+  --help, -h            show this help
+
+Results that JSON cannot hold (BigInt, undefined, NaN, Map, Set, Date,
+typed arrays...) are written as {"$type": ...} objects; see docs/scheduler.md.`;
 
 interface Outcome {
   ok: boolean;
@@ -36,22 +43,55 @@ export interface RunStreams {
   stdin?: Readable;
   stdout?: Writable;
   stderr?: Writable & { isTTY?: boolean; columns?: number };
+  /** Longest input line accepted, in bytes (tests lower it). */
+  maxLineBytes?: number;
 }
 
 /** Counts the non-blank lines of a file (for the progress total). */
-async function countLines(path: string): Promise<number> {
+async function countLines(path: string, maxBytes: number): Promise<number> {
   let count = 0;
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  for await (const line of lines) if (line.trim() !== '') count++;
+  for await (const line of readLines(createReadStream(path), maxBytes)) if (!('text' in line) || line.text.trim() !== '') count++;
   return count;
 }
 
-function errorJson(error: unknown): { error: { name: string; message: string; code?: unknown } } {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { error: code === undefined ? { name: error.name, message: error.message } : { name: error.name, message: error.message, code } };
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return 'a value that cannot be converted to a string';
   }
-  return { error: { name: 'Error', message: String(error) } };
+}
+
+interface ErrorLine {
+  error: { name: string; message: string; code?: unknown };
+}
+
+/** The {"error": ...} object of a failed line; never throws, whatever was thrown. */
+function errorJson(error: unknown): ErrorLine {
+  if (error instanceof Error) {
+    const name = safeString(error.name);
+    const message = safeString(error.message);
+    let code: unknown;
+    try {
+      code = (error as { code?: unknown }).code;
+      if (code !== undefined) code = encodeValue(code);
+    } catch {
+      code = safeString(code);
+    }
+    return { error: code === undefined ? { name, message } : { name, message, code } };
+  }
+  return { error: { name: 'Error', message: safeString(error) } };
+}
+
+/** An input line that never became a task. */
+class BadLine extends Error {
+  constructor(readonly line: ErrorLine) {
+    super(line.error.message);
+  }
+}
+
+function lineError(name: string, message: string, code: string): ErrorLine {
+  return { error: { name, message, code } };
 }
 
 function formatDuration(seconds: number): string {
@@ -126,107 +166,141 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
   const stdin = streams.stdin ?? process.stdin;
   const stdout = streams.stdout ?? process.stdout;
   const stderr = streams.stderr ?? process.stderr;
-  let parsed;
+  const maxLineBytes = streams.maxLineBytes ?? MAX_LINE_BYTES;
+  let values, positionals, agents: number;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        agents: { type: 'string', short: 'n' },
-        input: { type: 'string', short: 'i' },
-        output: { type: 'string', short: 'o' },
-        name: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    ({ values, positionals } = parseFlags(argv, {
+      agents: { type: 'string', short: 'n' },
+      input: { type: 'string', short: 'i' },
+      output: { type: 'string', short: 'o' },
+      name: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    }));
+    if (values.help) {
+      stderr.write(usage + '\n');
+      return 0;
+    }
+    if (positionals.length !== 1) {
+      throw new UsageError(positionals.length === 0 ? 'missing <module>' : `unexpected arguments: ${positionals.slice(1).join(' ')}`);
+    }
+    agents = values.agents === undefined ? availableParallelism() : wholeNumber('--agents', values.agents);
   } catch (error) {
-    stderr.write(`${(error as Error).message}\n\n${usage}\n`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    stderr.write(usage + '\n');
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    stderr.write(`${positionals.length === 0 ? 'missing <module>' : `unexpected arguments: ${positionals.slice(1).join(' ')}`}\n\n${usage}\n`);
-    return 2;
-  }
-  const agents = values.agents === undefined ? availableParallelism() : Number(values.agents);
-  if (!Number.isInteger(agents) || agents < 1) {
-    stderr.write(`--agents must be a positive integer, not ${values.agents}\n`);
+    if (!(error instanceof UsageError)) throw error;
+    stderr.write(`agentcluster run: ${error.message}\nRun 'agentcluster run --help' for usage.\n`);
     return 2;
   }
 
   let total: number | undefined;
   if (values.input !== undefined) {
     try {
-      total = await countLines(values.input);
+      total = await countLines(values.input, maxLineBytes);
     } catch (error) {
-      stderr.write(`cannot read --input ${values.input}: ${(error as Error).message}\n`);
+      stderr.write(`agentcluster run: cannot read --input ${values.input}: ${(error as Error).message}\n`);
       return 2;
     }
   }
+  let output: Writable = stdout;
+  if (values.output !== undefined) {
+    // Opened before any task runs, so a bad path is a usage error, not a lost run.
+    const file = createWriteStream(values.output);
+    try {
+      await once(file, 'open');
+    } catch (error) {
+      stderr.write(`agentcluster run: cannot write --output ${values.output}: ${(error as Error).message}\n`);
+      return 2;
+    }
+    output = file;
+  }
+  // A failed output (a closed pipe, a full disk) ends the run: nothing more can be delivered.
+  let outputError: Error | undefined;
+  const outputFailed = new Promise<void>((resolveFailed) => {
+    output.on('error', (error: Error) => {
+      outputError ??= error;
+      resolveFailed();
+    });
+  });
+  const closeOutput = async () => {
+    if (output === stdout) return;
+    if (outputError === undefined) output.end();
+    else output.destroy();
+    await once(output, 'close').catch(() => {});
+  };
+
   const pool = new AgentPool({ filename: resolve(positionals[0]!), name: values.name, minAgents: agents, maxAgents: agents });
   try {
     await pool.ready;
   } catch (error) {
     await pool.destroy();
+    await closeOutput();
     const cause = (error as Error).cause;
     stderr.write(`agentcluster run: cannot load ${positionals[0]}: ${cause instanceof Error ? cause.message : (error as Error).message}\n`);
     return 1;
   }
   const input = values.input === undefined ? stdin : createReadStream(values.input);
-  const output = values.output === undefined ? stdout : createWriteStream(values.output);
   const state = { done: 0, failed: 0 };
   const failures: string[] = [];
   const progress = new Progress(stderr, total, state);
   const started = performance.now();
+  let written = 0;
+  let inputError: Error | undefined;
 
   // An ordered window: at most `window` lines read and not yet written.
   const window = Math.max(64, agents * 32);
-  const pending: Promise<Outcome>[] = [];
-  let lineNo = 0;
-  const write = async (outcome: Outcome) => {
-    const text = outcome.ok ? JSON.stringify(outcome.value ?? null) : JSON.stringify(errorJson(outcome.value));
-    if (!output.write(`${text ?? 'null'}\n`)) await once(output, 'drain');
+  const pending: Promise<{ at: number; text: string }>[] = [];
+  const fail = (at: number, error: ErrorLine): string => {
+    state.failed++;
+    if (failures.length < 5) failures.push(`line ${at}: ${error.error.message}`);
+    return JSON.stringify(error);
+  };
+  const parseTask = (text: string, at: number): Promise<unknown> => {
+    let task: unknown;
+    try {
+      task = JSON.parse(text);
+    } catch (error) {
+      return Promise.reject(new BadLine(lineError('SyntaxError', `line ${at} is not JSON: ${(error as Error).message}`, 'ERR_RUN_BAD_INPUT_LINE')));
+    }
+    return pool.run(task);
+  };
+  const write = async (line: { at: number; text: string }) => {
+    if (outputError !== undefined) return;
+    written++;
+    if (!output.write(`${line.text}\n`)) await Promise.race([once(output, 'drain'), outputFailed]);
   };
   try {
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    for await (const line of lines) {
-      lineNo++;
-      if (line.trim() === '') continue;
-      const at = lineNo;
-      let outcome: Promise<Outcome>;
-      try {
-        const task: unknown = JSON.parse(line);
-        outcome = pool.run(task).then(
-          (value): Outcome => ({ ok: true, value }),
-          (error: unknown): Outcome => ({ ok: false, value: error }),
+    for await (const line of readLines(input, maxLineBytes)) {
+      if (outputError !== undefined) break;
+      const at = line.lineNo;
+      if ('text' in line && line.text.trim() === '') continue;
+      let outcome: Promise<{ at: number; text: string }>;
+      if ('error' in line) {
+        outcome = Promise.resolve({ at, text: fail(at, lineError('SyntaxError', line.error, 'ERR_RUN_BAD_INPUT_LINE')) });
+      } else {
+        outcome = parseTask(line.text, at).then(
+          (value) => {
+            try {
+              return { at, text: encodeResultLine(value) };
+            } catch (error) {
+              const message = `the result of line ${at} cannot be written: ${error instanceof Error ? error.message : safeString(error)}`;
+              return { at, text: fail(at, lineError('TypeError', message, 'ERR_RUN_RESULT_NOT_ENCODABLE')) };
+            }
+          },
+          (error: unknown) => ({ at, text: fail(at, error instanceof BadLine ? error.line : errorJson(error)) }),
         );
-      } catch (error) {
-        outcome = Promise.resolve({ ok: false, value: new SyntaxError(`line ${at} is not JSON: ${(error as Error).message}`) });
       }
-      pending.push(
-        outcome.then((result) => {
-          state.done++;
-          if (!result.ok) {
-            state.failed++;
-            if (failures.length < 5) failures.push(`line ${at}: ${errorJson(result.value).error.message}`);
-          }
-          return result;
-        }),
-      );
+      pending.push(outcome.finally(() => state.done++));
       while (pending.length >= window) await write(await pending.shift()!);
     }
+  } catch (error) {
+    // The input failed mid-way (a read error): write what was read, then report it.
+    inputError = error as Error;
+  }
+  try {
     while (pending.length > 0) await write(await pending.shift()!);
   } finally {
     progress.stop();
-    await pool.close();
-    if (output !== stdout) {
-      (output as Writable).end();
-      await once(output, 'close').catch(() => {});
-    }
+    if (outputError !== undefined) await pool.destroy();
+    else await pool.close();
+    await closeOutput();
   }
 
   const seconds = (performance.now() - started) / 1000;
@@ -237,5 +311,14 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
   );
   for (const failure of failures) stderr.write(`  ${failure}\n`);
   if (state.failed > failures.length) stderr.write(`  ... and ${state.failed - failures.length} more\n`);
+  if (inputError !== undefined) {
+    stderr.write(`agentcluster run: reading the input failed: ${inputError.message}\n`);
+    return 1;
+  }
+  if (outputError !== undefined) {
+    const code = (outputError as NodeJS.ErrnoException).code;
+    stderr.write(`agentcluster run: the output closed (${code ?? outputError.message}) after ${written} result line${written === 1 ? '' : 's'}; the run stopped\n`);
+    return 1;
+  }
   return state.failed > 0 ? 1 : 0;
 }

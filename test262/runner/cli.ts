@@ -78,8 +78,9 @@ function list(values: string[] | undefined): string[] {
 
 function positiveInt(name: string, v: string | undefined, def: number): number {
   if (v === undefined) return def;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  // Decimal digits only: "1.5", "0x10", "1e3" and " 4" are mistakes, not numbers.
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -118,6 +119,7 @@ async function mainInner(argv: string[], executor: Executor, io: CliIO): Promise
       args: argv,
       allowPositionals: true,
       strict: true,
+      tokens: true,
       options: {
         test262: { type: 'string' },
         threads: { type: 'string', short: 't' },
@@ -137,6 +139,15 @@ async function mainInner(argv: string[], executor: Executor, io: CliIO): Promise
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
+  }
+  // A single-valued flag given twice, or an empty value (`--json-out=`), is a mistake, not "the last one".
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    if (token.value === '') throw new UsageError(`${token.rawName} needs a value`);
+    if (['reporter', 'features-exclude', 'features'].includes(token.name)) continue;
+    if (seen.has(token.name)) throw new UsageError(`${token.rawName} given more than once`);
+    seen.add(token.name);
   }
   const { values: o, positionals } = parsed;
   if (o.help) {
@@ -158,6 +169,9 @@ async function mainInner(argv: string[], executor: Executor, io: CliIO): Promise
   const junitToStdout = wants('junit') && o['junit-out'] === undefined;
   if (jsonToStdout && junitToStdout) {
     throw new UsageError('json and junit cannot both write to stdout; use --json-out or --junit-out');
+  }
+  if (o['no-expectations'] && o.expectations !== undefined) {
+    throw new UsageError('--expectations and --no-expectations cannot be combined');
   }
   const featuresExclude = new Set(list(o['features-exclude']));
   const featuresOnly = new Set(list(o.features));

@@ -1,11 +1,11 @@
 /** Helpers for reporter output streams. */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 
-/** Opens `file` for writing, creating its directory. */
+/** Opens `file` for writing, creating its directory; throws at once if it cannot (a directory, no permission). */
 export function openOutput(file: string): NodeJS.WritableStream {
   mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  return createWriteStream(file);
+  return createWriteStream('', { fd: openSync(file, 'w') });
 }
 
 /** Ends a stream and waits until everything is flushed (or it fails). */
