@@ -11,3 +11,5 @@ export type { AgentPort, AgentPortCloseEvent, AgentPortMessageEvent } from './cl
 export type { AtomicsWaitStats } from './native.js';
 export { AgentPool, PoolError, move, isMoved } from './scheduler/index.js';
 export type { AgentPoolEvents, AgentPoolOptions, CloseOptions, HistogramSummary, MapOptions, Moved, PoolErrorCode, PoolResourceLimits, PoolStats, RunOptions } from './scheduler/index.js';
+export { decodeResultLine, decodeValue, encodeResultLine, encodeValue, ResultEncodeError } from './cli/result-codec.js';
+export type { DecodedResultLine, ResultLineError } from './cli/result-codec.js';
