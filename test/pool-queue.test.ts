@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { Histogram } from '../src/scheduler/histogram.js';
 import { TaskQueue } from '../src/scheduler/task-queue.js';
 import { Task } from '../src/scheduler/task.js';
-import { Gate, Log, makePool, until } from './pool-fixtures/helpers.js';
+import { fileURLToPath } from 'node:url';
+import { Gate, jobs, Log, makePool, until } from './pool-fixtures/helpers.js';
 
 let ids = 0;
 function task(priority: number, at: number): Task {
@@ -166,4 +167,33 @@ test('pool: maxQueue bounds the queue (ERR_POOL_QUEUE_FULL); "auto" is maxAgents
   } finally {
     await auto.destroy();
   }
+});
+
+test('pool: maxQueue counts agents still starting as room, as piscina does (2 agents, maxQueue 2: 4 of 6 accepted)', async () => {
+  const { Piscina } = await import('piscina');
+  const settle = (promises: Promise<unknown>[]) => Promise.allSettled(promises).then((all) => all.filter((r) => r.status === 'fulfilled').length);
+  const peer = new Piscina({ filename: fileURLToPath(jobs), minThreads: 2, maxThreads: 2, maxQueue: 2 });
+  let peerAccepted: number;
+  try {
+    peerAccepted = await settle(Array.from({ length: 6 }, (_, i) => peer.run(i)));
+  } finally {
+    await peer.destroy();
+  }
+  const cold = makePool({ minAgents: 2, maxAgents: 2, maxQueue: 2 });
+  try {
+    const runs = Array.from({ length: 6 }, (_, i) => cold.run(i));
+    const rejected = await Promise.allSettled(runs);
+    assert.deepEqual(rejected.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code), ['ERR_POOL_QUEUE_FULL', 'ERR_POOL_QUEUE_FULL']);
+    assert.equal(await settle(runs), peerAccepted, 'before the agents are ready');
+  } finally {
+    await cold.destroy();
+  }
+  const warm = makePool({ minAgents: 2, maxAgents: 2, maxQueue: 2 });
+  try {
+    await warm.ready;
+    assert.equal(await settle(Array.from({ length: 6 }, (_, i) => warm.run(i))), peerAccepted, 'after pool.ready');
+  } finally {
+    await warm.destroy();
+  }
+  assert.equal(peerAccepted, 4);
 });

@@ -202,7 +202,9 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     }
     const queue = this.#queue;
     const slot = queue.size === 0 ? this.#balancer.pick(this.#slots, this.#options.concurrency) : undefined;
-    if (slot === undefined && queue.size >= this.#options.maxQueue) return Promise.reject(queueFullError(this.#options.maxQueue));
+    // As piscina: agents still starting count as room (maxQueue bounds what waits beyond them).
+    const { maxQueue } = this.#options;
+    if (slot === undefined && queue.size >= maxQueue && queue.size >= maxQueue + this.#startingCapacity()) return Promise.reject(queueFullError(maxQueue));
 
     let resolve!: (value: R) => void;
     let reject!: (reason: unknown) => void;
@@ -501,6 +503,13 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     this.#slots.push(slot);
     this.emit('agentCreate', slot.agent);
     return slot;
+  }
+
+  /** Tasks the agents still starting will take as soon as they are ready. */
+  #startingCapacity(): number {
+    let starting = 0;
+    for (const slot of this.#slots) if (slot.state === 'starting') starting++;
+    return starting * this.#options.concurrency;
   }
 
   /** Agents starting or ready. */
