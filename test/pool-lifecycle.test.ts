@@ -242,6 +242,8 @@ test('AgentPool.move marks a value and its buffers', () => {
   const view = new Uint8Array(buffer);
   assert.deepEqual(AgentPool.move(view).transferList, [buffer]);
   assert.deepEqual(AgentPool.move([buffer, view]).transferList, [buffer]);
-  assert.deepEqual(AgentPool.move({ a: 1 }).transferList, []);
-  assert.deepEqual(AgentPool.move(view, []).transferList, []);
+  assert.deepEqual(AgentPool.move({ buffer, nested: [new Map([[view, 1]])] }).transferList, [buffer]);
+  assert.throws(() => AgentPool.move({ a: 1 }), { code: 'ERR_POOL_NOT_MOVABLE', name: 'TypeError' });
+  assert.throws(() => AgentPool.move({ shared: new SharedArrayBuffer(8) }), { code: 'ERR_POOL_NOT_MOVABLE' });
+  assert.deepEqual(AgentPool.move(view, []).transferList, [], 'an explicit list is used as given');
 });

@@ -188,3 +188,33 @@ test('canBlock: false forbids Atomics.wait in jobs', async () => {
     await noBlock.destroy();
   }
 });
+
+test('AgentPool.move({ buffer }) moves the buffers inside the object (detached on the host), both ways', async () => {
+  const buffer = new ArrayBuffer(1024);
+  const inner = new Uint8Array(256);
+  const moved = AgentPool.move({ buffer, nested: { list: [inner] } });
+  assert.deepEqual(await pool.run(moved, { name: 'sizes' }), [1024, 256]);
+  assert.equal(buffer.byteLength, 0, 'the object\'s buffer moved, not copied');
+  assert.equal(inner.byteLength, 0, 'a nested view\'s buffer moved too');
+
+  const single = new AgentPool({ filename: jobs, minAgents: 1, maxAgents: 1 });
+  try {
+    const back = await single.run({ size: 100 }, { name: 'moveObject' });
+    assert.equal(back.buffer.byteLength, 100);
+    assert.deepEqual([...back.views.get('v')], [0, 0, 0, 0]);
+    assert.equal(await single.run(null, { name: 'keptLength' }), 0, 'detached in the agent: it moved');
+    await assert.rejects(single.run({ plain: true }, { name: 'moveObject' }), { code: 'ERR_POOL_NOT_MOVABLE' });
+  } finally {
+    await single.destroy();
+  }
+});
+
+test('AgentPool.move throws ERR_POOL_NOT_MOVABLE instead of silently copying', () => {
+  assert.throws(() => AgentPool.move({ text: 'no buffers here' }), { code: 'ERR_POOL_NOT_MOVABLE' });
+  assert.throws(() => AgentPool.move(42), { code: 'ERR_POOL_NOT_MOVABLE' });
+  // A small Buffer lives on Node's shared pool: moving its ArrayBuffer would take the whole pool.
+  const pooled = Buffer.from('mine');
+  assert.throws(() => AgentPool.move({ pooled }), { code: 'ERR_POOL_NOT_MOVABLE', message: /shared Buffer pool/ });
+  assert.equal(pooled.toString(), 'mine');
+  assert.throws(() => AgentPool.move(new ArrayBuffer(1), 'nope' as never), { code: 'ERR_POOL_NOT_MOVABLE' });
+});

@@ -61,17 +61,39 @@ let sent = 0; // messages posted (the host publishes sig[HOST_SEEN])
 const now = performance.now;
 const kMove = Symbol.for('agentcluster.move');
 
+// The host's move() (move.ts), in the agent: every ArrayBuffer reachable in the value moves; none found throws.
+function notMovable(message) {
+  const error = new TypeError(message);
+  error.code = 'ERR_POOL_NOT_MOVABLE';
+  return error;
+}
 function transferOf(value) {
-  const list = [];
-  const add = (item) => {
-    if (item instanceof ArrayBuffer) { if (!list.includes(item)) list.push(item); }
-    else if (ArrayBuffer.isView(item) && item.buffer instanceof ArrayBuffer) { if (!list.includes(item.buffer)) list.push(item.buffer); }
-  };
-  if (Array.isArray(value)) value.forEach(add); else add(value);
-  return list;
+  const list = new Set();
+  const seen = new Set();
+  const stack = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item === null || typeof item !== 'object' || seen.has(item)) continue;
+    seen.add(item);
+    if (item instanceof ArrayBuffer) list.add(item);
+    else if (ArrayBuffer.isView(item)) { if (item.buffer instanceof ArrayBuffer) list.add(item.buffer); }
+    else if (Array.isArray(item)) for (const v of item) stack.push(v);
+    else if (item instanceof Map) for (const [k, v] of item) stack.push(k, v);
+    else if (item instanceof Set) for (const v of item) stack.push(v);
+    else if (Object.getPrototypeOf(item) === Object.prototype || Object.getPrototypeOf(item) === null) {
+      for (const key of Object.keys(item)) stack.push(item[key]);
+    }
+  }
+  return [...list];
 }
 function move(value, transferList) {
-  return { [kMove]: true, value, transferList: transferList === undefined ? transferOf(value) : transferList };
+  if (transferList !== undefined) {
+    if (!Array.isArray(transferList)) throw notMovable('The transferList of move() must be an array');
+    return { [kMove]: true, value, transferList };
+  }
+  const found = transferOf(value);
+  if (found.length === 0) throw notMovable('move() found no ArrayBuffer to move in the value (SharedArrayBuffers are shared, plain values are copied): pass the value itself, or a transferList');
+  return { [kMove]: true, value, transferList: found };
 }
 // The channel to the host is the pool's: jobs return their results.
 const post = postMessage;

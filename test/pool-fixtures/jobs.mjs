@@ -137,3 +137,14 @@ export async function concurrent(sab) {
 export function waits() {
   return Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
 }
+
+// move() of an object holding buffers: the buffers move back; `kept` sees them detached.
+export function moveObject({ size, plain }) {
+  if (plain) return move({ a: 1 }); // nothing to move: must throw ERR_POOL_NOT_MOVABLE
+  kept = new ArrayBuffer(size);
+  return move({ buffer: kept, views: new Map([['v', new Uint8Array(new ArrayBuffer(4))]]) });
+}
+// The task's buffers (moved in inside an object): their sizes.
+export function sizes({ buffer, nested }) {
+  return [buffer.byteLength, nested.list[0].byteLength];
+}
