@@ -194,6 +194,7 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   agent_options.source = GetString(options, "source");
   agent_options.file_path = GetString(options, "filePath");
   agent_options.base_path = GetString(options, "basePath");
+  agent_options.source_url = GetString(options, "sourceUrl");
   agent_options.is_module = GetBool(options, "isModule", false);
   agent_options.max_heap_bytes = GetMegabytes(options, "maxHeapMB", 0);
   agent_options.max_young_gen_bytes = GetMegabytes(options, "maxYoungGenMB", 0);

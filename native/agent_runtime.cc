@@ -223,7 +223,7 @@ bool AgentRuntime::EvaluateEntry() {
       }
     }
     if (ok) {
-      v8::ScriptOrigin origin(isolate_, Str(isolate_, ModuleLoader::PathToFileUrl(path)));
+      v8::ScriptOrigin origin(isolate_, Str(isolate_, modules_->UrlOf(path)));
       v8::Local<v8::Script> script;
       ok = v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script);
       if (!ok) entry_phase_ = 1;
@@ -232,6 +232,7 @@ bool AgentRuntime::EvaluateEntry() {
   }
 
   if (!ok) {
+    if (entry_phase_ != 0) modules_->DescribeLoadFailure(context, try_catch);  // file:line:col
     if (!try_catch.HasTerminated() && try_catch.HasCaught()) ReportUncaught(try_catch.Exception());
     return false;
   }
@@ -392,13 +393,14 @@ void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {
   v8::HandleScope scope(isolate_);
   v8::Local<v8::Context> context = this->context();
   v8::TryCatch try_catch(isolate_);
-  v8::ScriptOrigin origin(isolate_,
-                          Str(isolate_, ModuleLoader::PathToFileUrl(options_.base_path)));
+  // evaluate() text has no file: its frames say agentcluster:evaluate/NAME.
+  v8::ScriptOrigin origin(isolate_, Str(isolate_, "agentcluster:evaluate/" + options_.name));
   v8::Local<v8::Script> script;
   v8::Local<v8::Value> result;
-  if (!v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script) ||
-      !script->Run(context).ToLocal(&result)) {
+  bool compiled = v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script);
+  if (!compiled || !script->Run(context).ToLocal(&result)) {
     if (try_catch.HasTerminated()) return;  // the owner rejects on exit
+    if (!compiled) modules_->DescribeLoadFailure(context, try_catch);  // line:col of a SyntaxError
     SendEvalResult(id, false, try_catch.Exception());
     return;
   }

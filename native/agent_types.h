@@ -26,6 +26,7 @@ struct AgentOptions {
   std::string source;     // classic script or module text, when no file
   std::string file_path;  // absolute path of the entry file, or empty
   std::string base_path;  // absolute path that relative imports of `source` resolve against
+  std::string source_url;  // what stacks call `source` without a file (agentcluster:source/NAME)
   bool is_module = false;
   size_t max_heap_bytes = 0;       // 0: V8's default
   size_t max_young_gen_bytes = 0;  // 0: V8's default

@@ -64,6 +64,50 @@ std::string ModuleLoader::PathToFileUrl(const std::string& path) {
   return url;
 }
 
+std::string ModuleLoader::UrlOf(const std::string& path) const {
+  const AgentOptions& options = AgentRuntime::From(isolate_)->options();
+  if (options.file_path.empty() && !options.source_url.empty() && path == options.base_path) {
+    return options.source_url;
+  }
+  return PathToFileUrl(path);
+}
+
+void ModuleLoader::DescribeLoadFailure(v8::Local<v8::Context> context,
+                                       const v8::TryCatch& try_catch) {
+  std::vector<std::string> chain;
+  chain.swap(import_chain_);
+  if (!try_catch.HasCaught() || try_catch.HasTerminated()) return;
+  v8::Local<v8::Value> exception = try_catch.Exception();
+  v8::Local<v8::Message> message = try_catch.Message();
+  if (!exception->IsNativeError() || message.IsEmpty()) return;
+  // Reading and writing the error's properties may run user getters: contain them.
+  v8::TryCatch inner(isolate_);
+  v8::Local<v8::Object> error = exception.As<v8::Object>();
+  v8::Local<v8::Value> name;
+  v8::Local<v8::Value> text;
+  if (!error->Get(context, Str(isolate_, "name")).ToLocal(&name) || !name->IsString() ||
+      ToStdString(isolate_, name) != "SyntaxError" ||
+      !error->Get(context, Str(isolate_, "message")).ToLocal(&text) || !text->IsString()) {
+    return;
+  }
+  v8::Local<v8::Value> resource = message->GetScriptResourceName();
+  int line = message->GetLineNumber(context).FromMaybe(0);
+  int column = message->GetStartColumn(context).FromMaybe(-1) + 1;
+  if (!resource->IsString() || line <= 0) return;
+  std::string where = ToStdString(isolate_, resource) + ":" + std::to_string(line) + ":" +
+                      std::to_string(column);
+  std::string original = ToStdString(isolate_, text);
+  if (original.find(where) != std::string::npos) return;  // already described
+  std::string described = original + " (" + where;
+  for (size_t i = 0; i < chain.size(); i++) described += (i == 0 ? ", imported by " : " <- ") + chain[i];
+  described += ")";
+  v8::Local<v8::String> described_string = Str(isolate_, described);
+  error->Set(context, Str(isolate_, "message"), described_string).FromMaybe(false);
+  error->Set(context, Str(isolate_, "stack"),
+             Str(isolate_, "SyntaxError: " + described + "\n    at " + where))
+      .FromMaybe(false);
+}
+
 std::string ModuleLoader::FileUrlToPath(const std::string& url) {
   std::string rest = url.rfind("file://", 0) == 0 ? url.substr(7) : url;
   std::string path;
@@ -96,7 +140,7 @@ std::string ModuleLoader::Resolve(v8::Local<v8::Context> context, const std::str
     candidate = (fs::path(referrer_path).parent_path() / specifier).string();
   } else {
     ThrowModuleNotFound(isolate_, "Cannot find module '" + specifier + "' imported from " +
-                                      PathToFileUrl(referrer_path) +
+                                      UrlOf(referrer_path) +
                                       ": agents resolve only relative, absolute and file: "
                                       "specifiers and agentcluster: built-ins");
     return std::string();
@@ -105,7 +149,7 @@ std::string ModuleLoader::Resolve(v8::Local<v8::Context> context, const std::str
   std::error_code ec;
   if (!fs::is_regular_file(normal, ec)) {
     ThrowModuleNotFound(isolate_, "Cannot find module '" + specifier + "' imported from " +
-                                      PathToFileUrl(referrer_path));
+                                      UrlOf(referrer_path));
     return std::string();
   }
   return normal;
@@ -195,7 +239,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Compile(v8::Local<v8::Context> context,
     ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
     return {};
   }
-  v8::ScriptOrigin origin(isolate_, Str(isolate_, PathToFileUrl(path)), 0, 0, false, -1,
+  v8::ScriptOrigin origin(isolate_, Str(isolate_, UrlOf(path)), 0, 0, false, -1,
                           v8::Local<v8::Value>(), false, false, true);
   v8::ScriptCompiler::Source compiler_source(Str(isolate_, text), origin);
   v8::Local<v8::Module> module;
@@ -227,8 +271,11 @@ bool ModuleLoader::LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8
     if (resolved.empty()) return false;
     if (by_path_.count(type.empty() ? resolved : resolved + "\n" + type)) continue;
     v8::Local<v8::Module> dependency;
-    if (!Compile(context, resolved, nullptr, type).ToLocal(&dependency)) return false;
-    if (type.empty() && !LoadDependencies(context, dependency, resolved)) return false;
+    if (!Compile(context, resolved, nullptr, type).ToLocal(&dependency) ||
+        (type.empty() && !LoadDependencies(context, dependency, resolved))) {
+      import_chain_.push_back(UrlOf(path));
+      return false;
+    }
   }
   return true;
 }
@@ -248,6 +295,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Load(v8::Local<v8::Context> context,
   int ignored = 0;
   if (phase == nullptr) phase = &ignored;
   *phase = 1;
+  import_chain_.clear();
   v8::Local<v8::Module> module;
   if (!Compile(context, path, source).ToLocal(&module)) return {};
   *phase = 2;
@@ -292,8 +340,10 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::Import(v8::Local<v8::Context> context,
   // Every step may fail when the agent is being terminated: then return
   // empty (the termination is pending) instead of asserting.
   v8::TryCatch try_catch(isolate_);
+  import_chain_.clear();
   auto reject = [&]() -> v8::MaybeLocal<v8::Promise> {
     if (try_catch.HasTerminated() || !try_catch.HasCaught()) return {};
+    DescribeLoadFailure(context, try_catch);
     if (resolver->Reject(context, try_catch.Exception()).IsNothing()) return {};
     return scope.Escape(resolver->GetPromise());
   };

@@ -39,10 +39,23 @@ class ModuleLoader {
   bool FinishImport(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
                     v8::Local<v8::Promise::Resolver> resolver);
 
+  // After a failed load (or a classic script that did not compile) caught by
+  // `try_catch`: a SyntaxError gets the file, line and column of the error and
+  // the chain of modules that imported it in its message and stack (V8's own
+  // message says only "Unexpected token '*'"). Clears the recorded chain.
+  void DescribeLoadFailure(v8::Local<v8::Context> context, const v8::TryCatch& try_catch);
+
+  // The URL stacks and messages show for `path`: the source's
+  // agentcluster:source/NAME pseudo-URL for a source agent's own text.
+  std::string UrlOf(const std::string& path) const;
+
   static std::string PathToFileUrl(const std::string& path);
   static std::string FileUrlToPath(const std::string& url);
 
  private:
+  // Importers of the module whose load just failed, innermost first (see DescribeLoadFailure).
+  std::vector<std::string> import_chain_;
+
   // Returns the absolute path for `specifier`, or empty with an exception thrown.
   std::string Resolve(v8::Local<v8::Context> context, const std::string& specifier,
                       const std::string& referrer_path);

@@ -20,6 +20,8 @@ export interface NativeAgentOptions {
   source?: string;
   filePath?: string;
   basePath: string;
+  /** The URL stacks show for `source` that has no file (agentcluster:source/NAME). */
+  sourceUrl?: string;
   isModule: boolean;
   maxHeapMB?: number;
   maxYoungGenMB?: number;

@@ -80,6 +80,8 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     source,
     filePath,
     basePath: filePath ?? resolve(options.filename ?? `[${name}]`),
+    // What stacks call source text with no file to name (a filename, when given, names it).
+    ...(filePath === undefined && options.filename === undefined ? { sourceUrl: `agentcluster:source/${encodeURIComponent(name)}` } : {}),
     isModule,
     maxHeapMB: positive(limits.maxHeapMB, 'resourceLimits.maxHeapMB'),
     maxYoungGenMB: positive(limits.maxYoungGenMB, 'resourceLimits.maxYoungGenMB'),
