@@ -2,6 +2,8 @@
 // items are ever taken from the iterable and not yet yielded (running,
 // queued, or finished and waiting for their turn in ordered mode), so a huge
 // or endless input never sits in memory.
+import { setMaxListeners } from 'node:events';
+import { invalidOption, PoolError } from './errors.js';
 import type { RunOptions } from './pool.js';
 
 export interface MapOptions extends Omit<RunOptions, 'transferList'> {
@@ -20,15 +22,20 @@ export async function* mapTasks<I, R>(
   defaultWindow: number,
 ): AsyncGenerator<R, void, undefined> {
   const window = options?.concurrency ?? defaultWindow;
-  if (!Number.isInteger(window) || window < 1) throw new RangeError('The "concurrency" option must be an integer >= 1');
+  if (!Number.isInteger(window) || window < 1) throw invalidOption('concurrency', 'an integer >= 1');
+  const isIterable = (value: unknown, key: symbol) => value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as Record<symbol, unknown>)[key] === 'function';
+  if (!isIterable(iterable, Symbol.asyncIterator) && !isIterable(iterable, Symbol.iterator)) {
+    throw new PoolError('ERR_POOL_INVALID_OPTION', 'map() needs an iterable or an async iterable');
+  }
   const ordered = options?.ordered ?? true;
   const controller = new AbortController();
   const outer = options?.signal;
   const signal = outer === undefined ? controller.signal : AbortSignal.any([controller.signal, outer]);
+  setMaxListeners(0, signal); // one listener per task in the window: not a leak
   const runOptions: RunOptions = { signal, name: options?.name, priority: options?.priority, timeout: options?.timeout };
 
   const iterator: Iterator<I> | AsyncIterator<I> =
-    Symbol.asyncIterator in iterable ? (iterable as AsyncIterable<I>)[Symbol.asyncIterator]() : (iterable as Iterable<I>)[Symbol.iterator]();
+    isIterable(iterable, Symbol.asyncIterator) ? (iterable as AsyncIterable<I>)[Symbol.asyncIterator]() : (iterable as Iterable<I>)[Symbol.iterator]();
   let exhausted = false;
 
   // Ordered: a FIFO of outcome promises. Unordered: outcomes as they land.

@@ -173,8 +173,10 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   /** Runs the job on `task` in an agent; resolves with what it returns (or awaits). */
   run(task: T | Moved<T>, options?: RunOptions): Promise<R> {
     if (this.#closing) return Promise.reject(this.#destroyed ? destroyedError() : closedError());
+    if (options !== undefined && (options === null || typeof options !== 'object')) return Promise.reject(invalidOption('options', 'an object'));
     let payload: unknown = task;
     let transfer = options?.transferList;
+    if (transfer !== undefined && !Array.isArray(transfer)) return Promise.reject(invalidOption('transferList', 'an array'));
     if (isMoved(task)) {
       payload = task.value;
       transfer = transfer === undefined ? task.transferList : [...transfer, ...task.transferList];
@@ -198,6 +200,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
         if (typeof name !== 'string') return Promise.reject(invalidOption('name', 'a string'));
       }
       signal = options.signal ?? undefined;
+      if (signal !== undefined && typeof (signal as Partial<AbortSignal>).addEventListener !== 'function') return Promise.reject(invalidOption('signal', 'an AbortSignal'));
       if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     }
     const queue = this.#queue;

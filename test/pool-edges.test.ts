@@ -1,0 +1,84 @@
+// AgentPool edges a new user hits: malformed run()/map() arguments reject
+// with typed errors (never a synchronous TypeError, never silently ignored),
+// map() over a large window warns about nothing, destroy during map, and
+// run after close/destroy.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { makePool } from './pool-fixtures/helpers.js';
+
+const invalid = { code: 'ERR_POOL_INVALID_OPTION' };
+
+test('run(): a non-object options, a non-array transferList or a non-signal rejects ERR_POOL_INVALID_OPTION', async () => {
+  const pool = makePool({ minAgents: 1, maxAgents: 1 });
+  try {
+    // Each returns a rejected promise (no synchronous throw).
+    const calls = [
+      () => pool.run(1, null as never),
+      () => pool.run(1, 5 as never),
+      () => pool.run(1, { transferList: 5 as never }),
+      () => pool.run(1, { transferList: new ArrayBuffer(8) as never }),
+      () => pool.run(1, { signal: {} as never }),
+    ];
+    for (const call of calls) {
+      let promise: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        promise = call();
+      });
+      await assert.rejects(promise!, invalid);
+    }
+    assert.equal(await pool.run(1, undefined), 2, 'the pool is fine afterwards');
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test('map(): a bad concurrency or a non-iterable input rejects ERR_POOL_INVALID_OPTION', async () => {
+  const pool = makePool({ minAgents: 1, maxAgents: 1 });
+  try {
+    for (const concurrency of [0, -1, 1.5, 'x']) {
+      await assert.rejects(pool.map([1], { concurrency: concurrency as never }).next(), invalid, String(concurrency));
+    }
+    for (const input of [5, null, { length: 2 }]) {
+      await assert.rejects(pool.map(input as never).next(), { ...invalid, message: /iterable/ }, String(input));
+    }
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test('map() with a window above 10 tasks emits no MaxListenersExceededWarning', async () => {
+  const pool = makePool({ minAgents: 1, maxAgents: 2 });
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  try {
+    const out: unknown[] = [];
+    const controller = new AbortController();
+    for await (const value of pool.map(Array.from({ length: 200 }, (_, i) => i), { concurrency: 64, signal: controller.signal })) out.push(value);
+    assert.equal(out.length, 200);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(warnings.map((w) => w.name), []);
+  } finally {
+    process.off('warning', onWarning);
+    await pool.destroy();
+  }
+});
+
+test('destroy() during map() ends the loop with ERR_POOL_DESTROYED; run() after close/destroy rejects', async () => {
+  const pool = makePool({ minAgents: 1, maxAgents: 2 });
+  const seen: unknown[] = [];
+  setTimeout(() => void pool.destroy(), 50);
+  await assert.rejects(
+    (async () => {
+      for await (const value of pool.map(Array.from({ length: 100 }, () => 20), { name: 'sleep' })) seen.push(value);
+    })(),
+    { code: 'ERR_POOL_DESTROYED' },
+  );
+  assert.ok(seen.length < 100);
+  await assert.rejects(pool.run(1), { code: 'ERR_POOL_DESTROYED' });
+  await pool.close(); // closing a destroyed pool is a no-op
+  const closed = makePool({ minAgents: 1, maxAgents: 1 });
+  const closing = closed.close();
+  await assert.rejects(closed.run(1), { code: 'ERR_POOL_CLOSED' });
+  await Promise.all([closing, closed.close(), closed.destroy()]);
+});
