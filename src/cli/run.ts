@@ -9,7 +9,7 @@
 // bar on a terminal, an occasional plain line otherwise, and a summary at the
 // end. Exit code: 0 if every task succeeded, 1 if any failed or the output
 // closed early, 2 for bad usage.
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
@@ -184,6 +184,7 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
       throw new UsageError(positionals.length === 0 ? 'missing <module>' : `unexpected arguments: ${positionals.slice(1).join(' ')}`);
     }
     agents = values.agents === undefined ? availableParallelism() : wholeNumber('--agents', values.agents);
+    if (!existsSync(resolve(positionals[0]!))) throw new UsageError(`no module file ${positionals[0]}`);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     stderr.write(`agentcluster run: ${error.message}\nRun 'agentcluster run --help' for usage.\n`);
