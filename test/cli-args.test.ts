@@ -97,11 +97,12 @@ test('agentcluster run | head: a closed stdout stops the run with a summary sayi
 
 test('agentcluster run: every flag misuse is a usage error (exit 2) with a message naming it', async () => {
   const cases: [string[], RegExp][] = [
-    [[square, '--agents', '0'], /--agents must be a whole number >= 1, not "0"/],
+    [[square, '--agents', '0'], /--agents must be a whole number from 1 to 1024, not "0"/],
     [[square, '--agents', '-1'], /--agents/],
-    [[square, '--agents', 'abc'], /--agents must be a whole number >= 1, not "abc"/],
+    [[square, '--agents', 'abc'], /--agents must be a whole number from 1 to 1024, not "abc"/],
     [[square, '--agents', '1.5'], /not "1\.5"/],
     [[square, '--agents', '0x2'], /not "0x2"/],
+    [[square, '--agents', '100000'], /--agents must be a whole number from 1 to 1024, not "100000"/],
     [[square, '--agents', ''], /--agents needs a value|--agents must be/],
     [[square, '--agents'], /argument missing/],
     [[square, '-n', '2', '--agents', '3'], /given more than once/],
@@ -131,6 +132,7 @@ test('agentcluster test262: bad numbers, repeated or empty flags and conflicting
       [['--threads', '1e3'], /--threads must be a positive integer, got "1e3"/],
       [['--threads', '0'], /--threads must be a positive integer/],
       [['--timeout', '2.5'], /--timeout must be a positive integer/],
+      [['--timeout', '9999999999'], /--timeout must be at most 2147483647/],
       [['--threads', '2', '-t', '3'], /given more than once/],
       [['--json-out='], /--json-out needs a value/],
       [['--bogus'], /Unknown option '--bogus'/],

@@ -19,13 +19,16 @@ import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { readLines, MAX_LINE_BYTES } from './lines.js';
 import { encodeResultLine, encodeValue } from './result-codec.js';
 
+/** Each agent is an OS thread with its own heap: a typo like `-n 100000` must not try to start that many. */
+const MAX_AGENTS = 1024;
+
 const usage = `usage: agentcluster run <module> [options]
 
 Runs each line of the input (JSON) as a task on a pool of agents and writes
 each result as a JSON line, in input order.
 
 options:
-  --agents, -n N        agents to run (default: ${availableParallelism()})
+  --agents, -n N        agents to run, 1 to ${MAX_AGENTS} (default: ${availableParallelism()})
   --input, -i FILE      tasks, one JSON value per line (default: stdin)
   --output, -o FILE     results, one JSON value per line (default: stdout)
   --name NAME           export of the module to call (default: its default export)
@@ -183,7 +186,7 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
     if (positionals.length !== 1) {
       throw new UsageError(positionals.length === 0 ? 'missing <module>' : `unexpected arguments: ${positionals.slice(1).join(' ')}`);
     }
-    agents = values.agents === undefined ? availableParallelism() : wholeNumber('--agents', values.agents);
+    agents = values.agents === undefined ? availableParallelism() : wholeNumber('--agents', values.agents, 1, MAX_AGENTS);
     if (!existsSync(resolve(positionals[0]!))) throw new UsageError(`no module file ${positionals[0]}`);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

@@ -76,13 +76,17 @@ function list(values: string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter((s) => s !== '');
 }
 
-function positiveInt(name: string, v: string | undefined, def: number): number {
+function positiveInt(name: string, v: string | undefined, def: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return def;
   // Decimal digits only: "1.5", "0x10", "1e3" and " 4" are mistakes, not numbers.
   const n = /^\d+$/.test(v) ? Number(v) : NaN;
   if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (n > max) throw new UsageError(`--${name} must be at most ${max}, got ${v}`);
   return n;
 }
+
+/** setTimeout's limit: a longer timeout would fire at once (TimeoutOverflowWarning). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 function defaultExpectationsFile(cwd: string): string | undefined {
   const here = path.dirname(fileURLToPath(import.meta.url));
@@ -156,7 +160,7 @@ async function mainInner(argv: string[], executor: Executor, io: CliIO): Promise
   }
 
   const threads = positiveInt('threads', o.threads, defaultThreads());
-  const timeoutMs = positiveInt('timeout', o.timeout, DEFAULT_TIMEOUT_MS);
+  const timeoutMs = positiveInt('timeout', o.timeout, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS);
   const reporterNames = list(o.reporter);
   if (reporterNames.length === 0) reporterNames.push('progress');
   for (const r of reporterNames) {
