@@ -93,7 +93,7 @@ test('a result that cannot be written faithfully (a cycle) is an explicit error 
   const thrown = decodeResultLine(lines[1]!) as { ok: false; error: { message: string; code: unknown } };
   assert.equal(thrown.ok, false);
   assert.equal(thrown.error.message, 'big');
-  assert.equal(decodeValue(thrown.error.code), 5n);
+  assert.equal(thrown.error.code, 5n, 'decodeResultLine decodes a tagged error code');
   assert.deepEqual(decodeResultLine(lines[2]!), { ok: true, value: { kind: 'last' } });
   assert.match(stderr, /3 tasks, 1 ok, 2 failed/);
 });

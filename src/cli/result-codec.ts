@@ -229,7 +229,9 @@ export type DecodedResultLine = { ok: true; value: unknown } | { ok: false; erro
 export function decodeResultLine(line: string): DecodedResultLine {
   const json: unknown = JSON.parse(line);
   if (json !== null && typeof json === 'object' && !Array.isArray(json) && Object.hasOwn(json, 'error') && !Object.hasOwn(json, TYPE_KEY)) {
-    return { ok: false, error: (json as { error: ResultLineError }).error };
+    const error = (json as { error: ResultLineError }).error;
+    // A job's error code may itself be tagged (a BigInt code, say).
+    return { ok: false, error: error !== null && typeof error === 'object' && error.code !== undefined ? { ...error, code: decodeValue(error.code) } : error };
   }
   return { ok: true, value: decodeValue(json) };
 }
