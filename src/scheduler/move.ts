@@ -24,6 +24,7 @@ function notMovable(message: string): PoolError {
 
 /** Every distinct ArrayBuffer reachable in `value` (SharedArrayBuffers are shared, never moved). */
 export function defaultTransferList(value: unknown): ArrayBuffer[] {
+  if (value instanceof ArrayBuffer) return [value]; // the usual `move(buffer)`: no walk
   const list = new Set<ArrayBuffer>();
   const seen = new Set<object>();
   const stack: unknown[] = [value];
