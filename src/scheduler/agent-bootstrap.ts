@@ -68,7 +68,7 @@ function notMovable(message) {
   return error;
 }
 function transferOf(value) {
-  if (value instanceof ArrayBuffer) return [value]; // the usual `move(buffer)`: no walk
+  if (value instanceof ArrayBuffer) return [value]; // the usual move(buffer): no walk
   const list = new Set();
   const seen = new Set();
   const stack = [value];
