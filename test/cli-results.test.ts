@@ -128,6 +128,12 @@ test('encodeValue / decodeValue: plain JSON stays plain; every tagged kind round
     x = 1;
   }
   assert.throws(() => encodeValue(new Point()), /class Point/);
+  // An own "__proto__" key (JSON.parse makes one) is kept as a key, not taken for the prototype.
+  const proto = JSON.parse('{"__proto__": {"x": 1}, "y": 2}');
+  const protoBack = decodeValue(JSON.parse(JSON.stringify(encodeValue(proto)))) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(protoBack), ['__proto__', 'y']);
+  assert.equal(Object.getPrototypeOf(protoBack), Object.prototype);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(protoBack, '__proto__')?.value, { x: 1 });
   // Shared (non-cyclic) references are fine: written twice.
   const shared = { s: 1 };
   assert.deepEqual(decodeValue(encodeValue([shared, shared])), [{ s: 1 }, { s: 1 }]);

@@ -33,6 +33,12 @@ const typedArrays = {
 } as const;
 type TypedArrayName = keyof typeof typedArrays;
 
+/** out[key] = value as an own property, even for the key "__proto__" (which `=` would treat as the prototype). */
+function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, writable: true, enumerable: true, configurable: true });
+  else out[key] = value;
+}
+
 function tag(type: string, fields: Record<string, Json> = {}): Json {
   return { [TYPE_KEY]: type, ...fields };
 }
@@ -89,7 +95,7 @@ export function encodeValue(value: unknown): Json {
   };
   const entries = (obj: object): Record<string, Json> => {
     const out: Record<string, Json> = {};
-    for (const key of Object.keys(obj)) out[key] = walk((obj as Record<string, unknown>)[key]);
+    for (const key of Object.keys(obj)) setOwn(out, key, walk((obj as Record<string, unknown>)[key]));
     return out;
   };
   const walkObject = (obj: object): Json => {
@@ -157,7 +163,7 @@ export function decodeValue(json: unknown): unknown {
       return BigInt(String(obj.value));
     case 'Array': {
       const out: unknown[] = new Array(Number(obj.length));
-      for (const [key, v] of Object.entries(obj.entries as Record<string, unknown>)) (out as unknown as Record<string, unknown>)[key] = decodeValue(v);
+      for (const [key, v] of Object.entries(obj.entries as Record<string, unknown>)) setOwn(out as unknown as Record<string, unknown>, key, decodeValue(v));
       return out;
     }
     case 'ArrayBuffer':
@@ -203,7 +209,7 @@ export function decodeValue(json: unknown): unknown {
 
 function decodeFields(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(obj)) out[key] = decodeValue(obj[key]);
+  for (const key of Object.keys(obj)) setOwn(out, key, decodeValue(obj[key]));
   return out;
 }
 
