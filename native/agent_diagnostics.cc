@@ -237,7 +237,15 @@ void AgentDiagnostics::Detach() {
   }
   if (isolate == nullptr) return;
   if (profiler_ != nullptr) {
-    profiler_->Dispose();  // drops a profile still running
+    if (profiling_) {
+      // A profile still running is stopped and dropped before the profiler goes.
+      v8::HandleScope scope(isolate);
+      v8::CpuProfile* profile =
+          profiler_->StopProfiling(v8::String::NewFromUtf8Literal(isolate, "agent"));
+      if (profile != nullptr) profile->Delete();
+      profiling_ = false;
+    }
+    profiler_->Dispose();
     profiler_ = nullptr;
   }
   isolate->SetData(kDiagnosticsSlot, nullptr);
