@@ -219,6 +219,8 @@ AgentDiagnostics::CpuUsage AgentDiagnostics::cpu_usage() {
 
 void AgentDiagnostics::Attach(v8::Isolate* isolate, const std::atomic<bool>* terminate_requested) {
   isolate->SetData(kDiagnosticsSlot, this);
+  isolate->AddGCEpilogueCallback(OnGarbageCollected, this);
+  RecordHeapUsed(isolate);
   std::lock_guard<std::mutex> lock(mutex_);
   isolate_ = isolate;
   terminate_requested_ = terminate_requested;
@@ -236,6 +238,7 @@ void AgentDiagnostics::Detach() {
     pending_.clear();  // the exit event rejects them on the owner's side
   }
   if (isolate == nullptr) return;
+  isolate->RemoveGCEpilogueCallback(OnGarbageCollected, this);
   if (profiler_ != nullptr) {
     if (profiling_) {
       // A profile still running is stopped and dropped before the profiler goes.
@@ -285,6 +288,17 @@ void AgentDiagnostics::Cancel(uint32_t id) {
   window_changed_.notify_all();
 }
 
+void AgentDiagnostics::OnGarbageCollected(v8::Isolate* isolate, v8::GCType, v8::GCCallbackFlags,
+                                          void* data) {
+  static_cast<AgentDiagnostics*>(data)->RecordHeapUsed(isolate);
+}
+
+void AgentDiagnostics::RecordHeapUsed(v8::Isolate* isolate) {
+  v8::HeapStatistics stats;
+  isolate->GetHeapStatistics(&stats);
+  heap_used_.store(static_cast<double>(stats.used_heap_size()));
+}
+
 void AgentDiagnostics::OnInterrupt(v8::Isolate* isolate, void* data) {
   static_cast<AgentDiagnostics*>(data)->RunPending(isolate);
 }
@@ -316,6 +330,7 @@ void AgentDiagnostics::Answer(uint32_t id, bool ok, std::string text, bool parti
 void AgentDiagnostics::Run(v8::Isolate* isolate, Request request, uint32_t id) {
   switch (request) {
     case Request::kHeapStatistics:
+      RecordHeapUsed(isolate);
       Answer(id, true, HeapStatisticsJson(isolate));
       return;
     case Request::kHeapSnapshot:
@@ -443,6 +458,7 @@ Napi::Value AgentDiagnostics::HostCall(const Napi::CallbackInfo& info,
     result.Set("wallMs", usage.wall_ms);
     return result;
   }
+  if (op == "heapUsed") return Napi::Number::New(env, diagnostics ? diagnostics->heap_used() : 0);
   if (!diagnostics) return Napi::Boolean::New(env, false);
   if (op == "post") {
     double kind = number(1);

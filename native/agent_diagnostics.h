@@ -56,6 +56,9 @@ class AgentDiagnostics {
     double wall_ms = 0;  // since the thread started
   };
   CpuUsage cpu_usage();
+  // Used heap bytes as of the agent's last GC (or heap statistics request):
+  // readable from any thread without disturbing the agent.
+  double heap_used() const { return heap_used_.load(); }
 
   // The JS entry point: handle.diagnostics(op, ...) (see src/agent/diagnostics.ts).
   static Napi::Value HostCall(const Napi::CallbackInfo& info,
@@ -67,6 +70,9 @@ class AgentDiagnostics {
  private:
   class SnapshotStream;
   static void OnInterrupt(v8::Isolate* isolate, void* data);
+  static void OnGarbageCollected(v8::Isolate* isolate, v8::GCType type, v8::GCCallbackFlags flags,
+                                 void* data);
+  void RecordHeapUsed(v8::Isolate* isolate);
   void RunPending(v8::Isolate* isolate);
   void Run(v8::Isolate* isolate, Request request, uint32_t id);
   void Answer(uint32_t id, bool ok, std::string text, bool partial = false);
@@ -90,6 +96,7 @@ class AgentDiagnostics {
   clockid_t cpu_clock_{};
   std::chrono::steady_clock::time_point started_;
   CpuUsage final_usage_;
+  std::atomic<double> heap_used_{0};
 
   // Agent thread only.
   v8::CpuProfiler* profiler_ = nullptr;

@@ -11,4 +11,4 @@ export { AgentChannel } from './clone/channel.js';
 export type { AgentPort, AgentPortCloseEvent, AgentPortMessageEvent } from './clone/channel.js';
 export type { AtomicsWaitStats } from './native.js';
 export { AgentPool, PoolError, move, isMoved } from './scheduler/index.js';
-export type { AgentPoolEvents, AgentPoolOptions, CloseOptions, HistogramSummary, MapOptions, Moved, PoolErrorCode, PoolResourceLimits, PoolStats, RunOptions } from './scheduler/index.js';
+export type { AgentPoolEvents, AgentPoolOptions, AgentUsage, CloseOptions, HistogramSummary, MapOptions, Moved, PoolErrorCode, PoolResourceLimits, PoolStats, RunOptions } from './scheduler/index.js';

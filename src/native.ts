@@ -62,8 +62,8 @@ export interface NativeAgentHandle {
   checkThreadFromForeignThread(): boolean;
   interrupt(): boolean;
   atomicsStats(): AtomicsWaitStats;
-  /** See src/agent/diagnostics.ts: 'post' (kind, id) | 'ack' (bytes) | 'cancel' (id) | 'cpuUsage'. */
-  diagnostics(op: 'post' | 'ack' | 'cancel' | 'cpuUsage', ...args: number[]): unknown;
+  /** See src/agent/diagnostics.ts: 'post' (kind, id) | 'ack' (bytes) | 'cancel' (id) | 'cpuUsage' | 'heapUsed'. */
+  diagnostics(op: 'post' | 'ack' | 'cancel' | 'cpuUsage' | 'heapUsed', ...args: number[]): unknown;
 }
 
 /** Counters of an agent's Atomics.wait calls. */

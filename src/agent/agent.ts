@@ -180,6 +180,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.#diagnostics.cpuUsage();
   }
 
+  /** Used heap bytes as of the agent's last garbage collection (synchronous, cheap; for stats). */
+  heapUsedAtLastGC(): number {
+    return this.#diagnostics.heapUsed();
+  }
+
   /** Keep the host's event loop alive while the agent runs (the default). */
   ref(): this {
     this.#handle.ref();

@@ -87,6 +87,10 @@ export class AgentDiagnosticsClient {
     return this.#handle.diagnostics('cpuUsage') as AgentCpuUsage;
   }
 
+  heapUsed(): number {
+    return this.#handle.diagnostics('heapUsed') as number;
+  }
+
   async heapStatistics(): Promise<AgentHeapStatistics> {
     return JSON.parse(await this.#request(Request.HeapStatistics)) as AgentHeapStatistics;
   }
