@@ -14,6 +14,7 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { AgentPool } from '../scheduler/index.js';
+import { CpuProfiles } from './cpu-prof.js';
 
 const usage = `usage: agentcluster run <module> [options]
 
@@ -25,6 +26,7 @@ options:
   --input, -i FILE      tasks, one JSON value per line (default: stdin)
   --output, -o FILE     results, one JSON value per line (default: stdout)
   --name NAME           export of the module to call (default: its default export)
+  --cpu-prof DIR        write a V8 CPU profile of each agent to DIR/agent-<threadId>.cpuprofile
   --help, -h            show this help`;
 
 interface Outcome {
@@ -136,6 +138,7 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
         input: { type: 'string', short: 'i' },
         output: { type: 'string', short: 'o' },
         name: { type: 'string' },
+        'cpu-prof': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -175,6 +178,18 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
     const cause = (error as Error).cause;
     stderr.write(`agentcluster run: cannot load ${positionals[0]}: ${cause instanceof Error ? cause.message : (error as Error).message}\n`);
     return 1;
+  }
+  // --cpu-prof: one profile per agent, from here to the end of the run.
+  let profiles: CpuProfiles | undefined;
+  if (values['cpu-prof'] !== undefined) {
+    try {
+      profiles = new CpuProfiles(values['cpu-prof']);
+    } catch (error) {
+      await pool.destroy();
+      stderr.write(`cannot create --cpu-prof ${values['cpu-prof']}: ${(error as Error).message}\n`);
+      return 2;
+    }
+    profiles.watch(pool);
   }
   const input = values.input === undefined ? stdin : createReadStream(values.input);
   const output = values.output === undefined ? stdout : createWriteStream(values.output);
@@ -222,6 +237,10 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
     while (pending.length > 0) await write(await pending.shift()!);
   } finally {
     progress.stop();
+    if (profiles) {
+      const { files, lost } = await profiles.write();
+      stderr.write(`agentcluster run: ${files.length} CPU profile${files.length === 1 ? '' : 's'} written${lost > 0 ? ` (${lost} lost with their agents)` : ''}\n`);
+    }
     await pool.close();
     if (output !== stdout) {
       (output as Writable).end();
