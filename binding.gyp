@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/agent_handle.cc",
+        "native/agent_diagnostics.cc",
         "native/agent_runtime.cc",
         "native/agent_globals.cc",
         "native/agent_thread.cc",

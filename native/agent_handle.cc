@@ -10,7 +10,7 @@ namespace agentcluster {
 namespace {
 
 // Event kinds as the TypeScript side (src/agent/native.ts) knows them.
-enum HostEventKind { kReady = 0, kMessage = 1, kConsole = 2, kError = 3, kEvalResult = 4, kExit = 5, kMessageError = 6 };
+enum HostEventKind { kReady = 0, kMessage = 1, kConsole = 2, kError = 3, kEvalResult = 4, kExit = 5, kMessageError = 6, kDiagnostic = 7 };
 
 Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message) {
   Napi::Error error = Napi::Error::New(env, message);
@@ -174,6 +174,7 @@ Napi::Function AgentHandle::DefineClass(Napi::Env env) {
           InstanceMethod<&AgentHandle::Ref>("ref"),
           InstanceMethod<&AgentHandle::Interrupt>("interrupt"),
           InstanceMethod<&AgentHandle::AtomicsStats>("atomicsStats"),
+          InstanceMethod<&AgentHandle::Diagnostics>("diagnostics"),
           InstanceMethod<&AgentHandle::Unref>("unref"),
           InstanceMethod<&AgentHandle::CheckThreadFromForeignThread>("checkThreadFromForeignThread"),
           InstanceAccessor<&AgentHandle::GetThreadId>("threadId"),
@@ -201,6 +202,7 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   agent_options.stack_size_bytes = GetMegabytes(options, "stackSizeMB", 4 * 1024 * 1024);
   agent_options.terminated_before_start = GetBool(options, "terminatedBeforeStart", false);
   agent_options.can_block = GetBool(options, "canBlock", true);
+  agent_options.heap_snapshot_near_limit_file = GetString(options, "heapSnapshotNearLimitFile");
   agent_options.track_unhandled_rejections =
       GetBool(options, "trackUnhandledRejections", true);
   std::string host = GetString(options, "host");
@@ -326,6 +328,12 @@ Napi::Value AgentHandle::AtomicsStats(const Napi::CallbackInfo& info) {
   return result;
 }
 
+Napi::Value AgentHandle::Diagnostics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  return AgentDiagnostics::HostCall(info, thread_ ? thread_->diagnostics() : nullptr);
+}
+
 Napi::Value AgentHandle::Ref(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckThread(env)) return env.Undefined();
@@ -427,6 +435,17 @@ void AgentHandle::DrainEvents(Napi::Env env) {
         entry.Set(5u, Napi::String::New(env, event.text));
         break;
       }
+      case AgentEvent::Kind::kDiagnostic:  // see native/agent_diagnostics.h
+        entry.Set(0u, Napi::Number::New(env, kDiagnostic));
+        entry.Set(1u, event.id);
+        entry.Set(2u, event.ok);
+        entry.Set(3u, event.partial);
+        if (event.partial) {
+          entry.Set(4u, Napi::Buffer<char>::Copy(env, event.text.data(), event.text.size()));
+        } else {
+          entry.Set(4u, Napi::String::New(env, event.text));
+        }
+        break;
       case AgentEvent::Kind::kExit:
         thread_->Join();
         exited = true;

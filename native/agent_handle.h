@@ -39,6 +39,7 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   Napi::Value GetThreadId(const Napi::CallbackInfo& info);
   Napi::Value Interrupt(const Napi::CallbackInfo& info);
   Napi::Value AtomicsStats(const Napi::CallbackInfo& info);
+  Napi::Value Diagnostics(const Napi::CallbackInfo& info);
   Napi::Value CheckThreadFromForeignThread(const Napi::CallbackInfo& info);
 
   bool CheckThread(Napi::Env env) const;

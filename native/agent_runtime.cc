@@ -1,5 +1,6 @@
 #include "agent_runtime.h"
 
+#include "agent_diagnostics.h"
 #include "agent_globals.h"
 #include "v8_util.h"
 
@@ -455,6 +456,7 @@ void AgentRuntime::SendEvalResult(uint32_t id, bool ok, v8::Local<v8::Value> val
 
 size_t AgentRuntime::OnNearHeapLimit(void* data, size_t current_limit, size_t initial_limit) {
   AgentRuntime* self = static_cast<AgentRuntime*>(data);
+  AgentDiagnostics::OnNearHeapLimit(self->isolate_);  // heap statistics for the exit info
   self->out_of_memory_ = true;
   self->isolate_->TerminateExecution();
   // Headroom so V8 can unwind to our loop instead of aborting the process.

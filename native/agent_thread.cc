@@ -42,7 +42,9 @@ AgentThread::AgentThread(AgentOptions options, std::shared_ptr<AgentEventSink> s
     : id_(g_next_id++),
       options_(std::move(options)),
       sink_(std::move(sink)),
-      mailbox_(std::make_shared<Mailbox>()) {}
+      mailbox_(std::make_shared<Mailbox>()),
+      diagnostics_(std::make_shared<AgentDiagnostics>(sink_, mailbox_,
+                                                      options_.heap_snapshot_near_limit_file)) {}
 
 AgentThread::~AgentThread() { Join(); }
 
@@ -185,6 +187,7 @@ void AgentThread::Join() {
 void AgentThread::Main() {
   AgentEvent exit_event;
   exit_event.kind = AgentEvent::Kind::kExit;
+  diagnostics_->OnThreadStart();
 
   AgentPlatformDelegate delegate(mailbox_);
   v8::Isolate* isolate;
@@ -236,12 +239,14 @@ void AgentThread::Main() {
     const uintptr_t stack_size = options_.stack_size_bytes;
     const uintptr_t slack = std::min<uintptr_t>(stack_size / 4, 256 * 1024);
     isolate->SetStackLimit(reinterpret_cast<uintptr_t>(&stack_marker) - (stack_size - slack));
+    diagnostics_->Attach(isolate, &terminate_requested_);
     {
       AgentRuntime runtime(isolate, options_, sink_, mailbox_, terminate_requested_);
       runtime.Run();
       exit_event.reason = runtime.exit_reason();
       exit_event.exit_code = runtime.exit_code();
     }
+    diagnostics_->Detach();
     std::lock_guard<std::mutex> lock(isolate_mutex_);
     isolate_ = nullptr;
   } else {
@@ -255,6 +260,7 @@ void AgentThread::Main() {
     g_platform->UnregisterIsolate(isolate);
     isolate->Dispose();
   }
+  diagnostics_->OnThreadEnd();
   sink_->Deliver(std::move(exit_event));
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 
+#include "agent_diagnostics.h"
 #include "agent_types.h"
 #include "mailbox.h"
 
@@ -28,6 +29,7 @@ class AgentThread : public std::enable_shared_from_this<AgentThread> {
 
   uint64_t id() const { return id_; }
   const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
+  const std::shared_ptr<AgentDiagnostics>& diagnostics() const { return diagnostics_; }
 
   // Idempotent; works before the isolate exists, while JS runs, while the
   // agent is blocked in Atomics.wait, and after it ended.
@@ -70,6 +72,7 @@ class AgentThread : public std::enable_shared_from_this<AgentThread> {
   AgentOptions options_;
   std::shared_ptr<AgentEventSink> sink_;
   std::shared_ptr<Mailbox> mailbox_;
+  std::shared_ptr<AgentDiagnostics> diagnostics_;
   std::shared_ptr<AgentThread> self_while_running_;  // keeps this alive until Main returns
 
   std::mutex isolate_mutex_;        // guards isolate_ against disposal during Terminate()

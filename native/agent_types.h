@@ -31,6 +31,7 @@ struct AgentOptions {
   size_t max_heap_bytes = 0;       // 0: V8's default
   size_t max_young_gen_bytes = 0;  // 0: V8's default
   size_t stack_size_bytes = 4 * 1024 * 1024;
+  std::string heap_snapshot_near_limit_file;  // written once, near the heap limit
   bool terminated_before_start = false;  // an AbortSignal that was already aborted
   bool can_block = true;        // [[CanBlock]]: may Atomics.wait block?
   bool has_data = false;
@@ -54,7 +55,7 @@ inline const char* ExitReasonName(ExitReason reason) {
 }
 
 struct AgentEvent {
-  enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit };
+  enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit, kDiagnostic };
   Kind kind;
   Message message;     // kMessage payload, kError error, kEvalResult value or error
   std::string text;    // kConsole text
@@ -66,6 +67,7 @@ struct AgentEvent {
   int phase = 0;        // kError: 0 runtime, 1 parse, 2 resolution (module linking)
   bool out_of_memory = false;  // kError
   ExitReason reason = ExitReason::kClosed;  // kExit
+  bool partial = false;  // kDiagnostic: a heap snapshot chunk, more follow (native/agent_diagnostics.h)
 };
 
 // Where an agent's events go. Deliver() is called on the agent's thread and

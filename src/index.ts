@@ -1,6 +1,7 @@
 export { Agent } from './agent/agent.js';
 export type { AgentEvents, AgentFailure, ConsoleLevel, ExitInfo, ExitReason } from './agent/agent.js';
 export type { AgentOptions, ResourceLimits } from './agent/options.js';
+export type { AgentCpuUsage, AgentHeapStatistics, CpuProfile } from './agent/diagnostics.js';
 export { AgentError } from './agent/errors.js';
 export type { AgentErrorCode } from './agent/errors.js';
 export { liveAgentCount } from './agent/exit-hook.js';
@@ -10,6 +11,6 @@ export { AgentChannel } from './clone/channel.js';
 export type { AgentPort, AgentPortCloseEvent, AgentPortMessageEvent } from './clone/channel.js';
 export type { AtomicsWaitStats } from './native.js';
 export { AgentPool, PoolError, move, isMoved } from './scheduler/index.js';
-export type { AgentPoolEvents, AgentPoolOptions, CloseOptions, HistogramSummary, MapOptions, Moved, PoolErrorCode, PoolResourceLimits, PoolStats, RunOptions } from './scheduler/index.js';
+export type { AgentPoolEvents, AgentPoolOptions, CloseOptions, AgentUsage, HistogramSummary, MapOptions, Moved, PoolErrorCode, PoolResourceLimits, PoolStats, RunOptions } from './scheduler/index.js';
 export { decodeResultLine, decodeValue, encodeResultLine, encodeValue, ResultEncodeError } from './cli/result-codec.js';
 export type { DecodedResultLine, ResultLineError } from './cli/result-codec.js';

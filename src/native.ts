@@ -33,6 +33,8 @@ export interface NativeAgentOptions {
   trackUnhandledRejections?: boolean;
   /** Never run the code (the AbortSignal was aborted before construction). */
   terminatedBeforeStart?: boolean;
+  /** Where to write a heap snapshot when the agent nears its heap limit. */
+  heapSnapshotNearLimitFile?: string;
   /** 'test262': print + $262 globals instead of the messaging ones. */
   host?: 'agent' | 'test262';
 }
@@ -46,6 +48,8 @@ export enum NativeEvent {
   EvalResult = 4,
   Exit = 5,
   MessageError = 6,
+  /** An answer of native/agent_diagnostics.cc: [id, ok, partial, chunk or text]. */
+  Diagnostic = 7,
 }
 
 export type NativeEventBatch = ReadonlyArray<readonly [NativeEvent, ...unknown[]]>;
@@ -60,6 +64,8 @@ export interface NativeAgentHandle {
   checkThreadFromForeignThread(): boolean;
   interrupt(): boolean;
   atomicsStats(): AtomicsWaitStats;
+  /** See src/agent/diagnostics.ts: 'post' (kind, id) | 'ack' (bytes) | 'cancel' (id) | 'cpuUsage' | 'heapUsed'. */
+  diagnostics(op: 'post' | 'ack' | 'cancel' | 'cpuUsage' | 'heapUsed', ...args: number[]): unknown;
 }
 
 /** Counters of an agent's Atomics.wait calls. */

@@ -5,6 +5,8 @@ import { native, NativeEvent, type AtomicsWaitStats, type NativeAgentHandle, typ
 import { AgentError } from './errors.js';
 import { toNativeOptions, type AgentOptions } from './options.js';
 import { installExitHook } from './exit-hook.js';
+import { AgentDiagnosticsClient, readAll, type AgentCpuUsage, type AgentHeapStatistics, type CpuProfile } from './diagnostics.js';
+import type { Readable } from 'node:stream';
 import type { AgentPort } from '../clone/channel.js';
 
 /** What a transfer list may hold: ArrayBuffers (moved) and AgentPorts. */
@@ -16,6 +18,8 @@ export interface ExitInfo {
   /** 0 when the agent closed itself, 1 otherwise. */
   code: number;
   reason: ExitReason;
+  /** reason 'out-of-memory': the agent's heap statistics when it reached its heap limit. */
+  heapStatistics?: AgentHeapStatistics;
 }
 
 /** 'print' comes only from test262-host agents (the `print` global). */
@@ -67,6 +71,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   #resolveExited!: (info: ExitInfo) => void;
   #evaluations = new Map<number, Pending>();
   #nextEvaluation = 1;
+  #diagnostics: AgentDiagnosticsClient;
 
   constructor(options: AgentOptions) {
     super();
@@ -82,6 +87,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (signal?.aborted) nativeOptions.terminatedBeforeStart = true;
     this.#handle = new native.AgentHandle(nativeOptions, (batch) => this.#dispatch(batch));
     this.threadId = this.#handle.threadId;
+    this.#diagnostics = new AgentDiagnosticsClient(this.#handle, this.name, () => this.#deadError('the diagnostics request'), this.exited);
 
     if (signal && !signal.aborted) {
       const onAbort = () => this.#handle.terminate();
@@ -139,6 +145,44 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Counters of this agent's Atomics.wait calls (cheap: read from V8's wait callback). */
   atomicsStats(): AtomicsWaitStats {
     return this.#handle.atomicsStats();
+  }
+
+  // Observability (src/agent/diagnostics.ts): answered even while the agent
+  // runs a long loop; rejected with the agent's exit error if it exits first.
+
+  /** V8's heap statistics of this agent (names as `v8.getHeapStatistics()`), plus `externalMemory`. */
+  getHeapStatistics(): Promise<AgentHeapStatistics> {
+    return this.#diagnostics.heapStatistics();
+  }
+
+  /** A `.heapsnapshot` (Chrome DevTools format) of this agent's heap, streamed with bounded memory. */
+  getHeapSnapshot(): Promise<Readable> {
+    return this.#diagnostics.heapSnapshot();
+  }
+
+  /** The same snapshot as one string (convenient for small heaps). */
+  async getHeapSnapshotString(): Promise<string> {
+    return readAll(await this.#diagnostics.heapSnapshot());
+  }
+
+  /** Starts V8's CPU profiler on this agent (one profile at a time). */
+  startCpuProfile(): Promise<void> {
+    return this.#diagnostics.startCpuProfile();
+  }
+
+  /** Stops the profile begun by startCpuProfile() and returns it (`.cpuprofile` format). */
+  stopCpuProfile(): Promise<CpuProfile> {
+    return this.#diagnostics.stopCpuProfile();
+  }
+
+  /** CPU time of the agent's thread and wall time since it started, in ms (synchronous, cheap). */
+  cpuUsage(): AgentCpuUsage {
+    return this.#diagnostics.cpuUsage();
+  }
+
+  /** Used heap bytes as of the agent's last garbage collection (synchronous, cheap; for stats). */
+  heapUsedAtLastGC(): number {
+    return this.#diagnostics.heapUsed();
   }
 
   /** Keep the host's event loop alive while the agent runs (the default). */
@@ -227,8 +271,12 @@ export class Agent extends EventEmitter<AgentEvents> {
         else pending.reject(restoreIdentity(event[3], event[4] as string, event[5] as string));
         return;
       }
+      case NativeEvent.Diagnostic:
+        this.#diagnostics.onAnswer(event[1] as number, event[2] as boolean, event[3] as boolean, event[4] as Buffer | string);
+        return;
       case NativeEvent.Exit: {
         const info: ExitInfo = { code: event[1] as number, reason: event[2] as ExitReason };
+        if (info.reason === 'out-of-memory' && this.#diagnostics.nearHeapLimit) info.heapStatistics = this.#diagnostics.nearHeapLimit;
         this.#exitInfo = info;
         const wasStarting = this.#state === 'starting';
         this.#state = 'exited';
@@ -239,6 +287,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         }
         for (const pending of this.#evaluations.values()) pending.reject(error);
         this.#evaluations.clear();
+        this.#diagnostics.onExit(error);
         this.#resolveExited(info);
         this.emit('exit', info);
         return;

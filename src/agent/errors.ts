@@ -7,7 +7,11 @@ export type AgentErrorCode =
   | 'ERR_AGENT_UNCAUGHT'
   | 'ERR_AGENT_WRONG_THREAD'
   | 'ERR_AGENT_INVALID_OPTION'
-  | 'ERR_AGENT_START_FAILED';
+  | 'ERR_AGENT_START_FAILED'
+  // Diagnostics (src/agent/diagnostics.ts)
+  | 'ERR_AGENT_PROFILE_ACTIVE'
+  | 'ERR_AGENT_NO_PROFILE'
+  | 'ERR_AGENT_SNAPSHOT_FAILED';
 
 export class AgentError extends Error {
   readonly code: AgentErrorCode;

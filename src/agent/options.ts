@@ -11,6 +11,11 @@ export interface ResourceLimits {
   maxYoungGenMB?: number;
   /** Stack of the agent's OS thread (default 4). */
   stackSizeMB?: number;
+  /**
+   * A file to write a heap snapshot (.heapsnapshot) to when the agent nears
+   * its heap limit, before it is stopped (like Node's --heapsnapshot-near-heap-limit).
+   */
+  heapSnapshotNearLimitFile?: string;
 }
 
 export interface AgentOptions {
@@ -47,6 +52,14 @@ function positive(value: unknown, name: string): number | undefined {
     throw invalidOption(name, 'a positive number');
   }
   return value;
+}
+
+function snapshotFile(value: unknown): { heapSnapshotNearLimitFile?: string } {
+  if (value === undefined) return {};
+  if (typeof value !== 'string' || value === '' || value.includes('\0')) {
+    throw invalidOption('resourceLimits.heapSnapshotNearLimitFile', 'a non-empty file path');
+  }
+  return { heapSnapshotNearLimitFile: resolve(value) };
 }
 
 let anonymousCount = 0;
@@ -86,6 +99,7 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     maxHeapMB: positive(limits.maxHeapMB, 'resourceLimits.maxHeapMB'),
     maxYoungGenMB: positive(limits.maxYoungGenMB, 'resourceLimits.maxYoungGenMB'),
     stackSizeMB: positive(limits.stackSizeMB, 'resourceLimits.stackSizeMB'),
+    ...snapshotFile(limits.heapSnapshotNearLimitFile),
     canBlock: options.canBlock ?? true,
     ...('data' in options ? { data: options.data, dataTransfer: options.transferList } : {}),
     builtinModules: builtinModules(),

@@ -18,6 +18,7 @@ import { AgentPool } from '../scheduler/index.js';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { readLines, MAX_LINE_BYTES } from './lines.js';
 import { encodeResultLine, encodeValue } from './result-codec.js';
+import { CpuProfiles } from './cpu-prof.js';
 
 /** Each agent is an OS thread with its own heap: a typo like `-n 100000` must not try to start that many. */
 const MAX_AGENTS = 1024;
@@ -32,6 +33,7 @@ options:
   --input, -i FILE      tasks, one JSON value per line (default: stdin)
   --output, -o FILE     results, one JSON value per line (default: stdout)
   --name NAME           export of the module to call (default: its default export)
+  --cpu-prof DIR        write a V8 CPU profile of each agent to DIR/agent-<threadId>.cpuprofile
   --help, -h            show this help
 
 Results that JSON cannot hold (BigInt, undefined, NaN, Map, Set, Date,
@@ -177,6 +179,7 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
       input: { type: 'string', short: 'i' },
       output: { type: 'string', short: 'o' },
       name: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     }));
     if (values.help) {
@@ -240,6 +243,18 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
     stderr.write(`agentcluster run: cannot load ${positionals[0]}: ${cause instanceof Error ? cause.message : (error as Error).message}\n`);
     return 1;
   }
+  // --cpu-prof: one profile per agent, from here to the end of the run.
+  let profiles: CpuProfiles | undefined;
+  if (values['cpu-prof'] !== undefined) {
+    try {
+      profiles = new CpuProfiles(values['cpu-prof']);
+    } catch (error) {
+      await pool.destroy();
+      stderr.write(`cannot create --cpu-prof ${values['cpu-prof']}: ${(error as Error).message}\n`);
+      return 2;
+    }
+    profiles.watch(pool);
+  }
   const input = values.input === undefined ? stdin : createReadStream(values.input);
   const state = { done: 0, failed: 0 };
   const failures: string[] = [];
@@ -302,6 +317,11 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
     while (pending.length > 0) await write(await pending.shift()!);
   } finally {
     progress.stop();
+    if (profiles) {
+      const { files, lost } = await profiles.write();
+      stderr.write(`agentcluster run: ${files.length} CPU profile${files.length === 1 ? '' : 's'} written${lost > 0 ? ` (${lost} lost with their agents)` : ''}
+`);
+    }
     if (outputError !== undefined) await pool.destroy();
     else await pool.close();
     await closeOutput();

@@ -1,6 +1,6 @@
 // The job pool on agents (issue 6): AgentPool and its types.
 export { AgentPool } from './pool.js';
-export type { AgentPoolEvents, CloseOptions, PoolStats, RunOptions } from './pool.js';
+export type { AgentPoolEvents, AgentUsage, CloseOptions, PoolStats, RunOptions } from './pool.js';
 export type { AgentPoolOptions, PoolResourceLimits } from './options.js';
 export type { MapOptions } from './map.js';
 export type { HistogramSummary } from './histogram.js';

@@ -51,14 +51,25 @@ export interface PoolStats {
   queued: number;
   /** Given to an agent and not settled yet. */
   running: number;
-  /** Time agents spent in jobs / (duration x maxAgents x concurrentTasksPerAgent), 0..1. */
+  /** CPU time of the agents' threads (live and exited) / (duration x maxAgents), 0..1. */
   utilization: number;
+  /** Per live agent: its thread's CPU time and its used heap (as of its last GC). */
+  agentUsage: AgentUsage[];
   /** ms since the pool was created. */
   duration: number;
   /** ms a task ran in its agent, as the agent measured it. */
   runTime: HistogramSummary;
   /** ms from run() until the task was handed to an agent. */
   waitTime: HistogramSummary;
+}
+
+export interface AgentUsage {
+  name: string;
+  threadId: number;
+  /** CPU time of the agent's OS thread, in ms. */
+  cpuMs: number;
+  /** Used heap bytes as of the agent's last garbage collection. */
+  heapUsed: number;
 }
 
 export interface AgentPoolEvents {
@@ -131,7 +142,8 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   #completed = 0;
   #failed = 0;
   #cancelled = 0;
-  #busyMs = 0;
+  /** CPU ms of the agents that have exited (live ones are read from their threads). */
+  #exitedCpuMs = 0;
   #pumpQueued = false;
   #busy = false;
   #closing = false;
@@ -321,6 +333,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
       queued: this.#queue.size,
       running: this.#running.size,
       utilization: this.utilization,
+      agentUsage: this.#liveSlots().map(({ agent }) => ({ name: agent.name, threadId: agent.threadId, cpuMs: agent.cpuUsage().cpuMs, heapUsed: agent.heapUsedAtLastGC() })),
       duration,
       runTime: this.#runTime.summary(),
       waitTime: this.#waitTime.summary(),
@@ -345,8 +358,15 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   }
 
   get utilization(): number {
-    const capacity = (performance.now() - this.#createdAt) * this.#options.maxAgents * this.#options.concurrency;
-    return capacity > 0 ? Math.min(1, this.#busyMs / capacity) : 0;
+    // Real thread CPU time: an agent thread uses at most one core, whatever its concurrency.
+    const capacity = (performance.now() - this.#createdAt) * this.#options.maxAgents;
+    let cpuMs = this.#exitedCpuMs;
+    for (const slot of this.#liveSlots()) cpuMs += slot.agent.cpuUsage().cpuMs;
+    return capacity > 0 ? Math.min(1, cpuMs / capacity) : 0;
+  }
+
+  #liveSlots(): AgentSlot[] {
+    return this.#slots.filter((slot) => slot.agent.state !== 'exited');
   }
 
   get minAgents(): number {
@@ -381,7 +401,6 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
       task.state = SETTLED;
       if (--slot.inflight === 0 && this.#housekeeper === undefined) this.#startHousekeeping();
       this.#runTime.record(ms);
-      this.#busyMs += ms;
       this.#balancer.observe(ms);
       if (task.onAbort !== undefined || task.timer !== undefined) unwatch(task);
       this.#completed++;
@@ -406,7 +425,6 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
       if (--slot.inflight === 0 && this.#housekeeper === undefined) this.#startHousekeeping();
       const ms = message[i + 2] as number;
       this.#runTime.record(ms);
-      this.#busyMs += ms;
       this.#balancer.observe(ms);
       if (task.onAbort !== undefined || task.timer !== undefined) unwatch(task);
       if (id > 0) {
@@ -423,7 +441,10 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
 
   #slotExit(slot: AgentSlot, info: ExitInfo): void {
     const index = this.#slots.indexOf(slot);
-    if (index >= 0) this.#slots.splice(index, 1);
+    if (index >= 0) {
+      this.#slots.splice(index, 1);
+      this.#exitedCpuMs += slot.agent.cpuUsage().cpuMs; // frozen now
+    }
     let rejected = 0;
     for (const task of [...this.#running.values()]) {
       if (task.slot !== slot) continue;
