@@ -123,7 +123,8 @@ class AddonState::HostPortOwner final : public PortOwner,
           std::lock_guard<std::mutex> lock(mutex_);
           if (!ready_.empty() && !wake_pending_) wake = wake_pending_ = true;
         }
-        if (wake) Wake();  // the rest after the event loop had its turn
+        // The rest after the event loop had its turn (timers, I/O).
+        if (wake && !DrainOnNextTurn(env)) Wake();
         return;
       }
       std::pair<std::shared_ptr<PortEndpoint>, uint64_t> next;
@@ -162,11 +163,34 @@ class AddonState::HostPortOwner final : public PortOwner,
     }
     binder = nullptr;
     wakeup_.Release();
+    set_immediate_.Reset();
+    drain_.Reset();
   }
 
   PortBinder* binder = nullptr;
 
  private:
+  // setImmediate(drain). Not NonBlockingCall: the threadsafe function runs
+  // calls queued during its own callback in the same turn of the loop.
+  bool DrainOnNextTurn(Napi::Env env) {
+    try {
+      if (set_immediate_.IsEmpty()) {
+        Napi::Value set_immediate = env.Global().Get("setImmediate");
+        if (!set_immediate.IsFunction()) return false;
+        set_immediate_ = Napi::Persistent(set_immediate.As<Napi::Function>());
+        std::weak_ptr<HostPortOwner> weak = shared_from_this();
+        drain_ = Napi::Persistent(Napi::Function::New(env, [weak](const Napi::CallbackInfo& info) {
+          auto self = weak.lock();
+          if (self) self->Drain(info.Env());
+        }));
+      }
+      set_immediate_.Call({drain_.Value()});
+      return true;
+    } catch (const Napi::Error&) {
+      return false;
+    }
+  }
+
   void Wake() {
     std::weak_ptr<HostPortOwner> weak = shared_from_this();
     wakeup_.NonBlockingCall([weak](Napi::Env env, Napi::Function) {
@@ -178,6 +202,8 @@ class AddonState::HostPortOwner final : public PortOwner,
   std::mutex mutex_;
   std::deque<std::pair<std::shared_ptr<PortEndpoint>, uint64_t>> ready_;
   Napi::ThreadSafeFunction wakeup_;
+  Napi::FunctionReference set_immediate_;
+  Napi::FunctionReference drain_;
   bool wake_pending_ = false;
   bool released_ = false;
 };
