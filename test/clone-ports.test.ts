@@ -156,8 +156,8 @@ describe('queued, not lost, and in order (items 7, 8)', () => {
     const seen: unknown[] = [];
     port2.addEventListener('close', () => seen.push('close-listener-does-not-start'));
     await delay(30);
-    assert.deepEqual(seen, []);
-    const done = new Promise<void>((resolve) => port2.addEventListener('message', (e) => { seen.push(e.data); if (seen.length === 2) resolve(); }));
+    assert.equal(seen.length, 0, "nothing delivered before start");
+    const done = new Promise<void>((resolve) => port2.addEventListener('message', (e: { data: unknown }) => { seen.push(e.data); if (seen.length === 2) resolve(); }));
     await within(done, 5000, 'queued messages');
     assert.deepEqual(seen, [1, 2]);
     port1.close();
