@@ -36,10 +36,10 @@ Napi::Value CreateChannel(const Napi::CallbackInfo& info) {
   AddonState* state = info.Env().GetInstanceData<AddonState>();
   HighWaterMark limits;
   if (info[0].IsNumber() && info[0].As<Napi::Number>().DoubleValue() >= 1) {
-    limits.messages = info[0].As<Napi::Number>().DoubleValue();
+    limits.messages = static_cast<size_t>(info[0].As<Napi::Number>().DoubleValue());
   }
   if (info[1].IsNumber() && info[1].As<Napi::Number>().DoubleValue() >= 1) {
-    limits.bytes = info[1].As<Napi::Number>().DoubleValue();
+    limits.bytes = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
   }
   v8::Local<v8::Object> channel = state->ports->NewChannel(isolate->GetCurrentContext(), limits);
   if (channel.IsEmpty()) return info.Env().Undefined();

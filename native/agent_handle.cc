@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent_runtime.h"
+#include "flow_control.h"
 #include "v8_bridge.h"
 #include "v8_util.h"
 
@@ -84,7 +85,7 @@ class AgentHandle::Sink final : public AgentEventSink {
 class AddonState::HostPortOwner final : public PortOwner,
                                         public std::enable_shared_from_this<HostPortOwner> {
  public:
-  static constexpr int kMaxEventsPerWakeup = 256;
+  static constexpr size_t kMaxEventsPerWakeup = kMaxEventsPerDrain;
   static constexpr double kMaxMillisecondsPerWakeup = 2;
 
   explicit HostPortOwner(Napi::Env env) {
@@ -114,7 +115,7 @@ class AddonState::HostPortOwner final : public PortOwner,
     v8::Isolate* isolate = v8::Isolate::GetCurrent();
     v8::Local<v8::Context> context = isolate->GetCurrentContext();
     auto started = std::chrono::steady_clock::now();
-    for (int done = 0;; done++) {
+    for (size_t done = 0;; done++) {
       if (done >= kMaxEventsPerWakeup ||
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
                   .count() >= kMaxMillisecondsPerWakeup) {
@@ -180,8 +181,10 @@ class AddonState::HostPortOwner final : public PortOwner,
         set_immediate_ = Napi::Persistent(set_immediate.As<Napi::Function>());
         std::weak_ptr<HostPortOwner> weak = shared_from_this();
         drain_ = Napi::Persistent(Napi::Function::New(env, [weak](const Napi::CallbackInfo& info) {
-          auto self = weak.lock();
-          if (self) self->Drain(info.Env());
+          GuardNativeCallback([&] {
+            auto self = weak.lock();
+            if (self) self->Drain(info.Env());
+          });
         }));
       }
       set_immediate_.Call({drain_.Value()});
@@ -194,8 +197,10 @@ class AddonState::HostPortOwner final : public PortOwner,
   void Wake() {
     std::weak_ptr<HostPortOwner> weak = shared_from_this();
     wakeup_.NonBlockingCall([weak](Napi::Env env, Napi::Function) {
-      auto self = weak.lock();
-      if (self && static_cast<napi_env>(env) != nullptr) self->Drain(env);
+      GuardNativeCallback([&] {
+        auto self = weak.lock();
+        if (self && static_cast<napi_env>(env) != nullptr) self->Drain(env);
+      });
     });
   }
 

@@ -54,15 +54,9 @@ PortEndpoint::~PortEndpoint() {
   // queue_ (messages that may hold other ports) dies after the lock is gone.
 }
 
-bool PortEndpoint::Full() const {
-  return static_cast<double>(queue_.size()) >= channel_->limits.messages ||
-         static_cast<double>(queued_bytes_) >= channel_->limits.bytes;
-}
+bool PortEndpoint::Full() const { return channel_->limits.Reached(queue_.size(), queued_bytes_); }
 
-bool PortEndpoint::Drained() const {
-  return static_cast<double>(queue_.size()) <= channel_->limits.messages / 2 &&
-         static_cast<double>(queued_bytes_) <= channel_->limits.bytes / 2;
-}
+bool PortEndpoint::Drained() const { return channel_->limits.Drained(queue_.size(), queued_bytes_); }
 
 bool PortEndpoint::HasWork() const {
   return (started_ && !queue_.empty()) || drain_pending_ ||
@@ -560,18 +554,18 @@ static bool ReadLimits(v8::Local<v8::Context> context, v8::Local<v8::Value> opti
     return false;
   }
   const char* keys[] = {"messages", "bytes"};
-  double* fields[] = {&limits->messages, &limits->bytes};
+  size_t* fields[] = {&limits->messages, &limits->bytes};
   for (int i = 0; i < 2; i++) {
     v8::Local<v8::Value> value;
     if (!mark.As<v8::Object>()->Get(context, Str(isolate, keys[i])).ToLocal(&value)) return false;
     if (value->IsUndefined()) continue;
     double number = value->IsNumber() ? value.As<v8::Number>()->Value() : -1;
-    if (!(number >= 1)) {
+    if (!(number >= 1 && number <= 9007199254740991.0) || number != static_cast<double>(static_cast<int64_t>(number))) {
       isolate->ThrowException(v8::Exception::RangeError(
-          Str(isolate, std::string("highWaterMark.") + keys[i] + " must be a number >= 1")));
+          Str(isolate, std::string("highWaterMark.") + keys[i] + " must be a positive integer")));
       return false;
     }
-    *fields[i] = number;
+    *fields[i] = static_cast<size_t>(number);
   }
   return true;
 }

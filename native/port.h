@@ -24,19 +24,12 @@
 #include <utility>
 #include <vector>
 
+#include "flow_control.h"  // HighWaterMark: each port's inbound queue has one
+
 namespace agentcluster {
 
 struct Message;
 class PortEndpoint;
-
-// High-water mark of one inbound queue (flow control): at or above either
-// figure the queue is full; it has drained once both are at or below half.
-struct HighWaterMark {
-  static constexpr double kDefaultMessages = 4096;
-  static constexpr double kDefaultBytes = 16 * 1024 * 1024;
-  double messages = kDefaultMessages;
-  double bytes = kDefaultBytes;
-};
 
 // Runs a port's events on the owning thread's terms. Schedule() may be
 // called from any thread; the owner then calls PortBinder::DispatchNext

@@ -345,7 +345,7 @@ describe('port flow control', () => {
     port1.close();
   });
 
-  it('validates highWaterMark', () => {
+  it('validates highWaterMark (positive integers, known keys)', () => {
     assert.throws(() => new AgentChannel({ highWaterMark: { messages: 0 } }), { code: 'ERR_AGENT_INVALID_OPTION' });
     assert.throws(() => new AgentChannel({ highWaterMark: { bites: 5 } as never }), { code: 'ERR_AGENT_INVALID_OPTION' });
   });

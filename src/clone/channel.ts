@@ -4,7 +4,7 @@
 // without passing through the host. Ports are native objects on every side.
 import { native } from '../native.js';
 import { invalidOption } from '../agent/errors.js';
-import { resolveHighWaterMark, type HighWaterMark } from './high-water-mark.js';
+import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
 
 export interface AgentPortMessageEvent {
   type: 'message';
@@ -77,7 +77,7 @@ export class AgentChannel {
     for (const key of Object.keys(options ?? {})) {
       if (key !== 'highWaterMark') throw invalidOption(key, 'highWaterMark (unknown AgentChannel option)');
     }
-    const limits = resolveHighWaterMark(options?.highWaterMark);
+    const limits = toHighWaterMark(options?.highWaterMark);
     const channel = native.createChannel(limits.messages, limits.bytes) as NativeChannel;
     this.port1 = channel.port1;
     this.port2 = channel.port2;
