@@ -390,11 +390,8 @@ void PortBinder::PostMessageMethod(const v8::FunctionCallbackInfo<v8::Value>& in
   }
   PortBinder* binder = wrap->binder;
   std::shared_ptr<PortEndpoint> source = wrap->endpoint;
-  // A closed channel takes nothing and detaches nothing.
-  if (source->closed()) {
-    info.GetReturnValue().Set(false);
-    return;
-  }
+  // (A post to a closed peer still moves its transfer list and returns
+  // false, as before: the buffers are gone either way.)
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::Local<v8::Value> transfer = info[1];
   if (transfer->IsObject() && !transfer->IsArray()) {
@@ -410,7 +407,7 @@ void PortBinder::PostMessageMethod(const v8::FunctionCallbackInfo<v8::Value>& in
   if (!SerializeMessage(context, info[0], transfer, message.get(), options)) return;
   // A getter may have transferred or closed this very port meanwhile: then
   // nothing moves and the post fails as a transfer of a detached port would.
-  if (WrapOf(info.This()) != wrap || source->closed()) {
+  if (WrapOf(info.This()) != wrap) {
     isolate->ThrowException(MakeDataCloneError(
         context, Str(isolate, "The source AgentPort was transferred or closed while the message "
                               "was serialized")));

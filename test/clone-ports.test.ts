@@ -345,6 +345,14 @@ describe('port flow control', () => {
     port1.close();
   });
 
+  it('a post to a closed peer returns false and still moves its transfer list (unchanged contract)', () => {
+    const { port1, port2 } = new AgentChannel();
+    port2.close();
+    const buffer = new ArrayBuffer(8);
+    assert.equal(port1.postMessage(buffer, [buffer]), false);
+    assert.equal(buffer.byteLength, 0);
+  });
+
   it('validates highWaterMark (positive integers, known keys)', () => {
     assert.throws(() => new AgentChannel({ highWaterMark: { messages: 0 } }), { code: 'ERR_AGENT_INVALID_OPTION' });
     assert.throws(() => new AgentChannel({ highWaterMark: { bites: 5 } as never }), { code: 'ERR_AGENT_INVALID_OPTION' });
