@@ -29,12 +29,21 @@ Napi::Value Clone(const Napi::CallbackInfo& info) {
   return Napi::Value(env, FromV8(result));
 }
 
-// createChannel(): { port1, port2 } owned by this thread.
+// createChannel(messages, bytes): { port1, port2 } owned by this thread,
+// each port's queue with that high-water mark (validated by the TS side).
 Napi::Value CreateChannel(const Napi::CallbackInfo& info) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   AddonState* state = info.Env().GetInstanceData<AddonState>();
-  return Napi::Value(info.Env(),
-                     FromV8(state->ports->NewChannel(isolate->GetCurrentContext())));
+  HighWaterMark limits;
+  if (info[0].IsNumber() && info[0].As<Napi::Number>().DoubleValue() >= 1) {
+    limits.messages = static_cast<size_t>(info[0].As<Napi::Number>().DoubleValue());
+  }
+  if (info[1].IsNumber() && info[1].As<Napi::Number>().DoubleValue() >= 1) {
+    limits.bytes = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
+  }
+  v8::Local<v8::Object> channel = state->ports->NewChannel(isolate->GetCurrentContext(), limits);
+  if (channel.IsEmpty()) return info.Env().Undefined();
+  return Napi::Value(info.Env(), FromV8(channel));
 }
 
 // setNodeSnapshotInUse(bool): false when Node runs with --no-node-snapshot.

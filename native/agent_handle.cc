@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "agent_runtime.h"
+#include "flow_control.h"
 #include "v8_bridge.h"
+#include "v8_util.h"
 
 namespace agentcluster {
 
@@ -75,49 +77,75 @@ class AgentHandle::Sink final : public AgentEventSink {
   std::vector<AgentEvent> events_;
 };
 
-// Port events for host-owned ports: queued from any thread, dispatched on
-// the environment's thread in one batch per wake-up. Unref'd: open ports do
-// not keep the process alive (agents do).
+// Port events for host-owned ports: ports with work are queued from any
+// thread and served on the environment's thread, a bounded amount per
+// wake-up (then it yields to the event loop, so that timers and I/O keep
+// running under any flood). Unref'd: open ports do not keep the process
+// alive (agents do).
 class AddonState::HostPortOwner final : public PortOwner,
                                         public std::enable_shared_from_this<HostPortOwner> {
  public:
+  static constexpr size_t kMaxEventsPerWakeup = kMaxEventsPerDrain;
+  static constexpr double kMaxMillisecondsPerWakeup = 2;
+
   explicit HostPortOwner(Napi::Env env) {
     wakeup_ = Napi::ThreadSafeFunction::New(
         env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "agentcluster.ports", 0, 1);
     wakeup_.Unref(env);
   }
 
-  void DeliverToPort(std::shared_ptr<PortEndpoint> port, std::shared_ptr<Message> message) override {
-    bool first;
+  void Schedule(std::shared_ptr<PortEndpoint> port, uint64_t ticket) override {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (released_) return;
-      first = queue_.empty();
-      queue_.emplace_back(std::move(port), std::move(message));
+      ready_.emplace_back(std::move(port), ticket);
+      if (wake_pending_) return;
+      wake_pending_ = true;
     }
-    if (first) {
-      std::weak_ptr<HostPortOwner> weak = shared_from_this();
-      wakeup_.NonBlockingCall([weak](Napi::Env env, Napi::Function) {
-        auto self = weak.lock();
-        if (self && static_cast<napi_env>(env) != nullptr) self->Drain(env);
-      });
-    }
+    Wake();
   }
 
   void Drain(Napi::Env env) {
-    std::vector<std::pair<std::shared_ptr<PortEndpoint>, std::shared_ptr<Message>>> queue;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      queue.swap(queue_);
+      wake_pending_ = false;
     }
     if (binder == nullptr) return;
     Napi::HandleScope scope(env);
     v8::Isolate* isolate = v8::Isolate::GetCurrent();
     v8::Local<v8::Context> context = isolate->GetCurrentContext();
-    for (auto& [port, message] : queue) {
+    auto started = std::chrono::steady_clock::now();
+    for (size_t done = 0;; done++) {
+      if (done >= kMaxEventsPerWakeup ||
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                  .count() >= kMaxMillisecondsPerWakeup) {
+        bool wake = false;
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (!ready_.empty() && !wake_pending_) wake = wake_pending_ = true;
+        }
+        // The rest after the event loop had its turn (timers, I/O).
+        if (wake && !DrainOnNextTurn(env)) Wake();
+        return;
+      }
+      std::pair<std::shared_ptr<PortEndpoint>, uint64_t> next;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (ready_.empty()) return;
+        next = std::move(ready_.front());
+        ready_.pop_front();
+      }
+      v8::HandleScope handle_scope(isolate);
       v8::TryCatch try_catch(isolate);
-      if (!binder->Dispatch(context, port, std::move(message), binder) && try_catch.HasCaught() &&
-          !try_catch.HasTerminated()) {
+      bool threw = false;
+      bool more = binder->DispatchNext(context, next.first, next.second, &threw);
+      if (more) {
+        // Round-robin: this port's next event after the others' queued ones.
+        std::lock_guard<std::mutex> lock(mutex_);
+        ready_.push_back(std::move(next));
+      }
+      if (try_catch.HasTerminated()) return;  // the environment is going away
+      if (threw && try_catch.HasCaught()) {
         // A port handler threw: the host's uncaught exception, as for any listener.
         v8::Local<v8::Value> exception = try_catch.Exception();
         try_catch.Reset();
@@ -127,28 +155,92 @@ class AddonState::HostPortOwner final : public PortOwner,
   }
 
   void Release() {
+    std::deque<std::pair<std::shared_ptr<PortEndpoint>, uint64_t>> dropped;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (released_) return;
       released_ = true;
-      queue_.clear();
+      dropped.swap(ready_);
     }
     binder = nullptr;
     wakeup_.Release();
+    set_immediate_.Reset();
+    drain_.Reset();
   }
 
   PortBinder* binder = nullptr;
 
  private:
+  // setImmediate(drain). Not NonBlockingCall: the threadsafe function runs
+  // calls queued during its own callback in the same turn of the loop.
+  bool DrainOnNextTurn(Napi::Env env) {
+    try {
+      if (set_immediate_.IsEmpty()) {
+        Napi::Value set_immediate = env.Global().Get("setImmediate");
+        if (!set_immediate.IsFunction()) return false;
+        set_immediate_ = Napi::Persistent(set_immediate.As<Napi::Function>());
+        std::weak_ptr<HostPortOwner> weak = shared_from_this();
+        drain_ = Napi::Persistent(Napi::Function::New(env, [weak](const Napi::CallbackInfo& info) {
+          GuardNativeCallback([&] {
+            auto self = weak.lock();
+            if (self) self->Drain(info.Env());
+          });
+        }));
+      }
+      set_immediate_.Call({drain_.Value()});
+      return true;
+    } catch (const Napi::Error&) {
+      return false;
+    }
+  }
+
+  void Wake() {
+    std::weak_ptr<HostPortOwner> weak = shared_from_this();
+    wakeup_.NonBlockingCall([weak](Napi::Env env, Napi::Function) {
+      GuardNativeCallback([&] {
+        auto self = weak.lock();
+        if (self && static_cast<napi_env>(env) != nullptr) self->Drain(env);
+      });
+    });
+  }
+
   std::mutex mutex_;
-  std::vector<std::pair<std::shared_ptr<PortEndpoint>, std::shared_ptr<Message>>> queue_;
+  std::deque<std::pair<std::shared_ptr<PortEndpoint>, uint64_t>> ready_;
   Napi::ThreadSafeFunction wakeup_;
+  Napi::FunctionReference set_immediate_;
+  Napi::FunctionReference drain_;
+  bool wake_pending_ = false;
   bool released_ = false;
 };
 
 AddonState::AddonState(Napi::Env env) : hub_(std::make_shared<HostPortOwner>(env)) {
-  ports = std::make_unique<PortBinder>(v8::Isolate::GetCurrent(), hub_);
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  ports = std::make_unique<PortBinder>(isolate, hub_, nullptr, [isolate](const std::string& text) {
+    // process.emitWarning(text), as Node's MessagePort does (never throws out).
+    v8::HandleScope scope(isolate);
+    v8::TryCatch try_catch(isolate);
+    v8::Local<v8::Context> context = isolate->GetCurrentContext();
+    v8::Local<v8::Value> process;
+    v8::Local<v8::Value> emit;
+    if (!context->Global()->Get(context, v8::String::NewFromUtf8Literal(isolate, "process")).ToLocal(&process) ||
+        !process->IsObject() ||
+        !process.As<v8::Object>()->Get(context, v8::String::NewFromUtf8Literal(isolate, "emitWarning")).ToLocal(&emit) ||
+        !emit->IsFunction()) {
+      return;
+    }
+    v8::Local<v8::Value> argv[] = {Str(isolate, text)};
+    emit.As<v8::Function>()->Call(context, process, 1, argv).IsEmpty();
+  });
   hub_->binder = ports.get();
+  // Node's own structuredClone moves host ArrayBuffers (see PendingTransfer).
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Value> clone;
+  if (context->Global()->Get(context, v8::String::NewFromUtf8Literal(isolate, "structuredClone"))
+          .ToLocal(&clone) &&
+      clone->IsFunction()) {
+    structured_clone_.Reset(isolate, clone.As<v8::Function>());
+  }
+  SetHostStructuredClone(&structured_clone_);
 }
 
 AddonState::~AddonState() { Teardown(); }
@@ -162,6 +254,8 @@ void AddonState::Teardown() {
   StopAll();
   if (hub_) hub_->Release();
   ports.reset();
+  SetHostStructuredClone(nullptr);
+  structured_clone_.Reset();
 }
 
 Napi::Function AgentHandle::DefineClass(Napi::Env env) {
@@ -218,16 +312,25 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
     }
   }
 
+  // The entry data is serialized now, but its transfer list moves only once
+  // the thread is running: a failed start detaches nothing.
+  Message data;
+  PendingTransfer pending_data;
+  bool has_data = false;
   if (options.Has("data") && !options.Get("data").IsUndefined()) {
     v8::Isolate* isolate = v8::Isolate::GetCurrent();
     v8::TryCatch try_catch(isolate);
+    SerializeOptions serialize;
+    serialize.defer = &pending_data;
     if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(options.Get("data")),
-                          ToV8(options.Get("dataTransfer")), &agent_options.data)) {
+                          ToV8(options.Get("dataTransfer")), &data, serialize)) {
       RethrowToNapi(env, try_catch);
       return;
     }
-    agent_options.has_data = true;
+    has_data = true;
   }
+  auto entry_data = std::make_shared<EntryData>();
+  agent_options.entry_data = entry_data;
 
   sink_ = std::make_shared<Sink>();
   sink_->self_ = sink_;
@@ -245,6 +348,8 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
     CodedError(env, "ERR_AGENT_START_FAILED", error).ThrowAsJavaScriptException();
     return;
   }
+  pending_data.Commit();
+  entry_data->Open(std::move(data), has_data);
   self_ref_ = Napi::Persistent(info.This().As<Napi::Object>());
   state_ = env.GetInstanceData<AddonState>();
   state_->live.push_back(this);

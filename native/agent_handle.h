@@ -7,6 +7,8 @@
 #include <v8.h>
 #include <napi.h>
 
+#include <chrono>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -70,6 +72,7 @@ class AddonState {
  private:
   class HostPortOwner;
   std::shared_ptr<HostPortOwner> hub_;
+  v8::Global<v8::Function> structured_clone_;  // Node's, for moving ArrayBuffers
 };
 
 }  // namespace agentcluster

@@ -12,15 +12,17 @@ namespace {
 
 constexpr uint32_t kRuntimeSlot = 0;
 
-// Port events for ports this agent owns arrive through its mailbox.
+// Port events for ports this agent owns arrive through its mailbox: one
+// job per event, so that other work (timers, messages) interleaves and each
+// event gets its own microtask checkpoint.
 class AgentPortOwner final : public PortOwner {
  public:
   explicit AgentPortOwner(std::weak_ptr<Mailbox> mailbox) : mailbox_(std::move(mailbox)) {}
-  void DeliverToPort(std::shared_ptr<PortEndpoint> port, std::shared_ptr<Message> message) override {
+  void Schedule(std::shared_ptr<PortEndpoint> port, uint64_t ticket) override {
     std::shared_ptr<Mailbox> mailbox = mailbox_.lock();
     if (!mailbox) return;
     WorkItem item;
-    item.job = [port, message](AgentRuntime& runtime) { runtime.DispatchPortEvent(port, message); };
+    item.job = [port, ticket](AgentRuntime& runtime) { runtime.DispatchPortEvent(port, ticket); };
     mailbox->Post(std::move(item));
   }
 
@@ -137,7 +139,15 @@ void AgentRuntime::Run() {
   v8::Local<v8::Context> context = v8::Context::New(isolate_);
   context_.Reset(isolate_, context);
   v8::Context::Scope context_scope(context);
-  ports_ = std::make_unique<PortBinder>(isolate_, std::make_shared<AgentPortOwner>(mailbox_));
+  port_owner_ = std::make_shared<AgentPortOwner>(mailbox_);
+  ports_ = std::make_unique<PortBinder>(
+      isolate_, port_owner_, &terminate_requested_, [this](const std::string& text) {
+        AgentEvent event;  // console.warn, as the host prints a warning
+        event.kind = AgentEvent::Kind::kConsole;
+        event.level = 2;
+        event.text = "Warning: " + text;
+        Send(std::move(event));
+      });
   InstallGlobals(*this, context);
   if (options_.host != HostKind::kAgent) {
     test262_ = std::make_unique<Test262Host>(*this);
@@ -354,14 +364,17 @@ void AgentRuntime::DispatchMessage(Message message) {
   v8::Local<v8::Context> context = this->context();
   v8::TryCatch try_catch(isolate_);
   v8::Local<v8::Value> data;
-  if (!DeserializeMessage(context, &message, ports_.get()).ToLocal(&data)) {
+  std::vector<v8::Local<v8::Object>> ports;
+  if (!DeserializeMessage(context, &message, ports_.get(), &ports).ToLocal(&data)) {
     if (!try_catch.HasTerminated()) ReportUncaught(try_catch.Exception());
     return;
   }
+  v8::Local<v8::Array> port_list = v8::Array::New(isolate_, static_cast<int>(ports.size()));
+  for (uint32_t i = 0; i < ports.size(); i++) port_list->Set(context, i, ports[i]).FromMaybe(false);
   v8::Local<v8::Object> event = v8::Object::New(isolate_);
   event->CreateDataProperty(context, Str(isolate_, "type"), Str(isolate_, "message")).FromMaybe(false);
   event->CreateDataProperty(context, Str(isolate_, "data"), data).FromMaybe(false);
-  event->CreateDataProperty(context, Str(isolate_, "ports"), v8::Array::New(isolate_)).FromMaybe(false);
+  event->CreateDataProperty(context, Str(isolate_, "ports"), port_list).FromMaybe(false);
 
   std::vector<v8::Local<v8::Function>> handlers;
   v8::Local<v8::Value> onmessage;
@@ -380,14 +393,16 @@ void AgentRuntime::DispatchMessage(Message message) {
   }
 }
 
-void AgentRuntime::DispatchPortEvent(const std::shared_ptr<PortEndpoint>& port,
-                                     std::shared_ptr<Message> message) {
+void AgentRuntime::DispatchPortEvent(const std::shared_ptr<PortEndpoint>& port, uint64_t ticket) {
   v8::HandleScope scope(isolate_);
   v8::TryCatch try_catch(isolate_);
-  if (!ports_->Dispatch(context(), port, std::move(message), ports_.get()) &&
-      try_catch.HasCaught() && !try_catch.HasTerminated()) {
+  bool threw = false;
+  if (!ports_->DispatchNext(context(), port, ticket, &threw)) return;
+  if (threw && try_catch.HasCaught() && !try_catch.HasTerminated()) {
     ReportUncaught(try_catch.Exception());
+    return;
   }
+  port_owner_->Schedule(port, ticket);  // the port's next event, after other work
 }
 
 void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {

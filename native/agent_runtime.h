@@ -64,7 +64,7 @@ class AgentRuntime {
   // Jobs posted by the owner.
   void DispatchMessage(Message message);
   void Evaluate(uint32_t id, const std::string& source);
-  void DispatchPortEvent(const std::shared_ptr<PortEndpoint>& port, std::shared_ptr<Message> message);
+  void DispatchPortEvent(const std::shared_ptr<PortEndpoint>& port, uint64_t ticket);
 
  private:
   struct Timer {
@@ -98,6 +98,7 @@ class AgentRuntime {
   v8::Global<v8::Context> context_;
   std::unique_ptr<ModuleLoader> modules_;
   std::unique_ptr<Test262Host> test262_;
+  std::shared_ptr<PortOwner> port_owner_;
   std::unique_ptr<PortBinder> ports_;
   int entry_phase_ = 0;  // where the entry failed: 0 runtime, 1 parse, 2 resolution
   std::vector<v8::Global<v8::Function>> message_listeners_;

@@ -185,6 +185,7 @@ void AgentThread::Join() {
 }
 
 void AgentThread::Main() {
+  if (options_.entry_data) options_.entry_data->Wait(&options_.data, &options_.has_data);
   AgentEvent exit_event;
   exit_event.kind = AgentEvent::Kind::kExit;
   diagnostics_->OnThreadStart();

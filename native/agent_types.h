@@ -3,8 +3,10 @@
 // starts with and the events it sends back. No V8 handles live here.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 
@@ -19,6 +21,35 @@ enum class HostKind {
   kAgent,         // the Agent API: postMessage, onmessage, console, timers, ...
   kTest262,       // a test262 test: print, $262 (with $262.agent.start/broadcast/getReport)
   kTest262Child,  // an agent a test started: print, $262.agent.receiveBroadcast/report/...
+};
+
+// The entry data, handed over by the owner once the thread is running and
+// the data's transfers are committed (a failed start detaches nothing).
+class EntryData {
+ public:
+  void Open(Message data, bool has_data) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      data_ = std::move(data);
+      has_data_ = has_data;
+      open_ = true;
+    }
+    opened_.notify_all();
+  }
+  // Agent thread, before anything reads options.data.
+  void Wait(Message* data, bool* has_data) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    opened_.wait(lock, [this] { return open_; });
+    *data = std::move(data_);
+    *has_data = has_data_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable opened_;
+  bool open_ = false;
+  bool has_data_ = false;
+  Message data_;
 };
 
 struct AgentOptions {
@@ -36,6 +67,7 @@ struct AgentOptions {
   bool can_block = true;        // [[CanBlock]]: may Atomics.wait block?
   bool has_data = false;
   Message data;                 // cloned into the agent as `agentData`
+  std::shared_ptr<EntryData> entry_data;  // set: data/has_data arrive through it
   std::map<std::string, std::string> builtin_modules;  // specifier -> absolute path
   bool track_unhandled_rejections = true;
   HostKind host = HostKind::kAgent;

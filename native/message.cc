@@ -29,7 +29,7 @@ class SerializerDelegate final : public v8::ValueSerializer::Delegate {
         return v8::Just(true);
       }
     }
-    ThrowDataCloneError(Str(isolate, PortBinder::EndpointOf(object)
+    ThrowDataCloneError(Str(isolate, PortBinder::IsPort(object)
                                          ? "An AgentPort must be in the transfer list to be sent"
                                          : "A host object could not be cloned"));
     return v8::Nothing<bool>();
@@ -73,8 +73,12 @@ class DeserializerDelegate final : public v8::ValueDeserializer::Delegate {
           context_, Str(isolate, "An AgentPort cannot be received here")));
       return {};
     }
-    return binder_->Bind(context_, std::move(message_->ports[index]));
+    v8::Local<v8::Object> port = binder_->Bind(context_, std::move(message_->ports[index]));
+    if (!port.IsEmpty()) bound.emplace_back(index, port);
+    return port;
   }
+
+  std::vector<std::pair<uint32_t, v8::Local<v8::Object>>> bound;  // ports of the value
 
   v8::ValueDeserializer* deserializer = nullptr;
 
@@ -101,9 +105,13 @@ void ThrowCloneError(v8::Local<v8::Context> context, const char* text) {
   isolate->ThrowException(MakeDataCloneError(context, Str(isolate, text)));
 }
 
-// Validates the transfer list as HTML's StructuredSerializeWithTransfer does,
-// before anything is written or detached.
+thread_local v8::Global<v8::Function>* g_host_structured_clone = nullptr;
+
+// Step 1 of HTML's StructuredSerializeWithTransfer: every entry must be
+// transferable and listed once. (Whether one is detached is step 4: after the
+// value is serialized, so that a throwing getter wins.)
 bool CollectTransfers(v8::Local<v8::Context> context, v8::Local<v8::Value> transfer_list,
+                      v8::Local<v8::Value> source_port,
                       std::vector<v8::Local<v8::ArrayBuffer>>* buffers,
                       std::vector<v8::Local<v8::Object>>* ports) {
   v8::Isolate* isolate = context->GetIsolate();
@@ -121,16 +129,16 @@ bool CollectTransfers(v8::Local<v8::Context> context, v8::Local<v8::Value> trans
       ThrowCloneError(context, "A SharedArrayBuffer cannot be transferred (it is shared, not moved)");
       return false;
     }
-    if (item->IsObject() && PortBinder::EndpointOf(item)) {
+    if (PortBinder::IsPort(item)) {
+      if (!source_port.IsEmpty() && item == source_port) {
+        ThrowCloneError(context, "Transfer list contains source port");
+        return false;
+      }
       for (auto& seen : *ports) {
         if (seen == item) {
           ThrowCloneError(context, "AgentPort appears more than once in the transfer list");
           return false;
         }
-      }
-      if (PortBinder::EndpointOf(item)->closed()) {
-        ThrowCloneError(context, "An AgentPort is closed and could not be transferred");
-        return false;
       }
       ports->push_back(item.As<v8::Object>());
       continue;
@@ -146,17 +154,59 @@ bool CollectTransfers(v8::Local<v8::Context> context, v8::Local<v8::Value> trans
         return false;
       }
     }
-    if (buffer->WasDetached()) {
-      ThrowCloneError(context, "An ArrayBuffer is detached and could not be transferred");
-      return false;
-    }
-    if (!buffer->IsDetachable()) {
+    if (!buffer->WasDetached() && !buffer->IsDetachable()) {
       ThrowCloneError(context, "An ArrayBuffer is not detachable and could not be transferred");
       return false;
     }
     buffers->push_back(buffer);
   }
   return true;
+}
+
+// Step 4: an entry detached before or during serialization (a getter may
+// have transferred it) fails the whole message.
+bool CheckStillTransferable(v8::Local<v8::Context> context,
+                            const std::vector<v8::Local<v8::ArrayBuffer>>& buffers,
+                            const std::vector<v8::Local<v8::Object>>& ports) {
+  for (auto& buffer : buffers) {
+    if (buffer->WasDetached()) {
+      ThrowCloneError(context, "An ArrayBuffer is detached and could not be transferred");
+      return false;
+    }
+  }
+  for (auto& port : ports) {
+    std::shared_ptr<PortEndpoint> endpoint = PortBinder::EndpointOf(port);
+    if (!endpoint || endpoint->closed()) {
+      ThrowCloneError(context, "An AgentPort is detached (transferred or closed) and could not be transferred");
+      return false;
+    }
+  }
+  return true;
+}
+
+// Moves one ArrayBuffer's memory out of the host realm through Node's
+// structuredClone (Node decides: transferable memory moves and the buffer
+// detaches; memory Node marked untransferable is copied). Empty if that
+// did not work out; the caller then detaches the buffer itself.
+std::shared_ptr<v8::BackingStore> MoveThroughNode(v8::Local<v8::Context> context,
+                                                  v8::Local<v8::ArrayBuffer> buffer) {
+  if (g_host_structured_clone == nullptr || g_host_structured_clone->IsEmpty()) return nullptr;
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::TryCatch try_catch(isolate);
+  v8::Local<v8::Function> clone = g_host_structured_clone->Get(isolate);
+  v8::Local<v8::Object> options = v8::Object::New(isolate);
+  v8::Local<v8::Value> list[] = {buffer};
+  if (!options->CreateDataProperty(context, Str(isolate, "transfer"), v8::Array::New(isolate, list, 1))
+           .FromMaybe(false)) {
+    return nullptr;
+  }
+  v8::Local<v8::Value> argv[] = {buffer, options};
+  v8::Local<v8::Value> result;
+  if (!clone->Call(context, v8::Undefined(isolate), 2, argv).ToLocal(&result) ||
+      !result->IsArrayBuffer()) {
+    return nullptr;
+  }
+  return result.As<v8::ArrayBuffer>()->GetBackingStore();
 }
 
 }  // namespace
@@ -200,13 +250,33 @@ v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
   return scope.Escape(error);
 }
 
-bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
-                      v8::Local<v8::Value> transfer_list, Message* out) {
+void SetHostStructuredClone(v8::Global<v8::Function>* clone) { g_host_structured_clone = clone; }
+
+void PendingTransfer::Commit(const PortEndpoint* keep) {
+  if (committed_) return;
+  committed_ = true;
+  for (auto& buffer : buffers_) {
+    std::shared_ptr<v8::BackingStore> store = MoveThroughNode(context_, buffer);
+    if (!store) {
+      store = buffer->GetBackingStore();
+      buffer->Detach(v8::Local<v8::Value>()).FromMaybe(false);
+    }
+    message_->transferred.push_back(std::move(store));
+  }
+  for (auto& port : ports_) {
+    if (PortBinder::EndpointOf(port).get() != keep) PortBinder::Neuter(port);
+  }
+}
+
+namespace {
+
+bool SerializeInScope(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
+                      v8::Local<v8::Value> transfer_list, Message* out,
+                      const SerializeOptions& options, PendingTransfer* pending) {
   v8::Isolate* isolate = context->GetIsolate();
-  v8::HandleScope scope(isolate);
   std::vector<v8::Local<v8::ArrayBuffer>> buffers;
   std::vector<v8::Local<v8::Object>> ports;
-  if (!CollectTransfers(context, transfer_list, &buffers, &ports)) return false;
+  if (!CollectTransfers(context, transfer_list, options.source_port, &buffers, &ports)) return false;
 
   Message message;
   SerializerDelegate delegate(context, &message, &ports);
@@ -216,28 +286,44 @@ bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value
   serializer.WriteHeader();
   bool ok = false;
   if (!serializer.WriteValue(context, value).To(&ok) || !ok) return false;
+  if (!CheckStillTransferable(context, buffers, ports)) return false;
 
   std::pair<uint8_t*, size_t> data = serializer.Release();
   message.bytes.data.reset(data.first);
   message.bytes.size = data.second;
-
-  // Only now, with the whole value written, do the buffers move.
-  for (auto& buffer : buffers) {
-    message.transferred.push_back(buffer->GetBackingStore());
-    buffer->Detach(v8::Local<v8::Value>()).FromMaybe(false);
-  }
-  for (auto& port : ports) {
-    message.ports.push_back(PortBinder::EndpointOf(port));
-    PortBinder::Neuter(port);
-  }
+  for (auto& port : ports) message.ports.push_back(PortBinder::EndpointOf(port));
   *out = std::move(message);
+  // Only now, with the whole value written, may anything move.
+  pending->context_ = context;
+  pending->message_ = out;
+  pending->buffers_ = std::move(buffers);
+  pending->ports_ = std::move(ports);
+  pending->committed_ = false;
   return true;
 }
 
-v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Message* message,
-                                             PortBinder* binder) {
+}  // namespace
+
+bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
+                      v8::Local<v8::Value> transfer_list, Message* out,
+                      const SerializeOptions& options) {
+  if (options.defer != nullptr) {
+    return SerializeInScope(context, value, transfer_list, out, options, options.defer);
+  }
+  v8::HandleScope scope(context->GetIsolate());
+  PendingTransfer pending;
+  if (!SerializeInScope(context, value, transfer_list, out, options, &pending)) return false;
+  pending.Commit();
+  return true;
+}
+
+namespace {
+
+// In the caller's HandleScope (the value and the ports are all returned).
+v8::MaybeLocal<v8::Value> DeserializeInScope(v8::Local<v8::Context> context, Message* message,
+                                             PortBinder* binder,
+                                             std::vector<v8::Local<v8::Object>>* ports) {
   v8::Isolate* isolate = context->GetIsolate();
-  v8::EscapableHandleScope scope(isolate);
   DeserializerDelegate delegate(context, message, binder);
   v8::ValueDeserializer deserializer(isolate, message->bytes.data.get(), message->bytes.size,
                                      &delegate);
@@ -251,6 +337,33 @@ v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Mes
   if (!deserializer.ReadHeader(context).To(&ok) || !ok) return {};
   v8::Local<v8::Value> value;
   if (!deserializer.ReadValue(context).ToLocal(&value)) return {};
+  if (ports != nullptr && binder != nullptr) {
+    // MessageEvent.ports: every transferred port, in transfer-list order.
+    std::vector<v8::Local<v8::Object>> all(message->ports.size());
+    for (auto& entry : delegate.bound) all[entry.first] = entry.second;
+    for (size_t i = 0; i < all.size(); i++) {
+      if (all[i].IsEmpty() && message->ports[i]) {
+        all[i] = binder->Bind(context, std::move(message->ports[i]));
+        if (all[i].IsEmpty()) return {};  // terminating
+      }
+    }
+    for (auto& port : all) {
+      if (!port.IsEmpty()) ports->push_back(port);
+    }
+  }
+  message->ports.clear();  // the rest are dropped: their peers get 'close'
+  return value;
+}
+
+}  // namespace
+
+v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Message* message,
+                                             PortBinder* binder,
+                                             std::vector<v8::Local<v8::Object>>* ports) {
+  if (ports != nullptr) return DeserializeInScope(context, message, binder, ports);
+  v8::EscapableHandleScope scope(context->GetIsolate());
+  v8::Local<v8::Value> value;
+  if (!DeserializeInScope(context, message, binder, nullptr).ToLocal(&value)) return {};
   return scope.Escape(value);
 }
 

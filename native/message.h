@@ -42,16 +42,55 @@ struct Message {
   Message CopyForReplay() const;
 };
 
-// Serializes `value`, moving the ArrayBuffers of `transfer_list` (an array or
-// undefined). On failure returns false with an exception pending in the
-// isolate (DataCloneError, or whatever a getter threw) and nothing detached.
+// The transfers of a serialized message that are still to happen: the
+// ArrayBuffers to detach and the ports to neuter. Valid only within the
+// HandleScope of the SerializeMessage call that filled it.
+class PendingTransfer {
+ public:
+  // Detaches/neuters everything except the port `keep` and fills the
+  // message's transferred BackingStores. On the host, each ArrayBuffer moves
+  // through Node's own structuredClone, so what Node marks untransferable
+  // (the pooled memory of small Buffers) is copied, exactly as Node does.
+  void Commit(const PortEndpoint* keep = nullptr);
+
+  // Filled by SerializeMessage.
+  v8::Local<v8::Context> context_;
+  Message* message_ = nullptr;
+  std::vector<v8::Local<v8::ArrayBuffer>> buffers_;
+  std::vector<v8::Local<v8::Object>> ports_;
+  bool committed_ = true;
+};
+
+struct SerializeOptions {
+  // postMessage on this port: the port may not be in its own transfer list.
+  v8::Local<v8::Value> source_port;
+  // Set: nothing is detached until defer->Commit() (the caller may still
+  // refuse the message). The caller's HandleScope must cover both calls.
+  PendingTransfer* defer = nullptr;
+};
+
+// Serializes `value` with the transfer list (an array or undefined) in the
+// step order of HTML's StructuredSerializeWithTransfer: the list is checked
+// (types, duplicates), the value serialized, then detached entries are
+// reported, and only then is anything detached. On failure returns false with
+// an exception pending (DataCloneError, or whatever a getter threw) and
+// nothing detached.
 bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
-                      v8::Local<v8::Value> transfer_list, Message* out);
+                      v8::Local<v8::Value> transfer_list, Message* out,
+                      const SerializeOptions& options = SerializeOptions());
+
+// The host realm's structuredClone, used to move ArrayBuffers the way Node
+// does (set per Node environment thread; agents have none).
+void SetHostStructuredClone(v8::Global<v8::Function>* clone);
 
 // Rebuilds the value in `context`. Consumes the message's buffers. Ports in
-// the message become port objects of `binder` (without one they fail).
+// the message become port objects of `binder` (without one they fail). With
+// `ports`, every transferred port (also those not in the value) is bound
+// and listed in transfer-list order, as MessageEvent.ports; without it, the
+// ports that are not in the value are dropped (their peers get 'close').
 v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Message* message,
-                                             PortBinder* binder = nullptr);
+                                             PortBinder* binder = nullptr,
+                                             std::vector<v8::Local<v8::Object>>* ports = nullptr);
 
 // A DataCloneError as the realm expects it: a DOMException where the realm
 // has one (Node), else an Error whose name is "DataCloneError" (agents).

@@ -1,6 +1,7 @@
 #include "port.h"
 
-#include "agent_globals.h"
+#include <chrono>
+
 #include "message.h"
 #include "v8_util.h"
 
@@ -10,103 +11,222 @@ namespace {
 
 int kPortTag;  // its address marks our port objects (internal field 0)
 
+enum HandlerSlot { kOnMessage = 0, kOnClose = 1, kOnDrain = 2 };
+enum BufferedFigure { kBufferedMessages = 0, kBufferedBytes = 1 };
+
+// How often a blocked agent sender re-checks its terminate flag.
+constexpr std::chrono::milliseconds kBlockedPoll(5);
+
 }  // namespace
 
 // ---- PortEndpoint ---------------------------------------------------------
 
-std::pair<std::shared_ptr<PortEndpoint>, std::shared_ptr<PortEndpoint>> PortEndpoint::CreatePair() {
-  auto a = std::make_shared<PortEndpoint>();
-  auto b = std::make_shared<PortEndpoint>();
-  a->peer_ = b;
-  b->peer_ = a;
+void PortEndpoint::Wakeup::Run() {
+  if (owner && port) owner->Schedule(std::move(port), ticket);
+}
+
+std::pair<std::shared_ptr<PortEndpoint>, std::shared_ptr<PortEndpoint>> PortEndpoint::CreatePair(
+    HighWaterMark limits) {
+  auto channel = std::make_shared<Channel>();
+  channel->limits = limits;
+  std::shared_ptr<PortEndpoint> a(new PortEndpoint(channel));
+  std::shared_ptr<PortEndpoint> b(new PortEndpoint(channel));
+  a->peer_ = b.get();
+  b->peer_ = a.get();
   return {a, b};
 }
 
-bool PortEndpoint::Send(std::shared_ptr<Message> message) {
-  std::shared_ptr<PortEndpoint> peer;
+PortEndpoint::~PortEndpoint() {
+  Wakeup wakeup;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (closed_) return false;
-    peer = peer_.lock();
+    std::lock_guard<std::mutex> lock(channel_->mutex);
+    if (peer_ != nullptr) {
+      peer_->peer_ = nullptr;
+      if (!closed_ && !peer_->closed_) {
+        peer_->closed_ = true;
+        peer_->close_pending_ = true;
+        wakeup = peer_->ScheduleLocked();
+      }
+    }
   }
-  if (!peer || peer->closed()) return false;
-  peer->Receive(std::move(message));
-  return true;
+  channel_->space.notify_all();
+  wakeup.Run();
+  // queue_ (messages that may hold other ports) dies after the lock is gone.
 }
 
-void PortEndpoint::Receive(std::shared_ptr<Message> message) {
-  std::shared_ptr<PortOwner> owner;
+bool PortEndpoint::Full() const { return channel_->limits.Reached(queue_.size(), queued_bytes_); }
+
+bool PortEndpoint::Drained() const { return channel_->limits.Drained(queue_.size(), queued_bytes_); }
+
+bool PortEndpoint::HasWork() const {
+  return (started_ && !queue_.empty()) || drain_pending_ ||
+         (close_pending_ && (started_ || queue_.empty()));
+}
+
+PortEndpoint::Wakeup PortEndpoint::ScheduleLocked() {
+  Wakeup wakeup;
+  if (!owner_ || scheduled_ || !HasWork()) return wakeup;
+  wakeup.port = weak_from_this().lock();  // empty while this end is being destroyed
+  if (!wakeup.port) return wakeup;
+  scheduled_ = true;
+  wakeup.owner = owner_;
+  wakeup.ticket = ticket_;
+  return wakeup;
+}
+
+PortEndpoint::SendResult PortEndpoint::Send(std::shared_ptr<Message> message,
+                                            const std::atomic<bool>* cancel) {
+  Wakeup wakeup;
+  bool full;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (message && closed_) return;
-    if (!owner_) {
-      if (message) queue_.push_back(std::move(message));
-      else close_queued_ = true;
-      return;
+    std::unique_lock<std::mutex> lock(channel_->mutex);
+    if (closed_ || peer_ == nullptr || peer_->closed_) return SendResult::kClosed;
+    // An agent waits for room, unless the peer is in transit or lives on this
+    // very thread (nobody else would ever drain it).
+    if (cancel != nullptr && peer_->Full() && peer_->owner_ && peer_->owner_ != owner_) {
+      for (;;) {
+        if (cancel->load()) return SendResult::kCancelled;
+        if (closed_ || peer_ == nullptr || peer_->closed_) return SendResult::kClosed;
+        if (peer_->Drained() || !peer_->owner_) break;
+        channel_->space.wait_for(lock, kBlockedPoll);
+      }
     }
-    owner = owner_;
+    peer_->queued_bytes_ += message->bytes.size;
+    peer_->queue_.push_back(std::move(message));
+    wakeup = peer_->ScheduleLocked();
+    full = peer_->Full();
+    if (full && cancel == nullptr) drain_wanted_ = true;
   }
-  owner->DeliverToPort(shared_from_this(), std::move(message));
+  wakeup.Run();
+  return full ? SendResult::kQueuedFull : SendResult::kQueued;
 }
 
 void PortEndpoint::Attach(std::shared_ptr<PortOwner> owner) {
-  std::deque<std::shared_ptr<Message>> queued;
-  bool close_queued;
+  Wakeup wakeup;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    owner_ = owner;
-    queued.swap(queue_);
-    close_queued = close_queued_;
-    close_queued_ = false;
+    std::lock_guard<std::mutex> lock(channel_->mutex);
+    owner_ = std::move(owner);
+    ticket_++;
+    scheduled_ = false;
+    started_ = false;
+    wakeup = ScheduleLocked();
   }
-  for (auto& message : queued) owner->DeliverToPort(shared_from_this(), std::move(message));
-  if (close_queued) owner->DeliverToPort(shared_from_this(), nullptr);
+  wakeup.Run();
 }
 
 void PortEndpoint::Detach() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(channel_->mutex);
   owner_.reset();
+  ticket_++;
+  scheduled_ = false;
+  started_ = false;
 }
 
-void PortEndpoint::PeerClosed() {
+void PortEndpoint::Start() {
+  Wakeup wakeup;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (closed_) return;
-    closed_ = true;
+    std::lock_guard<std::mutex> lock(channel_->mutex);
+    if (started_) return;
+    started_ = true;
+    wakeup = ScheduleLocked();
   }
-  Receive(nullptr);
+  wakeup.Run();
 }
 
-void PortEndpoint::Close() {
-  std::shared_ptr<PortEndpoint> peer;
+void PortEndpoint::Close(bool notify_self) {
+  Wakeup wakeup;
+  Wakeup self_wakeup;
+  std::deque<std::shared_ptr<Message>> dropped;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::mutex> lock(channel_->mutex);
     if (closed_) return;
     closed_ = true;
-    peer = peer_.lock();
-    owner_.reset();
-    queue_.clear();
+    close_pending_ = false;
+    drain_pending_ = false;
+    dropped.swap(queue_);
+    queued_bytes_ = 0;
+    if (notify_self) {
+      close_pending_ = true;
+      self_wakeup = ScheduleLocked();
+    }
+    if (peer_ != nullptr && !peer_->closed_) {
+      peer_->closed_ = true;
+      peer_->close_pending_ = true;
+      wakeup = peer_->ScheduleLocked();
+    }
   }
-  if (peer) peer->PeerClosed();
+  channel_->space.notify_all();
+  wakeup.Run();
+  self_wakeup.Run();
 }
 
 bool PortEndpoint::closed() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(channel_->mutex);
   return closed_;
+}
+
+bool PortEndpoint::IsPeerOf(const PortEndpoint* other) const {
+  std::lock_guard<std::mutex> lock(channel_->mutex);
+  return peer_ == other && other != nullptr;
+}
+
+size_t PortEndpoint::buffered_messages() const {
+  std::lock_guard<std::mutex> lock(channel_->mutex);
+  return peer_ ? peer_->queue_.size() : 0;
+}
+
+size_t PortEndpoint::buffered_bytes() const {
+  std::lock_guard<std::mutex> lock(channel_->mutex);
+  return peer_ ? peer_->queued_bytes_ : 0;
+}
+
+bool PortEndpoint::Next(const PortOwner* owner, uint64_t ticket, PortEvent* out) {
+  Wakeup wakeup;
+  bool drained = false;
+  {
+    std::lock_guard<std::mutex> lock(channel_->mutex);
+    if (owner_.get() != owner || ticket != ticket_) return false;  // moved on since
+    if (started_ && !queue_.empty()) {
+      out->kind = PortEvent::Kind::kMessage;
+      out->message = std::move(queue_.front());
+      queue_.pop_front();
+      queued_bytes_ -= out->message->bytes.size;
+      drained = Drained();
+      if (drained && peer_ != nullptr && peer_->drain_wanted_) {
+        peer_->drain_wanted_ = false;
+        peer_->drain_pending_ = true;
+        wakeup = peer_->ScheduleLocked();
+      }
+    } else if (drain_pending_) {
+      drain_pending_ = false;
+      out->kind = PortEvent::Kind::kDrain;
+    } else if (close_pending_ && (started_ || queue_.empty())) {
+      close_pending_ = false;
+      out->kind = PortEvent::Kind::kClose;
+    } else {
+      scheduled_ = false;
+      return false;
+    }
+  }
+  if (drained) channel_->space.notify_all();
+  wakeup.Run();
+  return true;
 }
 
 // ---- PortBinder -----------------------------------------------------------
 
 struct PortBinder::Wrap {
   PortBinder* binder;
-  std::shared_ptr<PortEndpoint> endpoint;  // null once transferred away
-  v8::Global<v8::Object> object;
-  std::vector<v8::Global<v8::Function>> message_listeners;
-  std::vector<v8::Global<v8::Function>> close_listeners;
+  std::shared_ptr<PortEndpoint> endpoint;
+  v8::Global<v8::Object> object;  // strong while open: messages may still come
+  v8::Global<v8::Value> on[3];    // onmessage, onclose, ondrain
+  std::vector<v8::Global<v8::Function>> listeners[3];
 };
 
-PortBinder::PortBinder(v8::Isolate* isolate, std::shared_ptr<PortOwner> owner)
-    : isolate_(isolate), owner_(std::move(owner)) {}
+PortBinder::PortBinder(v8::Isolate* isolate, std::shared_ptr<PortOwner> owner,
+                       const std::atomic<bool>* cancel,
+                       std::function<void(const std::string&)> warn)
+    : isolate_(isolate), owner_(std::move(owner)), cancel_(cancel), warn_(std::move(warn)) {}
 
 PortBinder::~PortBinder() {
   for (auto& entry : wraps_) {
@@ -115,25 +235,30 @@ PortBinder::~PortBinder() {
 }
 
 void PortBinder::Retire(Wrap* wrap) {
-  if (wrap->endpoint) wrap->endpoint->Detach();
-  wrap->message_listeners.clear();
-  wrap->close_listeners.clear();
-  wrap->object.Reset();
-  for (auto it = wraps_.begin(); it != wraps_.end(); ++it) {
-    if (it->second.get() == wrap) {
-      retired_.push_back(std::move(it->second));
-      wraps_.erase(it);
-      break;
-    }
+  v8::HandleScope scope(isolate_);
+  if (!wrap->object.IsEmpty()) {
+    wrap->object.Get(isolate_)->SetAlignedPointerInInternalField(1, nullptr);
   }
-  wrap->endpoint.reset();
+  PortEndpoint* key = wrap->endpoint.get();
+  auto found = wraps_.find(key);
+  if (found != wraps_.end() && found->second.get() == wrap) wraps_.erase(found);  // frees wrap
 }
 
 v8::Local<v8::FunctionTemplate> PortBinder::Template() {
   if (!template_.IsEmpty()) return template_.Get(isolate_);
   v8::Local<v8::FunctionTemplate> tmpl = v8::FunctionTemplate::New(isolate_);
   tmpl->SetClassName(Str(isolate_, "AgentPort"));
-  tmpl->InstanceTemplate()->SetInternalFieldCount(2);
+  v8::Local<v8::ObjectTemplate> instance = tmpl->InstanceTemplate();
+  instance->SetInternalFieldCount(2);
+  const char* handlers[] = {"onmessage", "onclose", "ondrain"};
+  for (int slot = 0; slot < 3; slot++) {
+    instance->SetAccessor(Str(isolate_, handlers[slot]).As<v8::Name>(), GetHandler, SetHandler,
+                          v8::Integer::New(isolate_, slot));
+  }
+  instance->SetAccessor(Str(isolate_, "bufferedMessages").As<v8::Name>(), GetBuffered, nullptr,
+                        v8::Integer::New(isolate_, kBufferedMessages), v8::DEFAULT, v8::ReadOnly);
+  instance->SetAccessor(Str(isolate_, "bufferedBytes").As<v8::Name>(), GetBuffered, nullptr,
+                        v8::Integer::New(isolate_, kBufferedBytes), v8::DEFAULT, v8::ReadOnly);
   v8::Local<v8::ObjectTemplate> proto = tmpl->PrototypeTemplate();
   auto method = [&](const char* name, v8::FunctionCallback callback, int length) {
     proto->Set(Str(isolate_, name),
@@ -144,6 +269,7 @@ v8::Local<v8::FunctionTemplate> PortBinder::Template() {
   };
   method("postMessage", PostMessageMethod, 1);
   method("close", CloseMethod, 0);
+  method("start", StartMethod, 0);
   method("addEventListener", AddListenerMethod, 2);
   method("removeEventListener", RemoveListenerMethod, 2);
   template_.Reset(isolate_, tmpl);
@@ -159,12 +285,10 @@ v8::Local<v8::Object> PortBinder::Bind(v8::Local<v8::Context> context,
     endpoint->Close();
     return object;
   }
-  object->CreateDataProperty(context, Str(isolate_, "onmessage"), v8::Null(isolate_)).FromMaybe(false);
-  object->CreateDataProperty(context, Str(isolate_, "onclose"), v8::Null(isolate_)).FromMaybe(false);
   auto wrap = std::make_unique<Wrap>();
   wrap->binder = this;
   wrap->endpoint = endpoint;
-  wrap->object.Reset(isolate_, object);  // strong while open
+  wrap->object.Reset(isolate_, object);
   object->SetAlignedPointerInInternalField(0, &kPortTag);
   object->SetAlignedPointerInInternalField(1, wrap.get());
   wraps_[endpoint.get()] = std::move(wrap);
@@ -173,11 +297,15 @@ v8::Local<v8::Object> PortBinder::Bind(v8::Local<v8::Context> context,
 }
 
 PortBinder::Wrap* PortBinder::WrapOf(v8::Local<v8::Value> value) {
-  if (!value->IsObject()) return nullptr;
+  if (!IsPort(value)) return nullptr;
+  return static_cast<Wrap*>(value.As<v8::Object>()->GetAlignedPointerFromInternalField(1));
+}
+
+bool PortBinder::IsPort(v8::Local<v8::Value> value) {
+  if (value.IsEmpty() || !value->IsObject()) return false;
   v8::Local<v8::Object> object = value.As<v8::Object>();
-  if (object->InternalFieldCount() != 2) return nullptr;
-  if (object->GetAlignedPointerFromInternalField(0) != &kPortTag) return nullptr;
-  return static_cast<Wrap*>(object->GetAlignedPointerFromInternalField(1));
+  return object->InternalFieldCount() == 2 &&
+         object->GetAlignedPointerFromInternalField(0) == &kPortTag;
 }
 
 std::shared_ptr<PortEndpoint> PortBinder::EndpointOf(v8::Local<v8::Value> value) {
@@ -187,53 +315,83 @@ std::shared_ptr<PortEndpoint> PortBinder::EndpointOf(v8::Local<v8::Value> value)
 
 void PortBinder::Neuter(v8::Local<v8::Object> port) {
   Wrap* wrap = WrapOf(port);
-  if (wrap == nullptr || !wrap->endpoint) return;
+  if (wrap == nullptr) return;
+  wrap->endpoint->Detach();
   wrap->binder->Retire(wrap);
 }
 
-bool PortBinder::Dispatch(v8::Local<v8::Context> context,
-                          const std::shared_ptr<PortEndpoint>& endpoint,
-                          std::shared_ptr<Message> message, PortBinder* binder_for_ports) {
-  auto found = wraps_.find(endpoint.get());
-  if (found == wraps_.end() || found->second->endpoint != endpoint) return true;
-  Wrap* wrap = found->second.get();
-  v8::Local<v8::Object> object = wrap->object.Get(isolate_);
-  const bool is_close = message == nullptr;
-
-  v8::Local<v8::Object> event = v8::Object::New(isolate_);
-  event->CreateDataProperty(context, Str(isolate_, "type"), Str(isolate_, is_close ? "close" : "message")).FromMaybe(false);
-  if (!is_close) {
-    v8::Local<v8::Value> data;
-    if (!DeserializeMessage(context, message.get(), binder_for_ports).ToLocal(&data)) return false;
-    event->CreateDataProperty(context, Str(isolate_, "data"), data).FromMaybe(false);
-  }
-  event->CreateDataProperty(context, Str(isolate_, "target"), object).FromMaybe(false);
-
+std::vector<v8::Local<v8::Function>> PortBinder::HandlersFor(Wrap* wrap, PortEvent::Kind kind) {
+  int slot = kind == PortEvent::Kind::kMessage ? kOnMessage
+             : kind == PortEvent::Kind::kClose ? kOnClose
+                                               : kOnDrain;
   std::vector<v8::Local<v8::Function>> handlers;
-  v8::Local<v8::Value> property;
-  if (object->Get(context, Str(isolate_, is_close ? "onclose" : "onmessage")).ToLocal(&property) &&
-      property->IsFunction()) {
-    handlers.push_back(property.As<v8::Function>());
+  if (!wrap->on[slot].IsEmpty()) {
+    v8::Local<v8::Value> on = wrap->on[slot].Get(isolate_);
+    if (on->IsFunction()) handlers.push_back(on.As<v8::Function>());
   }
-  for (auto& listener : is_close ? wrap->close_listeners : wrap->message_listeners) {
-    handlers.push_back(listener.Get(isolate_));
-  }
-  if (is_close) Retire(wrap);  // closed for good: the object may now be collected
+  for (auto& listener : wrap->listeners[slot]) handlers.push_back(listener.Get(isolate_));
+  return handlers;
+}
+
+bool PortBinder::CallHandlers(v8::Local<v8::Context> context, v8::Local<v8::Object> target,
+                              const std::vector<v8::Local<v8::Function>>& handlers,
+                              v8::Local<v8::Object> event) {
   v8::Local<v8::Value> argv[] = {event};
   for (auto& handler : handlers) {
-    if (handler->Call(context, object, 1, argv).IsEmpty()) return false;
+    if (handler->Call(context, target, 1, argv).IsEmpty()) return false;
   }
+  return true;
+}
+
+bool PortBinder::DispatchNext(v8::Local<v8::Context> context,
+                              const std::shared_ptr<PortEndpoint>& endpoint, uint64_t ticket,
+                              bool* threw) {
+  *threw = false;
+  PortEvent next;
+  if (!endpoint->Next(owner_.get(), ticket, &next)) return false;
+  auto found = wraps_.find(endpoint.get());
+  if (found == wraps_.end()) return true;  // its object could not be made: dropped
+  v8::HandleScope scope(isolate_);
+  Wrap* wrap = found->second.get();
+  v8::Local<v8::Object> object = wrap->object.Get(isolate_);
+  const char* type = next.kind == PortEvent::Kind::kMessage ? "message"
+                     : next.kind == PortEvent::Kind::kClose ? "close"
+                                                            : "drain";
+  v8::Local<v8::Object> event = v8::Object::New(isolate_);
+  event->CreateDataProperty(context, Str(isolate_, "type"), Str(isolate_, type)).FromMaybe(false);
+  if (next.kind == PortEvent::Kind::kMessage) {
+    v8::Local<v8::Value> data;
+    std::vector<v8::Local<v8::Object>> ports;
+    if (!DeserializeMessage(context, next.message.get(), this, &ports).ToLocal(&data)) {
+      *threw = true;
+      return true;
+    }
+    v8::Local<v8::Array> port_list = v8::Array::New(isolate_, static_cast<int>(ports.size()));
+    for (uint32_t i = 0; i < ports.size(); i++) {
+      port_list->Set(context, i, ports[i]).FromMaybe(false);
+    }
+    event->CreateDataProperty(context, Str(isolate_, "data"), data).FromMaybe(false);
+    event->CreateDataProperty(context, Str(isolate_, "ports"), port_list).FromMaybe(false);
+  }
+  event->CreateDataProperty(context, Str(isolate_, "target"), object).FromMaybe(false);
+  // The wrap may be freed by a handler (close(), a transfer): take the list first.
+  std::vector<v8::Local<v8::Function>> handlers = HandlersFor(wrap, next.kind);
+  if (next.kind == PortEvent::Kind::kClose) Retire(wrap);  // closed for good
+  if (!CallHandlers(context, object, handlers, event)) *threw = true;
   return true;
 }
 
 void PortBinder::PostMessageMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   Wrap* wrap = WrapOf(info.This());
-  if (wrap == nullptr || !wrap->endpoint) {
-    isolate->ThrowException(v8::Exception::TypeError(
-        Str(isolate, "This AgentPort was transferred or closed and cannot send")));
+  if (wrap == nullptr) {
+    ThrowTypeError(isolate, "This AgentPort was transferred or closed and cannot send");
     return;
   }
+  PortBinder* binder = wrap->binder;
+  std::shared_ptr<PortEndpoint> source = wrap->endpoint;
+  // (A post to a closed peer still moves its transfer list and returns
+  // false, as before: the buffers are gone either way.)
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::Local<v8::Value> transfer = info[1];
   if (transfer->IsObject() && !transfer->IsArray()) {
@@ -242,39 +400,118 @@ void PortBinder::PostMessageMethod(const v8::FunctionCallbackInfo<v8::Value>& in
     }
   }
   auto message = std::make_shared<Message>();
-  if (!SerializeMessage(context, info[0], transfer, message.get())) return;
-  info.GetReturnValue().Set(wrap->endpoint->Send(std::move(message)));
+  PendingTransfer pending;
+  SerializeOptions options;
+  options.source_port = info.This();
+  options.defer = &pending;
+  if (!SerializeMessage(context, info[0], transfer, message.get(), options)) return;
+  // A getter may have transferred or closed this very port meanwhile: then
+  // nothing moves and the post fails as a transfer of a detached port would.
+  if (WrapOf(info.This()) != wrap) {
+    isolate->ThrowException(MakeDataCloneError(
+        context, Str(isolate, "The source AgentPort was transferred or closed while the message "
+                              "was serialized")));
+    return;
+  }
+  // HTML's "doomed" rule: the target port in its own message's transfer list.
+  std::shared_ptr<PortEndpoint> target;
+  for (auto& port : message->ports) {
+    if (port->IsPeerOf(source.get())) target = port;
+  }
+  if (target) {
+    pending.Commit(target.get());  // everything else moves as usual
+    binder->warn_("The target port was posted to itself, and the communication channel was lost");
+    message.reset();
+    source->Close(true);  // both ends get 'close', as in Node
+    info.GetReturnValue().Set(true);
+    return;
+  }
+  pending.Commit();
+  switch (source->Send(std::move(message), binder->cancel_)) {
+    case PortEndpoint::SendResult::kQueued: info.GetReturnValue().Set(true); break;
+    case PortEndpoint::SendResult::kQueuedFull:
+    case PortEndpoint::SendResult::kClosed: info.GetReturnValue().Set(false); break;
+    case PortEndpoint::SendResult::kCancelled: break;  // terminating: no more JS runs
+  }
 }
 
 void PortBinder::CloseMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
   Wrap* wrap = WrapOf(info.This());
-  if (wrap == nullptr || !wrap->endpoint) return;
+  if (wrap == nullptr) return;
   wrap->endpoint->Close();
+  wrap->binder->Retire(wrap);  // nothing more can come: release it now
+}
+
+void PortBinder::StartMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  Wrap* wrap = WrapOf(info.This());
+  if (wrap != nullptr) wrap->endpoint->Start();
+}
+
+void PortBinder::GetHandler(v8::Local<v8::Name>, const v8::PropertyCallbackInfo<v8::Value>& info) {
+  Wrap* wrap = WrapOf(info.Holder());
+  int slot = info.Data().As<v8::Int32>()->Value();
+  if (wrap == nullptr || wrap->on[slot].IsEmpty()) {
+    info.GetReturnValue().SetNull();
+    return;
+  }
+  info.GetReturnValue().Set(wrap->on[slot].Get(info.GetIsolate()));
+}
+
+void PortBinder::SetHandler(v8::Local<v8::Name>, v8::Local<v8::Value> value,
+                            const v8::PropertyCallbackInfo<void>& info) {
+  Wrap* wrap = WrapOf(info.Holder());
+  if (wrap == nullptr) return;
+  int slot = info.Data().As<v8::Int32>()->Value();
+  if (value->IsFunction()) {
+    wrap->on[slot].Reset(info.GetIsolate(), value);
+    // As MessagePort: setting onmessage starts the port.
+    if (slot == kOnMessage) wrap->endpoint->Start();
+  } else {
+    wrap->on[slot].Reset();
+  }
+}
+
+void PortBinder::GetBuffered(v8::Local<v8::Name>, const v8::PropertyCallbackInfo<v8::Value>& info) {
+  Wrap* wrap = WrapOf(info.Holder());
+  if (wrap == nullptr) {
+    info.GetReturnValue().Set(0);
+    return;
+  }
+  size_t figure = info.Data().As<v8::Int32>()->Value() == kBufferedMessages
+                      ? wrap->endpoint->buffered_messages()
+                      : wrap->endpoint->buffered_bytes();
+  info.GetReturnValue().Set(static_cast<double>(figure));
 }
 
 // The listener list of a port for an event type, or null for other types.
-std::vector<v8::Global<v8::Function>>* PortBinder::ListenersFor(
-    const v8::FunctionCallbackInfo<v8::Value>& info) {
-  Wrap* wrap = WrapOf(info.This());
-  if (wrap == nullptr || !info[1]->IsFunction()) return nullptr;
-  std::string type = ToStdString(info.GetIsolate(), info[0]);
-  if (type == "message") return &wrap->message_listeners;
-  if (type == "close") return &wrap->close_listeners;
-  return nullptr;
+static std::vector<v8::Global<v8::Function>>* ListenerList(
+    std::vector<v8::Global<v8::Function>> (&lists)[3], const std::string& type, int* slot) {
+  if (type == "message") *slot = kOnMessage;
+  else if (type == "close") *slot = kOnClose;
+  else if (type == "drain") *slot = kOnDrain;
+  else return nullptr;
+  return &lists[*slot];
 }
 
 void PortBinder::AddListenerMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  auto* list = ListenersFor(info);
+  Wrap* wrap = WrapOf(info.This());
+  if (wrap == nullptr || !info[1]->IsFunction()) return;
+  int slot = 0;
+  auto* list = ListenerList(wrap->listeners, ToStdString(info.GetIsolate(), info[0]), &slot);
   if (list == nullptr) return;
   v8::Local<v8::Function> listener = info[1].As<v8::Function>();
   for (auto& existing : *list) {
     if (existing == listener) return;
   }
   list->emplace_back(info.GetIsolate(), listener);
+  if (slot == kOnMessage) wrap->endpoint->Start();  // as Node's MessagePort
 }
 
 void PortBinder::RemoveListenerMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  auto* list = ListenersFor(info);
+  Wrap* wrap = WrapOf(info.This());
+  if (wrap == nullptr || !info[1]->IsFunction()) return;
+  int slot = 0;
+  auto* list = ListenerList(wrap->listeners, ToStdString(info.GetIsolate(), info[0]), &slot);
   if (list == nullptr) return;
   for (auto it = list->begin(); it != list->end(); ++it) {
     if (*it == info[1].As<v8::Function>()) {
@@ -284,19 +521,59 @@ void PortBinder::RemoveListenerMethod(const v8::FunctionCallbackInfo<v8::Value>&
   }
 }
 
-v8::Local<v8::Object> PortBinder::NewChannel(v8::Local<v8::Context> context) {
+v8::Local<v8::Object> PortBinder::NewChannel(v8::Local<v8::Context> context, HighWaterMark limits) {
   v8::EscapableHandleScope scope(isolate_);
-  auto pair = PortEndpoint::CreatePair();
+  auto pair = PortEndpoint::CreatePair(limits);
   v8::Local<v8::Object> channel = v8::Object::New(isolate_);
-  channel->CreateDataProperty(context, Str(isolate_, "port1"), Bind(context, pair.first)).FromMaybe(false);
-  channel->CreateDataProperty(context, Str(isolate_, "port2"), Bind(context, pair.second)).FromMaybe(false);
+  v8::Local<v8::Object> port1 = Bind(context, pair.first);
+  v8::Local<v8::Object> port2 = Bind(context, pair.second);
+  if (port1.IsEmpty() || port2.IsEmpty()) return v8::Local<v8::Object>();
+  channel->CreateDataProperty(context, Str(isolate_, "port1"), port1).FromMaybe(false);
+  channel->CreateDataProperty(context, Str(isolate_, "port2"), port2).FromMaybe(false);
   return scope.Escape(channel);
 }
 
+// `{ highWaterMark: { messages, bytes } }` of `new AgentChannel(options)` in
+// an agent. False with a TypeError/RangeError pending when it is malformed.
+static bool ReadLimits(v8::Local<v8::Context> context, v8::Local<v8::Value> options,
+                       HighWaterMark* limits) {
+  v8::Isolate* isolate = context->GetIsolate();
+  if (options->IsUndefined()) return true;
+  v8::Local<v8::Value> mark;
+  if (!options->IsObject() ||
+      !options.As<v8::Object>()->Get(context, Str(isolate, "highWaterMark")).ToLocal(&mark)) {
+    if (!options->IsObject()) ThrowTypeError(isolate, "AgentChannel options must be an object");
+    return false;
+  }
+  if (mark->IsUndefined()) return true;
+  if (!mark->IsObject()) {
+    ThrowTypeError(isolate, "highWaterMark must be an object { messages?, bytes? }");
+    return false;
+  }
+  const char* keys[] = {"messages", "bytes"};
+  size_t* fields[] = {&limits->messages, &limits->bytes};
+  for (int i = 0; i < 2; i++) {
+    v8::Local<v8::Value> value;
+    if (!mark.As<v8::Object>()->Get(context, Str(isolate, keys[i])).ToLocal(&value)) return false;
+    if (value->IsUndefined()) continue;
+    double number = value->IsNumber() ? value.As<v8::Number>()->Value() : -1;
+    if (!(number >= 1 && number <= 9007199254740991.0) || number != static_cast<double>(static_cast<int64_t>(number))) {
+      isolate->ThrowException(v8::Exception::RangeError(
+          Str(isolate, std::string("highWaterMark.") + keys[i] + " must be a positive integer")));
+      return false;
+    }
+    *fields[i] = static_cast<size_t>(number);
+  }
+  return true;
+}
+
 void PortBinder::NewChannelCallback(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  PortBinder* binder =
-      static_cast<PortBinder*>(info.Data().As<v8::External>()->Value());
-  info.GetReturnValue().Set(binder->NewChannel(info.GetIsolate()->GetCurrentContext()));
+  PortBinder* binder = static_cast<PortBinder*>(info.Data().As<v8::External>()->Value());
+  v8::Local<v8::Context> context = info.GetIsolate()->GetCurrentContext();
+  HighWaterMark limits;
+  if (!ReadLimits(context, info[0], &limits)) return;
+  v8::Local<v8::Object> channel = binder->NewChannel(context, limits);
+  if (!channel.IsEmpty()) info.GetReturnValue().Set(channel);
 }
 
 v8::Local<v8::Function> PortBinder::ChannelFunction(v8::Local<v8::Context> context) {

@@ -5,10 +5,12 @@ export type { AgentCpuUsage, AgentHeapStatistics, CpuProfile } from './agent/dia
 export { AgentError } from './agent/errors.js';
 export type { AgentErrorCode } from './agent/errors.js';
 export { liveAgentCount } from './agent/exit-hook.js';
+export { DEFAULT_HIGH_WATER_MARK } from './flow-control.js';
+export type { HighWaterMark } from './flow-control.js';
 export { clone } from './clone/index.js';
 export type { CloneOptions } from './clone/index.js';
 export { AgentChannel } from './clone/channel.js';
-export type { AgentPort, AgentPortCloseEvent, AgentPortMessageEvent } from './clone/channel.js';
+export type { AgentChannelOptions, AgentPort, AgentPortCloseEvent, AgentPortDrainEvent, AgentPortMessageEvent } from './clone/channel.js';
 export type { AtomicsWaitStats } from './native.js';
 export { AgentPool, PoolError, move, isMoved } from './scheduler/index.js';
 export type { AgentPoolEvents, AgentPoolOptions, CloseOptions, AgentUsage, HistogramSummary, MapOptions, Moved, PoolErrorCode, PoolResourceLimits, PoolStats, RunOptions } from './scheduler/index.js';

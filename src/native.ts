@@ -84,7 +84,7 @@ export interface AtomicsWaitStats {
 export interface NativeAddon {
   AgentHandle: new (options: NativeAgentOptions, onEvents: (batch: NativeEventBatch) => void) => NativeAgentHandle;
   clone(value: unknown, transfer?: readonly unknown[]): unknown;
-  createChannel(): unknown;
+  createChannel(messages: number, bytes: number): unknown;
   stopAll(): void;
   setNodeSnapshotInUse(inUse: boolean): void;
   liveCount(): number;
