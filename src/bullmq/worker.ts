@@ -81,7 +81,10 @@ export class AgentWorker {
     this.pool = new AgentPool({
       minAgents: sized.maxAgents,
       ...given,
-      maxQueue,
+      // The Worker never holds more than `concurrency` jobs, so that bounds the
+      // pool's queue. Not `maxQueue` itself: while an agent that died (OOM,
+      // timeout, abort) is being replaced, fewer slots run and more jobs wait.
+      maxQueue: this.concurrency,
       source: jobModuleSource(userUrl),
       name: WRAPPER_EXPORT,
     });
