@@ -24,7 +24,9 @@ interface Consumer {
 }
 
 function startConsumer(variant: Variant, port: number, queue: string, slots: number): Promise<Consumer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(benchDir, 'bullmq-consumer.ts'), variant, String(port), queue, String(slots)], {
+  // Consumers run in the same snapshot mode as this process (see docs/benchmarks.md).
+  const flags = process.execArgv.filter((flag) => flag === '--no-node-snapshot');
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', join(benchDir, 'bullmq-consumer.ts'), variant, String(port), queue, String(slots)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
