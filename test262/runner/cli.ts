@@ -21,6 +21,8 @@ import { openOutput } from './reporters/stream.js';
 import { summaryReporter } from './reporters/summary.js';
 import type { Reporter } from './results.js';
 import { runTests } from './run.js';
+import { mergeMain } from './merge.js';
+import { describeShard, parseShardSpec, selectShard, ShardSpecError, type ShardHeader } from './shard.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -54,12 +56,17 @@ Options:
   --features <list>          only run tests using at least one of these features
   --fail-on-unexpected-pass  exit non-zero when an expected failure passes
   --list                     print the selected scenarios and their expectations, run nothing
+  --shard <i/n>              run only slice i of n (deterministic; see docs/distributed.md)
+  --durations <file>         balance the shards by an earlier run's --reporter json output
   -v, --verbose              print every result
   -h, --help                 this help
 
 Exit status: 0 = no unexpected failure, 1 = unexpected failures (or unexpected
 passes with --fail-on-unexpected-pass), 2 = usage/configuration error,
-130 = interrupted.`;
+130 = interrupted.
+
+  agentcluster test262 merge [--json-out f] [--junit-out f] <shard.jsonl> ...
+merges the JSON outputs of the shards of one run (see merge --help).`;
 
 export interface CliIO {
   stdout: ProgressStream;
@@ -106,12 +113,13 @@ export async function main(argv: string[], executor: Executor, ioIn: Partial<Cli
     cwd: ioIn.cwd ?? process.cwd(),
     ...(ioIn.signal ? { signal: ioIn.signal } : {}),
   };
+  if (argv[0] === 'merge') return mergeMain(argv.slice(1), io);
   try {
     return await mainInner(argv, executor, io);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     io.stderr.write(`test262: ${msg}\n`);
-    if (err instanceof UsageError) io.stderr.write('Run with --help for usage.\n');
+    if (err instanceof UsageError || err instanceof ShardSpecError) io.stderr.write('Run with --help for usage.\n');
     return 2;
   }
 }
@@ -137,6 +145,8 @@ async function mainInner(argv: string[], executor: Executor, io: CliIO): Promise
         features: { type: 'string', multiple: true },
         'fail-on-unexpected-pass': { type: 'boolean' },
         list: { type: 'boolean' },
+        shard: { type: 'string' },
+        durations: { type: 'string' },
         verbose: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -177,6 +187,8 @@ async function mainInner(argv: string[], executor: Executor, io: CliIO): Promise
   if (o['no-expectations'] && o.expectations !== undefined) {
     throw new UsageError('--expectations and --no-expectations cannot be combined');
   }
+  const shardSpec = o.shard !== undefined ? parseShardSpec(o.shard) : undefined;
+  if (o.durations !== undefined && !shardSpec) throw new UsageError('--durations only applies with --shard');
   const featuresExclude = new Set(list(o['features-exclude']));
   const featuresOnly = new Set(list(o.features));
 
@@ -201,6 +213,13 @@ async function mainInner(argv: string[], executor: Executor, io: CliIO): Promise
   if (cases.length === 0) {
     throw new Error(`no test matched ${positionals.length ? positionals.join(' ') : 'the whole suite'}`);
   }
+  let shard: ShardHeader | undefined;
+  if (shardSpec) {
+    const slice = selectShard(cases, shardSpec, o.durations !== undefined ? path.resolve(io.cwd, o.durations) : undefined);
+    cases = slice.cases;
+    shard = slice.header;
+    io.stderr.write(describeShard(shard));
+  }
 
   if (o.list) {
     for (const c of cases) {
@@ -216,7 +235,7 @@ async function mainInner(argv: string[], executor: Executor, io: CliIO): Promise
   if (wants('progress')) reporters.push(progressReporter(human, { verbose: o.verbose === true }));
   if (wants('json')) {
     const out = o['json-out'] !== undefined ? openOutput(path.resolve(io.cwd, o['json-out'])) : io.stdout;
-    reporters.push(jsonReporter(out, o['json-out'] !== undefined));
+    reporters.push(jsonReporter(out, o['json-out'] !== undefined, shard ? { shard } : undefined));
   }
   if (wants('junit')) {
     const out = o['junit-out'] !== undefined ? openOutput(path.resolve(io.cwd, o['junit-out'])) : io.stdout;
@@ -250,7 +269,7 @@ async function mainInner(argv: string[], executor: Executor, io: CliIO): Promise
       timeoutMs,
       reporters,
       signal: ac.signal,
-      reportUnused: positionals.length === 0 && featuresOnly.size === 0 && featuresExclude.size === 0,
+      reportUnused: !shard && positionals.length === 0 && featuresOnly.size === 0 && featuresExclude.size === 0,
     });
     if (summary.unexpectedFail > 0) return 1;
     if (summary.interrupted) return 130;
