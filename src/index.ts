@@ -4,6 +4,8 @@ export type { AgentOptions, ResourceLimits } from './agent/options.js';
 export { AgentError } from './agent/errors.js';
 export type { AgentErrorCode } from './agent/errors.js';
 export { liveAgentCount } from './agent/exit-hook.js';
+export { DEFAULT_HIGH_WATER_MARK } from './flow-control.js';
+export type { HighWaterMark } from './flow-control.js';
 export { clone } from './clone/index.js';
 export type { CloneOptions } from './clone/index.js';
 export { AgentChannel } from './clone/channel.js';
