@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include "agent_handle.h"
+#include "flow_control.h"
 #include "message.h"
 #include "node_snapshot.h"
 #include "v8_bridge.h"
@@ -71,7 +72,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(state);
   // Cleanup hooks run when the environment ends: main-thread exit or the
   // end of a worker_thread that loaded the addon.
-  env.AddCleanupHook([state]() { state->Teardown(); });
+  env.AddCleanupHook([state]() { GuardNativeCallback([&] { state->Teardown(); }); });
 
   exports.Set("AgentHandle", AgentHandle::DefineClass(env));
   exports.Set("clone", Napi::Function::New(env, Clone, "clone"));

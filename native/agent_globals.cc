@@ -57,10 +57,15 @@ void PostMessage(const v8::FunctionCallbackInfo<v8::Value>& info) {
       return;
     }
   }
+  // Flow control: while the host's queue is full this thread waits (before
+  // anything is serialized or detached); a terminate ends the wait, and the
+  // agent then runs no more JS.
+  AgentRuntime& runtime = Runtime(info);
+  if (!runtime.WaitForRoom()) return;
   AgentEvent event;
   event.kind = AgentEvent::Kind::kMessage;
   if (!SerializeMessage(context, info[0], transfer, &event.message)) return;
-  Runtime(info).Send(std::move(event));
+  runtime.Send(std::move(event));
 }
 
 void Close(const v8::FunctionCallbackInfo<v8::Value>& info) { Runtime(info).RequestClose(); }
@@ -80,6 +85,8 @@ void RemoveEventListener(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }
 
 void ConsoleMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  // A console flood is bounded like a message flood.
+  if (!Runtime(info).WaitForRoom()) return;
   AgentEvent event;
   event.kind = AgentEvent::Kind::kConsole;
   event.level = info.Data().As<v8::Int32>()->Value();

@@ -1,6 +1,8 @@
 #include "agent_handle.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
 
 #include "agent_runtime.h"
 #include "flow_control.h"
@@ -12,7 +14,10 @@ namespace agentcluster {
 namespace {
 
 // Event kinds as the TypeScript side (src/agent/native.ts) knows them.
-enum HostEventKind { kReady = 0, kMessage = 1, kConsole = 2, kError = 3, kEvalResult = 4, kExit = 5, kMessageError = 6, kDiagnostic = 7 };
+enum HostEventKind {
+  kReady = 0, kMessage = 1, kConsole = 2, kError = 3, kEvalResult = 4, kExit = 5, kMessageError = 6,
+  kDiagnostic = 7, kDrain = 8,
+};
 
 Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message) {
   Napi::Error error = Napi::Error::New(env, message);
@@ -38,33 +43,106 @@ bool GetBool(const Napi::Object& options, const char* key, bool fallback) {
   return value.IsBoolean() ? value.As<Napi::Boolean>().Value() : fallback;
 }
 
+// `highWaterMessages` / `highWaterBytes` (validated in TypeScript); absent
+// means the default.
+HighWaterMark GetHighWaterMark(const Napi::Object& options) {
+  HighWaterMark mark;
+  Napi::Value messages = options.Get("highWaterMessages");
+  if (messages.IsNumber() && messages.As<Napi::Number>().DoubleValue() >= 1) {
+    mark.messages = static_cast<size_t>(messages.As<Napi::Number>().DoubleValue());
+  }
+  Napi::Value bytes = options.Get("highWaterBytes");
+  if (bytes.IsNumber() && bytes.As<Napi::Number>().DoubleValue() >= 1) {
+    mark.bytes = static_cast<size_t>(bytes.As<Napi::Number>().DoubleValue());
+  }
+  return mark;
+}
+
 }  // namespace
 
 // Collects events on the agent's thread and wakes the owner's thread once
-// per batch (never per message, never by polling).
+// per batch (never per message, never by polling). Flow control: the queue
+// has a high-water mark; the agent's postMessage/console wait in
+// WaitForRoom() while it is reached, and the host takes at most a bounded
+// batch per callback (the rest on the next turn of its event loop).
 class AgentHandle::Sink final : public AgentEventSink {
  public:
+  explicit Sink(HighWaterMark mark) : mark_(mark) {}
+
   void Deliver(AgentEvent event) override {
-    bool first;
+    bool schedule;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      first = events_.empty();
+      if (closed_) return;  // the owner finished: nobody will read it
+      queued_bytes_ += event.weight();
       events_.push_back(std::move(event));
+      schedule = !scheduled_;
+      scheduled_ = true;
     }
-    if (first) {
+    if (schedule) {
       std::shared_ptr<Sink> self = self_.lock();
       if (self) {
         wakeup_.NonBlockingCall([self](Napi::Env env, Napi::Function) {
-          if (static_cast<napi_env>(env) != nullptr && self->handle_ != nullptr) self->handle_->DrainEvents(env);
+          GuardNativeCallback([&] {
+            if (static_cast<napi_env>(env) != nullptr && self->handle_ != nullptr) {
+              self->handle_->DrainEvents(env);
+            }
+          });
         });
       }
     }
   }
 
-  std::vector<AgentEvent> Take() {
-    std::lock_guard<std::mutex> lock(mutex_);
+  bool WaitForRoom() override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (mark_.Reached(events_.size(), queued_bytes_)) {
+      cv_.wait(lock, [&] {
+        return woken_ || closed_ || mark_.Drained(events_.size(), queued_bytes_);
+      });
+    }
+    return !woken_ && !closed_;
+  }
+
+  void WakeBlocked() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      woken_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  // The owner is gone (finished): refuse further events, release waiters.
+  void Close() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+      events_.clear();
+      queued_bytes_ = 0;
+    }
+    cv_.notify_all();
+  }
+
+  // At most one bounded batch, oldest first. *more: events are left, and the
+  // caller must come back for them (no further wake-up is sent meanwhile).
+  std::vector<AgentEvent> Take(bool* more) {
     std::vector<AgentEvent> taken;
-    taken.swap(events_);
+    bool wake_senders = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      size_t bytes = 0;
+      while (!events_.empty() && taken.size() < kMaxEventsPerDrain &&
+             (taken.empty() || bytes + events_.front().weight() <= kMaxBytesPerDrain)) {
+        size_t weight = events_.front().weight();
+        bytes += weight;
+        queued_bytes_ -= weight;
+        taken.push_back(std::move(events_.front()));
+        events_.pop_front();
+      }
+      *more = !events_.empty();
+      if (!*more) scheduled_ = false;
+      wake_senders = !taken.empty() && mark_.Drained(events_.size(), queued_bytes_);
+    }
+    if (wake_senders) cv_.notify_all();
     return taken;
   }
 
@@ -73,8 +151,14 @@ class AgentHandle::Sink final : public AgentEventSink {
   AgentHandle* handle_ = nullptr;  // cleared on the owner thread when the handle finishes
 
  private:
+  const HighWaterMark mark_;
   std::mutex mutex_;
-  std::vector<AgentEvent> events_;
+  std::condition_variable cv_;
+  std::deque<AgentEvent> events_;
+  size_t queued_bytes_ = 0;
+  bool scheduled_ = false;  // a drain is due (wake-up sent or more to take)
+  bool woken_ = false;      // terminate: WaitForRoom() returns false from now on
+  bool closed_ = false;
 };
 
 // Port events for host-owned ports: ports with work are queued from any
@@ -243,7 +327,9 @@ AddonState::AddonState(Napi::Env env) : hub_(std::make_shared<HostPortOwner>(env
   SetHostStructuredClone(&structured_clone_);
 }
 
-AddonState::~AddonState() { Teardown(); }
+AddonState::~AddonState() {
+  GuardNativeCallback([&] { Teardown(); });  // the environment's instance-data finalizer
+}
 
 void AddonState::StopAll() {
   std::vector<AgentHandle*> agents = live;
@@ -271,7 +357,10 @@ Napi::Function AgentHandle::DefineClass(Napi::Env env) {
           InstanceMethod<&AgentHandle::Diagnostics>("diagnostics"),
           InstanceMethod<&AgentHandle::Unref>("unref"),
           InstanceMethod<&AgentHandle::CheckThreadFromForeignThread>("checkThreadFromForeignThread"),
+          InstanceMethod<&AgentHandle::DrainMore>("drainEvents"),
           InstanceAccessor<&AgentHandle::GetThreadId>("threadId"),
+          InstanceAccessor<&AgentHandle::GetBufferedMessages>("bufferedMessages"),
+          InstanceAccessor<&AgentHandle::GetBufferedBytes>("bufferedBytes"),
       });
 }
 
@@ -332,7 +421,7 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   auto entry_data = std::make_shared<EntryData>();
   agent_options.entry_data = entry_data;
 
-  sink_ = std::make_shared<Sink>();
+  sink_ = std::make_shared<Sink>(GetHighWaterMark(options));
   sink_->self_ = sink_;
   sink_->handle_ = this;
   on_event_ = Napi::Persistent(info[1].As<Napi::Function>());
@@ -350,13 +439,26 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   }
   pending_data.Commit();
   entry_data->Open(std::move(data), has_data);
+  // The mailbox's mark is the same option; falling back to low water after
+  // reaching it sends a 'drain' event (from the agent's thread).
+  std::weak_ptr<Sink> weak_sink = sink_;
+  thread_->mailbox()->SetFlowControl(GetHighWaterMark(options), [weak_sink] {
+    if (std::shared_ptr<Sink> sink = weak_sink.lock()) {
+      AgentEvent event;
+      event.kind = AgentEvent::Kind::kDrain;
+      sink->Deliver(std::move(event));
+    }
+  });
   self_ref_ = Napi::Persistent(info.This().As<Napi::Object>());
   state_ = env.GetInstanceData<AddonState>();
   state_->live.push_back(this);
 }
 
 AgentHandle::~AgentHandle() {
-  if (!finished_ && thread_) StopAndJoin();
+  // A finalizer: nothing may throw out of it.
+  GuardNativeCallback([&] {
+    if (!finished_ && thread_) StopAndJoin();
+  });
 }
 
 bool AgentHandle::CheckThread(Napi::Env env) const {
@@ -389,11 +491,30 @@ Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   WorkItem item;
+  item.weight = message->bytes.size;
   item.job = [message](AgentRuntime& runtime) { runtime.DispatchMessage(std::move(*message)); };
   // Accepted: if the agent closes in the meantime the message is dropped, as
   // any message still queued when an agent ends (its buffers already moved).
-  thread_->mailbox()->Post(std::move(item));
-  return Napi::Boolean::New(env, true);
+  // 2: accepted, and the mailbox is now at its high-water mark.
+  Mailbox::PostResult result = thread_->mailbox()->PostCounted(std::move(item));
+  return Napi::Number::New(env, result == Mailbox::PostResult::kFull ? 2 : 1);
+}
+
+Napi::Value AgentHandle::GetBufferedMessages(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           thread_ ? static_cast<double>(thread_->mailbox()->buffered_messages()) : 0);
+}
+
+Napi::Value AgentHandle::GetBufferedBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           thread_ ? static_cast<double>(thread_->mailbox()->buffered_bytes()) : 0);
+}
+
+Napi::Value AgentHandle::DrainMore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  if (!finished_) DrainEvents(env);
+  return env.Undefined();
 }
 
 Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
@@ -403,8 +524,10 @@ Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
   std::string source = info[1].As<Napi::String>().Utf8Value();
   if (finished_) return Napi::Boolean::New(env, false);
   WorkItem item;
+  item.weight = source.size();
   item.job = [id, source](AgentRuntime& runtime) { runtime.Evaluate(id, source); };
-  return Napi::Boolean::New(env, thread_->mailbox()->Post(std::move(item)));
+  return Napi::Boolean::New(
+      env, thread_->mailbox()->PostCounted(std::move(item)) != Mailbox::PostResult::kRefused);
 }
 
 Napi::Value AgentHandle::Terminate(const Napi::CallbackInfo& info) {
@@ -468,6 +591,7 @@ void AgentHandle::Finish() {
   if (finished_) return;
   finished_ = true;
   sink_->handle_ = nullptr;
+  sink_->Close();
   wakeup_.Release();
   if (state_ != nullptr) {
     auto& live = state_->live;
@@ -481,7 +605,8 @@ void AgentHandle::Finish() {
 
 void AgentHandle::DrainEvents(Napi::Env env) {
   Napi::HandleScope scope(env);
-  std::vector<AgentEvent> events = sink_->Take();
+  bool more = false;
+  std::vector<AgentEvent> events = sink_->Take(&more);
   if (events.empty()) return;
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
@@ -551,6 +676,9 @@ void AgentHandle::DrainEvents(Napi::Env env) {
           entry.Set(4u, Napi::String::New(env, event.text));
         }
         break;
+      case AgentEvent::Kind::kDrain:
+        entry.Set(0u, Napi::Number::New(env, kDrain));
+        break;
       case AgentEvent::Kind::kExit:
         thread_->Join();
         exited = true;
@@ -565,8 +693,11 @@ void AgentHandle::DrainEvents(Napi::Env env) {
   if (on_event_.IsEmpty()) return;
   Napi::Function on_event = on_event_.Value();
   if (exited) Finish();
+  // `more`: events are left; the dispatcher comes back for them from
+  // setImmediate (drainEvents()), after timers and I/O had their turn.
   try {
-    on_event.Call(Value().IsEmpty() ? env.Undefined() : Napi::Value(Value()), {batch});
+    on_event.Call(Value().IsEmpty() ? env.Undefined() : Napi::Value(Value()),
+                  {batch, Napi::Boolean::New(env, more && !exited)});
   } catch (const Napi::Error& error) {
     // The TypeScript dispatcher reports listener errors itself; nothing here.
   }

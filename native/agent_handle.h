@@ -39,6 +39,9 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
   Napi::Value GetThreadId(const Napi::CallbackInfo& info);
+  Napi::Value GetBufferedMessages(const Napi::CallbackInfo& info);
+  Napi::Value GetBufferedBytes(const Napi::CallbackInfo& info);
+  Napi::Value DrainMore(const Napi::CallbackInfo& info);
   Napi::Value Interrupt(const Napi::CallbackInfo& info);
   Napi::Value AtomicsStats(const Napi::CallbackInfo& info);
   Napi::Value Diagnostics(const Napi::CallbackInfo& info);

@@ -110,6 +110,7 @@ AgentRuntime::~AgentRuntime() {
   test262_.reset();  // its agents are terminated and joined first
   ports_.reset();    // closes this agent's ports: their peers get 'close'
   timers_.clear();
+  halt_probe_.Reset();
   message_listeners_.clear();
   unhandled_rejections_.clear();
   modules_.reset();
@@ -148,6 +149,15 @@ void AgentRuntime::Run() {
         event.text = "Warning: " + text;
         Send(std::move(event));
       });
+  {
+    v8::TryCatch try_catch(isolate_);
+    v8::Local<v8::Script> script;
+    v8::Local<v8::Value> probe;
+    if (v8::Script::Compile(context, Str(isolate_, "(function () {})")).ToLocal(&script) &&
+        script->Run(context).ToLocal(&probe) && probe->IsFunction()) {
+      halt_probe_.Reset(isolate_, probe.As<v8::Function>());
+    }
+  }
   InstallGlobals(*this, context);
   if (options_.host != HostKind::kAgent) {
     test262_ = std::make_unique<Test262Host>(*this);
@@ -276,6 +286,30 @@ void AgentRuntime::OnEntrySettled(const v8::FunctionCallbackInfo<v8::Value>& inf
   } else {
     self->ReportUncaught(info[0]);
   }
+}
+
+bool AgentRuntime::WaitForRoom() {
+  if (sink_->WaitForRoom()) return true;
+  HaltIfTerminated();
+  return false;
+}
+
+bool AgentRuntime::HaltIfTerminated() {
+  if (!terminate_requested_.load() && !isolate_->IsExecutionTerminating()) return false;
+  // TerminateExecution only requests termination: V8 acts on it at its next
+  // stack check, which may be after more statements of the caller ran.
+  // Entering a JS function performs that check now, and the termination
+  // then unwinds through the native callback that called us.
+  isolate_->TerminateExecution();
+  if (!halt_probe_.IsEmpty()) {
+    v8::HandleScope scope(isolate_);
+    v8::Local<v8::Context> context = this->context();
+    v8::Local<v8::Value> ignored;
+    if (halt_probe_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 0, nullptr).ToLocal(&ignored)) {
+      // not reached once terminating: the call itself throws the termination
+    }
+  }
+  return true;
 }
 
 void AgentRuntime::RequestClose() {

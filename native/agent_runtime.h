@@ -51,6 +51,16 @@ class AgentRuntime {
 
   // Called from the globals.
   void Send(AgentEvent event) { sink_->Deliver(std::move(event)); }
+  // Flow control before a Send() of a message or console text: waits while
+  // the owner's queue is full. False if the agent was terminated meanwhile;
+  // termination has then been enforced (HaltIfTerminated) and the caller
+  // must return to JS at once.
+  bool WaitForRoom();
+  // For native functions that block (waits, sleeps, broadcasts): if the
+  // agent is being terminated, makes the termination take effect now, so
+  // that not one more line of JS runs once the native call returns. Returns
+  // true when it did (the caller returns without touching JS).
+  bool HaltIfTerminated();
   void RequestClose();
   uint32_t AddTimer(v8::Local<v8::Function> callback, std::vector<v8::Local<v8::Value>> args,
                     double delay_ms, bool repeat);
@@ -96,6 +106,7 @@ class AgentRuntime {
   std::chrono::steady_clock::time_point start_time_;
 
   v8::Global<v8::Context> context_;
+  v8::Global<v8::Function> halt_probe_;  // an empty JS function (HaltIfTerminated)
   std::unique_ptr<ModuleLoader> modules_;
   std::unique_ptr<Test262Host> test262_;
   std::shared_ptr<PortOwner> port_owner_;

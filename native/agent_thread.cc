@@ -95,6 +95,7 @@ void AgentThread::Terminate() {
     }
   }
   mailbox_->Wake();
+  sink_->WakeBlocked();  // a postMessage waiting for the host's queue to drain
 }
 
 bool AgentThread::Interrupt() {

@@ -87,7 +87,7 @@ inline const char* ExitReasonName(ExitReason reason) {
 }
 
 struct AgentEvent {
-  enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit, kDiagnostic };
+  enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit, kDiagnostic, kDrain };
   Kind kind;
   Message message;     // kMessage payload, kError error, kEvalResult value or error
   std::string text;    // kConsole text
@@ -100,6 +100,10 @@ struct AgentEvent {
   bool out_of_memory = false;  // kError
   ExitReason reason = ExitReason::kClosed;  // kExit
   bool partial = false;  // kDiagnostic: a heap snapshot chunk, more follow (native/agent_diagnostics.h)
+
+  // What this event weighs in its receiver's queue (flow control): the
+  // serialized payload plus any text; transferred buffers are not copied.
+  size_t weight() const { return message.bytes.size + text.size() + summary.size(); }
 };
 
 // Where an agent's events go. Deliver() is called on the agent's thread and
@@ -108,6 +112,15 @@ class AgentEventSink {
  public:
   virtual ~AgentEventSink() = default;
   virtual void Deliver(AgentEvent event) = 0;
+
+  // Flow control, called on the agent's thread before it sends a message or
+  // console text: blocks while the receiver's queue is at/over its
+  // high-water mark. Returns false, without waiting further, once
+  // WakeBlocked() was called (the agent is being terminated) or the receiver
+  // is gone. Sinks without a bounded queue return true at once.
+  virtual bool WaitForRoom() { return true; }
+  // Ends every WaitForRoom(), now and later (terminate; any thread).
+  virtual void WakeBlocked() {}
 };
 
 }  // namespace agentcluster

@@ -12,6 +12,38 @@ bool Mailbox::Post(WorkItem item) {
   return true;
 }
 
+Mailbox::PostResult Mailbox::PostCounted(WorkItem item) {
+  bool full;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return PostResult::kRefused;
+    item.counted = true;
+    counted_messages_++;
+    counted_bytes_ += item.weight;
+    full = mark_.Reached(counted_messages_, counted_bytes_);
+    if (full) full_ = true;
+    ready_.push_back(std::move(item));
+  }
+  cv_.notify_one();
+  return full ? PostResult::kFull : PostResult::kAccepted;
+}
+
+void Mailbox::SetFlowControl(HighWaterMark mark, std::function<void()> on_drain) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  mark_ = mark;
+  on_drain_ = std::move(on_drain);
+}
+
+size_t Mailbox::buffered_messages() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return counted_messages_;
+}
+
+size_t Mailbox::buffered_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return counted_bytes_;
+}
+
 bool Mailbox::PostDelayed(WorkItem item, double delay_seconds) {
   if (delay_seconds < 0) delay_seconds = 0;
   auto due = Clock::now() + std::chrono::duration_cast<Clock::duration>(
@@ -37,6 +69,16 @@ bool Mailbox::Next(WorkItem* out) {
     if (!ready_.empty()) {
       *out = std::move(ready_.front());
       ready_.pop_front();
+      if (out->counted) {
+        counted_messages_--;
+        counted_bytes_ -= out->weight;
+        if (full_ && mark_.Drained(counted_messages_, counted_bytes_)) {
+          full_ = false;
+          std::function<void()> on_drain = on_drain_;
+          lock.unlock();
+          if (on_drain) on_drain();
+        }
+      }
       return true;
     }
     if (woken_) {
@@ -65,6 +107,9 @@ void Mailbox::Close() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     closed_ = true;
+    counted_messages_ = 0;
+    counted_bytes_ = 0;
+    on_drain_ = nullptr;  // drops what it captured
     ready.swap(ready_);
     delayed.swap(delayed_);
   }

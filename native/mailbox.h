@@ -15,6 +15,8 @@
 #include <queue>
 #include <vector>
 
+#include "flow_control.h"
+
 namespace agentcluster {
 
 using Clock = std::chrono::steady_clock;
@@ -26,6 +28,10 @@ class AgentRuntime;
 struct WorkItem {
   std::function<void(AgentRuntime&)> job;
   std::unique_ptr<v8::Task> task;
+  // Flow control: a message or evaluate request from the owner counts
+  // against the mailbox's high-water mark until the agent takes it.
+  bool counted = false;
+  size_t weight = 0;  // bytes
 };
 
 class Mailbox {
@@ -33,6 +39,19 @@ class Mailbox {
   // Returns false (and drops the work) once the mailbox is closed.
   bool Post(WorkItem item);
   bool PostDelayed(WorkItem item, double delay_seconds);
+
+  // Posts an owner's message (flow control, never blocks): the item counts
+  // against the high-water mark until the agent takes it. Returns kRefused
+  // (dropped: closed), kAccepted, or kFull (accepted, and the queue is now
+  // at/over the mark: the owner should wait for the drain callback).
+  enum class PostResult { kRefused, kAccepted, kFull };
+  PostResult PostCounted(WorkItem item);
+  // The mark, and what runs (on the agent thread, outside the lock) when a
+  // queue that reached the mark falls back to the low-water mark.
+  void SetFlowControl(HighWaterMark mark, std::function<void()> on_drain);
+  // Counted items not yet taken by the agent.
+  size_t buffered_messages() const;
+  size_t buffered_bytes() const;
 
   // Blocks until an item is ready or the mailbox is woken/closed.
   // Returns false when woken without work (the caller re-checks its flags)
@@ -63,6 +82,11 @@ class Mailbox {
   std::deque<WorkItem> ready_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<Delayed>> delayed_;
   uint64_t seq_ = 0;
+  HighWaterMark mark_;
+  std::function<void()> on_drain_;
+  size_t counted_messages_ = 0;
+  size_t counted_bytes_ = 0;
+  bool full_ = false;  // reached the mark since the last drain callback
   bool woken_ = false;
   bool closed_ = false;
 };

@@ -17,6 +17,20 @@ Test262Host& HostOf(const v8::FunctionCallbackInfo<v8::Value>& info) {
 
 }  // namespace
 
+BroadcastReceipt::BroadcastReceipt(std::shared_ptr<Test262Cluster> cluster)
+    : cluster_(std::move(cluster)) {
+  cluster_->pending_receipts++;
+}
+
+void BroadcastReceipt::Release() {
+  if (!cluster_) return;
+  cluster_->pending_receipts--;
+  // Without the mutex (the broadcaster may hold it while a failed post
+  // destroys its job): WaitFor re-checks in short slices anyway.
+  cluster_->changed.notify_all();
+  cluster_.reset();
+}
+
 double MonotonicMilliseconds() {
   // steady_clock is CLOCK_MONOTONIC on Linux, as V8's base::TimeTicks.
   return std::chrono::duration<double, std::milli>(
@@ -230,6 +244,8 @@ void Test262Host::Start(const v8::FunctionCallbackInfo<v8::Value>& info) {
   self.children_.push_back(child);
   std::unique_lock<std::mutex> lock(self.cluster_->mutex);
   self.WaitFor(lock, [&] { return child->running || child->exited; });
+  lock.unlock();
+  self.runtime_.HaltIfTerminated();  // a terminated test runs no more JS
 }
 
 void Test262Host::Broadcast(const v8::FunctionCallbackInfo<v8::Value>& info) {
@@ -249,22 +265,30 @@ void Test262Host::Broadcast(const v8::FunctionCallbackInfo<v8::Value>& info) {
   std::unique_lock<std::mutex> lock(self.cluster_->mutex);
   for (auto& child : self.children_) {
     if (child->exited) continue;
+    // Counted until the child runs its callback or the job dies unrun
+    // (a refused post, or a child that ends with it queued or pending).
+    auto receipt = std::make_shared<BroadcastReceipt>(self.cluster_);
     WorkItem item;
-    item.job = [store, is_bigint, bigint, number](AgentRuntime& runtime) {
+    item.job = [store, is_bigint, bigint, number, receipt](AgentRuntime& runtime) {
       v8::Isolate* child_isolate = runtime.isolate();
       v8::HandleScope scope(child_isolate);
       v8::Local<v8::Value> id = is_bigint ? v8::BigInt::New(child_isolate, bigint).As<v8::Value>()
                                           : v8::Number::New(child_isolate, number).As<v8::Value>();
-      runtime.test262()->ReceiveBroadcast(store, id);
+      runtime.test262()->ReceiveBroadcast(store, id, receipt);
     };
-    if (child->thread->mailbox()->Post(std::move(item))) self.cluster_->pending_receipts++;
+    receipt.reset();  // the job holds the only reference
+    child->thread->mailbox()->Post(std::move(item));
   }
-  self.WaitFor(lock, [&] { return self.cluster_->pending_receipts == 0; });
+  self.WaitFor(lock, [&] { return self.cluster_->pending_receipts.load() == 0; });
+  lock.unlock();
+  self.runtime_.HaltIfTerminated();  // a terminated test runs no more JS
 }
 
 void Test262Host::ReceiveBroadcast(std::shared_ptr<v8::BackingStore> buffer,
-                                   v8::Local<v8::Value> id) {
-  PendingBroadcast pending{std::move(buffer), v8::Global<v8::Value>(runtime_.isolate(), id)};
+                                   v8::Local<v8::Value> id,
+                                   std::shared_ptr<BroadcastReceipt> receipt) {
+  PendingBroadcast pending{std::move(buffer), v8::Global<v8::Value>(runtime_.isolate(), id),
+                           std::move(receipt)};
   pending_.push_back(std::move(pending));
   DeliverPending();
 }
@@ -277,11 +301,7 @@ void Test262Host::DeliverPending() {
   std::vector<PendingBroadcast> pending;
   pending.swap(pending_);
   for (auto& broadcast : pending) {
-    {
-      std::lock_guard<std::mutex> lock(cluster_->mutex);
-      cluster_->pending_receipts--;
-      cluster_->changed.notify_all();
-    }
+    broadcast.receipt->Release();
     v8::Local<v8::Value> argv[] = {v8::SharedArrayBuffer::New(isolate, broadcast.buffer),
                                    broadcast.id.Get(isolate)};
     v8::TryCatch try_catch(isolate);
@@ -305,10 +325,15 @@ void Test262Host::GetReport(const v8::FunctionCallbackInfo<v8::Value>& info) {
     report = std::move(self.cluster_->reports.front());
     self.cluster_->reports.pop_front();
   }
-  info.GetReturnValue().Set(
-      v8::String::NewFromUtf8(info.GetIsolate(), report.data(), v8::NewStringType::kNormal,
-                              static_cast<int>(report.size()))
-          .ToLocalChecked());
+  v8::Local<v8::String> text;
+  if (report.size() > static_cast<size_t>(v8::String::kMaxLength) ||
+      !v8::String::NewFromUtf8(info.GetIsolate(), report.data(), v8::NewStringType::kNormal,
+                               static_cast<int>(report.size()))
+           .ToLocal(&text)) {
+    ThrowTypeError(info.GetIsolate(), "getReport: the report is too long for a string");
+    return;
+  }
+  info.GetReturnValue().Set(text);
 }
 
 void Test262Host::Sleep(const v8::FunctionCallbackInfo<v8::Value>& info) {
@@ -325,6 +350,7 @@ void Test262Host::Sleep(const v8::FunctionCallbackInfo<v8::Value>& info) {
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
         until - now, std::chrono::milliseconds(5)));
   }
+  runtime->HaltIfTerminated();  // a terminated agent runs no more JS
 }
 
 void Test262Host::MonotonicNow(const v8::FunctionCallbackInfo<v8::Value>& info) {

@@ -7,6 +7,7 @@
 
 #include <v8.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -25,7 +26,25 @@ struct Test262Cluster {
   std::mutex mutex;
   std::condition_variable changed;
   std::deque<std::string> reports;
-  int pending_receipts = 0;  // broadcasts delivered but not yet received
+  // Broadcast jobs posted but not yet received (or dropped). Atomic: a
+  // receipt may be released while the broadcaster holds `mutex`.
+  std::atomic<int> pending_receipts{0};
+};
+
+// One child's receipt of one broadcast. Released (the count drops) when the
+// child's callback is about to run, or, by the destructor, when the job or
+// its pending entry is destroyed unrun: the child died or was terminated
+// after accepting it, so the broadcaster stops waiting for it.
+class BroadcastReceipt {
+ public:
+  explicit BroadcastReceipt(std::shared_ptr<Test262Cluster> cluster);
+  ~BroadcastReceipt() { Release(); }
+  BroadcastReceipt(const BroadcastReceipt&) = delete;
+  BroadcastReceipt& operator=(const BroadcastReceipt&) = delete;
+  void Release();
+
+ private:
+  std::shared_ptr<Test262Cluster> cluster_;
 };
 
 class Test262Host {
@@ -37,7 +56,8 @@ class Test262Host {
   void Install(v8::Local<v8::Context> context);
 
   // A broadcast arriving in a started agent (runs on its thread).
-  void ReceiveBroadcast(std::shared_ptr<v8::BackingStore> buffer, v8::Local<v8::Value> id);
+  void ReceiveBroadcast(std::shared_ptr<v8::BackingStore> buffer, v8::Local<v8::Value> id,
+                        std::shared_ptr<BroadcastReceipt> receipt);
 
  private:
   struct Child;
@@ -70,6 +90,7 @@ class Test262Host {
   struct PendingBroadcast {
     std::shared_ptr<v8::BackingStore> buffer;
     v8::Global<v8::Value> id;
+    std::shared_ptr<BroadcastReceipt> receipt;
   };
   std::vector<PendingBroadcast> pending_;
 };

@@ -37,6 +37,9 @@ export interface NativeAgentOptions {
   heapSnapshotNearLimitFile?: string;
   /** 'test262': print + $262 globals instead of the messaging ones. */
   host?: 'agent' | 'test262';
+  /** Flow control, both directions (src/flow-control.ts). */
+  highWaterMessages?: number;
+  highWaterBytes?: number;
 }
 
 /** Event kinds, as native/agent_handle.cc sends them. */
@@ -50,13 +53,21 @@ export enum NativeEvent {
   MessageError = 6,
   /** An answer of native/agent_diagnostics.cc: [id, ok, partial, chunk or text]. */
   Diagnostic = 7,
+  /** The agent's mailbox fell back to its low-water mark after reaching the high-water mark. */
+  Drain = 8,
 }
 
 export type NativeEventBatch = ReadonlyArray<readonly [NativeEvent, ...unknown[]]>;
 
 export interface NativeAgentHandle {
   readonly threadId: number;
-  postMessage(value: unknown, transfer?: readonly unknown[]): boolean;
+  /** 0: refused (the agent is gone, nothing detached), 1: queued, 2: queued and the mailbox is at its high-water mark. */
+  postMessage(value: unknown, transfer?: readonly unknown[]): 0 | 1 | 2;
+  /** Takes the next bounded batch of events (after a batch came with `more`). */
+  drainEvents(): void;
+  /** Messages and evaluate() requests queued for the agent, not yet taken. */
+  readonly bufferedMessages: number;
+  readonly bufferedBytes: number;
   evaluate(id: number, source: string): boolean;
   terminate(): void;
   ref(): void;
@@ -82,7 +93,7 @@ export interface AtomicsWaitStats {
 }
 
 export interface NativeAddon {
-  AgentHandle: new (options: NativeAgentOptions, onEvents: (batch: NativeEventBatch) => void) => NativeAgentHandle;
+  AgentHandle: new (options: NativeAgentOptions, onEvents: (batch: NativeEventBatch, more: boolean) => void) => NativeAgentHandle;
   clone(value: unknown, transfer?: readonly unknown[]): unknown;
   createChannel(messages: number, bytes: number): unknown;
   stopAll(): void;

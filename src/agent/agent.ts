@@ -47,6 +47,8 @@ export interface AgentEvents {
   exit: [info: ExitInfo];
   console: [level: ConsoleLevel, text: string];
   online: [];
+  /** The agent's mailbox fell back to half its high-water mark after postMessage() returned false. */
+  drain: [];
 }
 
 interface Pending {
@@ -72,6 +74,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   #evaluations = new Map<number, Pending>();
   #nextEvaluation = 1;
   #diagnostics: AgentDiagnosticsClient;
+  #referenced = true;
+  readonly #drainMore = () => this.#handle.drainEvents();
 
   constructor(options: AgentOptions) {
     super();
@@ -85,7 +89,17 @@ export class Agent extends EventEmitter<AgentEvents> {
     installExitHook();
     const signal = options.signal;
     if (signal?.aborted) nativeOptions.terminatedBeforeStart = true;
-    this.#handle = new native.AgentHandle(nativeOptions, (batch) => this.#dispatch(batch));
+    this.#handle = new native.AgentHandle(nativeOptions, (batch, more) => {
+      // Flow control: one bounded batch per turn of the event loop; the rest
+      // after timers and I/O ran. An unref()'d agent must not keep the loop
+      // alive: an unref'd 0 ms timer still bounds how long the loop sleeps
+      // (an unref'd immediate would not).
+      if (more) {
+        if (this.#referenced) setImmediate(this.#drainMore);
+        else setTimeout(this.#drainMore, 0).unref();
+      }
+      this.#dispatch(batch);
+    });
     this.threadId = this.#handle.threadId;
     this.#diagnostics = new AgentDiagnosticsClient(this.#handle, this.name, () => this.#deadError('the diagnostics request'), this.exited);
 
@@ -106,11 +120,27 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.#state;
   }
 
-  /** Sends a structured clone of `value`; ArrayBuffers in `transfer` move (zero-copy). */
-  postMessage(value: unknown, transfer?: readonly Transferable[] | { transfer?: readonly Transferable[] }): void {
+  /**
+   * Sends a structured clone of `value`; ArrayBuffers in `transfer` move (zero-copy).
+   * Never blocks: returns false when the agent's mailbox is now at its high-water
+   * mark (the message is queued all the same); wait for 'drain' before sending more.
+   */
+  postMessage(value: unknown, transfer?: readonly Transferable[] | { transfer?: readonly Transferable[] }): boolean {
     const list = Array.isArray(transfer) ? transfer : (transfer as { transfer?: readonly Transferable[] } | undefined)?.transfer;
     if (this.#state === 'exited') throw this.#deadError('postMessage');
-    if (!this.#handle.postMessage(value, list)) throw this.#deadError('postMessage');
+    const queued = this.#handle.postMessage(value, list);
+    if (queued === 0) throw this.#deadError('postMessage');
+    return queued === 1;
+  }
+
+  /** Messages and evaluate() requests queued for the agent that it has not taken yet. */
+  get bufferedMessages(): number {
+    return this.#handle.bufferedMessages;
+  }
+
+  /** Serialized bytes of those (transferred buffers are not counted). */
+  get bufferedBytes(): number {
+    return this.#handle.bufferedBytes;
   }
 
   /** Runs `source` as a classic script in the agent; resolves with its (awaited) completion value, cloned. */
@@ -187,12 +217,14 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** Keep the host's event loop alive while the agent runs (the default). */
   ref(): this {
+    this.#referenced = true;
     this.#handle.ref();
     return this;
   }
 
   /** Let the host exit even while this agent runs. */
   unref(): this {
+    this.#referenced = false;
     this.#handle.unref();
     return this;
   }
@@ -237,6 +269,9 @@ export class Agent extends EventEmitter<AgentEvents> {
         return;
       case NativeEvent.MessageError:
         this.emit('messageerror', event[1]);
+        return;
+      case NativeEvent.Drain:
+        this.emit('drain');
         return;
       case NativeEvent.Console: {
         const level = consoleLevels[event[1] as number] ?? 'log';

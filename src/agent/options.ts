@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinModules, type NativeAgentOptions } from '../native.js';
 import { invalidOption } from './errors.js';
+import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
 
 export interface ResourceLimits {
   /** Old-generation heap limit; an agent past it stops with ERR_AGENT_OUT_OF_MEMORY. */
@@ -44,6 +45,13 @@ export interface AgentOptions {
    * 'test262' (print and a native $262 with $262.agent, as test262's INTERPRETING.md defines).
    */
   host?: 'agent' | 'test262';
+  /**
+   * Flow control, for each direction (host → agent mailbox, agent → host queue);
+   * default `{ messages: 4096, bytes: 16 MiB }`. An agent's postMessage/console
+   * waits while the host's queue is at the mark; the host's postMessage returns
+   * false at the mark and the Agent emits 'drain' at half of it.
+   */
+  highWaterMark?: HighWaterMark;
 }
 
 function positive(value: unknown, name: string): number | undefined {
@@ -87,6 +95,7 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     throw invalidOption('host', "'agent' or 'test262'");
   }
   const limits = options.resourceLimits ?? {};
+  const mark = toHighWaterMark(options.highWaterMark);
   const name = options.name ?? `agent-${++anonymousCount}`;
   return {
     name,
@@ -105,5 +114,7 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     builtinModules: builtinModules(),
     trackUnhandledRejections: options.trackUnhandledRejections ?? true,
     host: options.host ?? 'agent',
+    highWaterMessages: mark.messages,
+    highWaterBytes: mark.bytes,
   };
 }

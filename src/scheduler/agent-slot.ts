@@ -5,6 +5,7 @@
 import { Agent, type ExitInfo } from '../agent/agent.js';
 import { AgentError } from '../agent/errors.js';
 import type { ResourceLimits } from '../agent/options.js';
+import type { HighWaterMark } from '../flow-control.js';
 import { bootstrapSource, type BootstrapConfig } from './agent-bootstrap.js';
 import type { Task } from './task.js';
 
@@ -31,6 +32,7 @@ export interface SlotOptions {
   maxPrefetch: number;
   resourceLimits: ResourceLimits | undefined;
   canBlock: boolean;
+  highWaterMark: Required<HighWaterMark>;
   data: unknown;
 }
 
@@ -110,6 +112,7 @@ export class AgentSlot {
       name: options.name,
       resourceLimits: options.resourceLimits,
       canBlock: options.canBlock,
+      highWaterMark: options.highWaterMark,
       data: config,
     });
     this.agent.on('message', (message) => {

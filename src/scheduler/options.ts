@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ResourceLimits } from '../agent/options.js';
+import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
 import { invalidOption } from './errors.js';
 
 /** Our names, or piscina's / Node Worker's (maxOldGenerationSizeMb, ...). */
@@ -38,6 +39,8 @@ export interface AgentPoolOptions {
   data?: unknown;
   /** ms of waiting worth one priority level; see docs/scheduler.md (default 1000, Infinity: strict). */
   priorityAging?: number;
+  /** Flow control of each agent's messages, both directions (see the Agent option; default { messages: 4096, bytes: 16 MiB }). */
+  highWaterMark?: HighWaterMark;
   // piscina's names, accepted so switching is a one-line change
   minThreads?: number;
   maxThreads?: number;
@@ -60,6 +63,7 @@ export interface FilledOptions {
   canBlock: boolean;
   data: unknown;
   priorityAging: number;
+  highWaterMark: Required<HighWaterMark>;
 }
 
 function count(value: unknown, name: string, min: number): number | undefined {
@@ -143,5 +147,6 @@ export function fillOptions(options: AgentPoolOptions): FilledOptions {
     canBlock: options.canBlock ?? true,
     data: 'data' in options ? options.data : options.workerData,
     priorityAging: duration(options.priorityAging, 'priorityAging', false) ?? 1000,
+    highWaterMark: toHighWaterMark(options.highWaterMark),
   };
 }

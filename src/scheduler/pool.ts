@@ -521,6 +521,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
         resourceLimits: this.#options.resourceLimits,
         canBlock: this.#options.canBlock,
         data: this.#options.data,
+        highWaterMark: this.#options.highWaterMark,
       },
       this.#owner,
     );
