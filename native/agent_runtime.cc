@@ -455,8 +455,17 @@ size_t AgentRuntime::OnNearHeapLimit(void* data, size_t current_limit, size_t in
   AgentRuntime* self = static_cast<AgentRuntime*>(data);
   self->out_of_memory_ = true;
   self->isolate_->TerminateExecution();
-  // Headroom so V8 can unwind to our loop instead of aborting the process.
-  return current_limit + std::max<size_t>(initial_limit, 64 * 1024 * 1024);
+  // Headroom so V8 can finish the allocation under way and unwind to our
+  // loop instead of aborting the process. V8 calls this before its last-
+  // resort GC and then retries the failed allocation once: the limit must
+  // then fit the largest single object V8 can allocate (a 1 GiB FixedArray
+  // or two-byte string), whatever the heap already holds. The memory is
+  // only reserved as a limit; the agent is stopped at its next interrupt
+  // check, and every further call (an operation still allocating before it
+  // gets there) is granted the same again.
+  constexpr size_t kLargestObject = size_t{1} << 30;
+  constexpr size_t kSlack = 64 * 1024 * 1024;
+  return current_limit + std::max<size_t>(initial_limit, kLargestObject + kSlack);
 }
 
 void AgentRuntime::OnPromiseReject(v8::PromiseRejectMessage message) {
