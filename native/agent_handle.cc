@@ -28,7 +28,9 @@ size_t GetMegabytes(const Napi::Object& options, const char* key, size_t fallbac
   Napi::Value value = options.Get(key);
   if (!value.IsNumber()) return fallback;
   double number = value.As<Napi::Number>().DoubleValue();
-  return number > 0 ? static_cast<size_t>(number * 1024 * 1024) : fallback;
+  // NaN, <= 0 and sizes past 1 TiB (whose byte count would not fit) are
+  // never cast; src/options/limits.ts refuses them before they get here.
+  return number > 0 && number <= 1024.0 * 1024 ? static_cast<size_t>(number * 1024 * 1024) : fallback;
 }
 
 bool GetBool(const Napi::Object& options, const char* key, bool fallback) {

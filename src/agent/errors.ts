@@ -1,4 +1,5 @@
 // Typed errors of the Agent API. Every error carries a stable `code`.
+import { describeValue } from '../options/limits.js';
 
 export type AgentErrorCode =
   | 'ERR_AGENT_TERMINATED'
@@ -21,6 +22,11 @@ export class AgentError extends Error {
   }
 }
 
-export function invalidOption(name: string, expected: string): AgentError {
-  return new AgentError('ERR_AGENT_INVALID_OPTION', `The "${name}" option must be ${expected}`);
+/** `value`, when given, is shown in the message (`got ...`). */
+export function invalidOption(name: string, expected: string, ...value: [unknown?]): AgentError {
+  return new AgentError('ERR_AGENT_INVALID_OPTION', `The "${name}" option must be ${expected}${value.length > 0 ? `; got ${describeValue(value[0])}` : ''}`);
+}
+
+export function unknownOption(message: string): AgentError {
+  return new AgentError('ERR_AGENT_INVALID_OPTION', message);
 }

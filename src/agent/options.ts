@@ -2,16 +2,11 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinModules, type NativeAgentOptions } from '../native.js';
-import { invalidOption } from './errors.js';
+import { invalidOption, unknownOption } from './errors.js';
+import { validateResourceLimits, type ResourceLimits } from '../options/limits.js';
+import { checkOptionNames } from '../options/names.js';
 
-export interface ResourceLimits {
-  /** Old-generation heap limit; an agent past it stops with ERR_AGENT_OUT_OF_MEMORY. */
-  maxHeapMB?: number;
-  /** Young-generation (semi-space) size. */
-  maxYoungGenMB?: number;
-  /** Stack of the agent's OS thread (default 4). */
-  stackSizeMB?: number;
-}
+export type { ResourceLimits } from '../options/limits.js';
 
 export interface AgentOptions {
   /** Code to run: a classic script unless `type: 'module'`. */
@@ -41,18 +36,21 @@ export interface AgentOptions {
   host?: 'agent' | 'test262';
 }
 
-function positive(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw invalidOption(name, 'a positive number');
-  }
-  return value;
+/** Every name `new Agent()` accepts (others are refused with the nearest of these). */
+export const agentOptionNames: readonly (keyof AgentOptions)[] = [
+  'source', 'file', 'type', 'filename', 'name', 'resourceLimits', 'canBlock', 'signal',
+  'data', 'transferList', 'trackUnhandledRejections', 'host',
+];
+
+export function checkResourceLimits(value: unknown): ResourceLimits {
+  return validateResourceLimits(value, invalidOption, unknownOption) ?? {};
 }
 
 let anonymousCount = 0;
 
 export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
-  if (options === null || typeof options !== 'object') throw invalidOption('options', 'an object');
+  if (options === null || typeof options !== 'object') throw invalidOption('options', 'an object', options);
+  checkOptionNames(options, agentOptionNames, 'Agent', unknownOption);
   const { source, file } = options;
   if ((source === undefined) === (file === undefined)) {
     throw invalidOption('source/file', 'given, exactly one of them');
@@ -73,7 +71,7 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
   if (options.host !== undefined && options.host !== 'agent' && options.host !== 'test262') {
     throw invalidOption('host', "'agent' or 'test262'");
   }
-  const limits = options.resourceLimits ?? {};
+  const limits = checkResourceLimits(options.resourceLimits);
   const name = options.name ?? `agent-${++anonymousCount}`;
   return {
     name,
@@ -81,9 +79,9 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     filePath,
     basePath: filePath ?? resolve(options.filename ?? `[${name}]`),
     isModule,
-    maxHeapMB: positive(limits.maxHeapMB, 'resourceLimits.maxHeapMB'),
-    maxYoungGenMB: positive(limits.maxYoungGenMB, 'resourceLimits.maxYoungGenMB'),
-    stackSizeMB: positive(limits.stackSizeMB, 'resourceLimits.stackSizeMB'),
+    maxHeapMB: limits.maxHeapMB,
+    maxYoungGenMB: limits.maxYoungGenMB,
+    stackSizeMB: limits.stackSizeMB,
     canBlock: options.canBlock ?? true,
     ...('data' in options ? { data: options.data, dataTransfer: options.transferList } : {}),
     builtinModules: builtinModules(),

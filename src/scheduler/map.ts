@@ -3,6 +3,8 @@
 // queued, or finished and waiting for their turn in ordered mode), so a huge
 // or endless input never sits in memory.
 import type { RunOptions } from './pool.js';
+import { invalidOption } from './errors.js';
+import { badTaskOptions } from './options.js';
 
 export interface MapOptions extends Omit<RunOptions, 'transferList'> {
   /** Window: items taken and not yet yielded (default: max(16, 4 x maxAgents x concurrentTasksPerAgent)). */
@@ -19,8 +21,10 @@ export async function* mapTasks<I, R>(
   options: MapOptions | undefined,
   defaultWindow: number,
 ): AsyncGenerator<R, void, undefined> {
+  const badOptions = badTaskOptions(options, 'map');
+  if (badOptions !== undefined) throw badOptions;
   const window = options?.concurrency ?? defaultWindow;
-  if (!Number.isInteger(window) || window < 1) throw new RangeError('The "concurrency" option must be an integer >= 1');
+  if (!Number.isInteger(window) || window < 1) throw invalidOption('concurrency', 'an integer >= 1', window);
   const ordered = options?.ordered ?? true;
   const controller = new AbortController();
   const outer = options?.signal;
