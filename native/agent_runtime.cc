@@ -225,7 +225,9 @@ bool AgentRuntime::EvaluateEntry() {
     if (ok) {
       v8::ScriptOrigin origin(isolate_, Str(isolate_, ModuleLoader::PathToFileUrl(path)));
       v8::Local<v8::Script> script;
-      ok = v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script);
+      v8::Local<v8::String> text;
+      ok = NewString(isolate_, source).ToLocal(&text) &&
+           v8::Script::Compile(context, text, &origin).ToLocal(&script);
       if (!ok) entry_phase_ = 1;
       ok = ok && script->Run(context).ToLocal(&completion);
     }
@@ -396,7 +398,9 @@ void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {
                           Str(isolate_, ModuleLoader::PathToFileUrl(options_.base_path)));
   v8::Local<v8::Script> script;
   v8::Local<v8::Value> result;
-  if (!v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script) ||
+  v8::Local<v8::String> text;
+  if (!NewString(isolate_, source).ToLocal(&text) ||
+      !v8::Script::Compile(context, text, &origin).ToLocal(&script) ||
       !script->Run(context).ToLocal(&result)) {
     if (try_catch.HasTerminated()) return;  // the owner rejects on exit
     SendEvalResult(id, false, try_catch.Exception());

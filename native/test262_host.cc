@@ -305,10 +305,8 @@ void Test262Host::GetReport(const v8::FunctionCallbackInfo<v8::Value>& info) {
     report = std::move(self.cluster_->reports.front());
     self.cluster_->reports.pop_front();
   }
-  info.GetReturnValue().Set(
-      v8::String::NewFromUtf8(info.GetIsolate(), report.data(), v8::NewStringType::kNormal,
-                              static_cast<int>(report.size()))
-          .ToLocalChecked());
+  v8::Local<v8::String> text;
+  if (NewString(info.GetIsolate(), report).ToLocal(&text)) info.GetReturnValue().Set(text);
 }
 
 void Test262Host::Sleep(const v8::FunctionCallbackInfo<v8::Value>& info) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Agent, AgentError, liveAgentCount, type AgentOptions, type ExitInfo } from '../src/index.js';
 import { native, NativeEvent, type NativeEventBatch } from '../src/native.js';
 import { toNativeOptions } from '../src/agent/options.js';
-import { nextMessage, once, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { describeChild, nextMessage, once, runFixture, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
 
 after(terminateAll);
 
@@ -327,5 +327,21 @@ describe('thread affinity', () => {
   it('an agent handle works from its own thread (no false positives)', async () => {
     const agent = spawnAgent({ source: '' });
     assert.equal(await agent.evaluate('"same thread"'), 'same thread');
+  });
+});
+
+describe('texts too long for a V8 string', () => {
+  // Issue 11 item 6: the agent rebuilds sources from UTF-8; past 2^29-24
+  // bytes V8 refuses the string, and ToLocalChecked() aborted the process.
+  it('source → ERR_AGENT_INVALID_OPTION, evaluate() → RangeError, native path → the agent fails with a RangeError; nothing aborts (child process)', async () => {
+    const result = await runFixture('long-source.ts', [], { timeoutMs: 240_000 });
+    assert.equal(result.signal, null, describeChild(result));
+    assert.equal(result.code, 0, describeChild(result));
+    const results = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    assert.deepEqual(results['new Agent'], [true, 'ERR_AGENT_INVALID_OPTION']);
+    assert.deepEqual(results['evaluate'], ['RangeError', true]);
+    assert.equal(results['after'], 42);
+    assert.match(String((results['native'] as unknown[])[0]), /^RangeError: Invalid string length/);
+    assert.equal((results['native'] as unknown[])[1], 'error');
   });
 });

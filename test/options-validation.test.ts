@@ -148,7 +148,7 @@ describe('AgentPool options', () => {
       await assert.rejects(pool.run(1, { timout: 5 } as object), refused(/^Unknown run\(\) option "timout" \(did you mean timeout\?\)$/));
       await assert.rejects(pool.run(1, { transfer: [] } as object), refused(/"transfer" \(did you mean transferList\?\)/));
       await assert.rejects(pool.run(1, { priorty: 1 } as object), refused(/did you mean priority\?/));
-      await assert.rejects(pool.run(1, 5 as object), refused(/"run\(\) options" option must be an object; got 5$/));
+      await assert.rejects(pool.run(1, 5 as unknown as object), refused(/"run\(\) options" option must be an object; got 5$/));
       await assert.rejects(pool.map([1], { concurency: 2 } as object).next(), refused(/^Unknown map\(\) option "concurency" \(did you mean concurrency\?\)$/));
       await assert.rejects(pool.map([1], { transferList: [] } as object).next(), refused(/"transferList"/));
       await assert.rejects(pool.map([1], { concurrency: 0 }).next(), refused(/"concurrency" option must be an integer >= 1; got 0$/));

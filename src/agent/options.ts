@@ -46,6 +46,9 @@ export function checkResourceLimits(value: unknown): ResourceLimits {
   return validateResourceLimits(value, invalidOption, unknownOption) ?? {};
 }
 
+/** V8's String::kMaxLength on 64-bit hosts. */
+export const maxSourceBytes = 2 ** 29 - 24;
+
 let anonymousCount = 0;
 
 export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
@@ -55,7 +58,11 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
   if ((source === undefined) === (file === undefined)) {
     throw invalidOption('source/file', 'given, exactly one of them');
   }
-  if (source !== undefined && typeof source !== 'string') throw invalidOption('source', 'a string');
+  if (source !== undefined && typeof source !== 'string') throw invalidOption('source', 'a string', source);
+  // The agent rebuilds the text from UTF-8, which must fit in one V8 string.
+  if (source !== undefined && source.length > maxSourceBytes / 3 && Buffer.byteLength(source) > maxSourceBytes) {
+    throw invalidOption('source', `at most ${maxSourceBytes} bytes as UTF-8 (the longest string V8 can hold); got ${Buffer.byteLength(source)} bytes`);
+  }
   let filePath: string | undefined;
   if (file !== undefined) {
     if (file instanceof URL) filePath = fileURLToPath(file);
