@@ -179,6 +179,7 @@ Napi::Function AgentHandle::DefineClass(Napi::Env env) {
           InstanceMethod<&AgentHandle::Unref>("unref"),
           InstanceMethod<&AgentHandle::CheckThreadFromForeignThread>("checkThreadFromForeignThread"),
           InstanceAccessor<&AgentHandle::GetThreadId>("threadId"),
+          InstanceMethod<&AgentHandle::EndingReason>("endingReason"),
       });
 }
 
@@ -339,6 +340,12 @@ Napi::Value AgentHandle::Unref(const Napi::CallbackInfo& info) {
   if (!CheckThread(env)) return env.Undefined();
   if (!finished_) wakeup_.Unref(env);
   return env.Undefined();
+}
+
+// The exit reason once the agent stopped, even before its exit event.
+Napi::Value AgentHandle::EndingReason(const Napi::CallbackInfo& info) {
+  const char* reason = thread_ ? thread_->ending_reason() : nullptr;
+  return reason ? Napi::String::New(info.Env(), reason) : info.Env().Undefined();
 }
 
 Napi::Value AgentHandle::GetThreadId(const Napi::CallbackInfo& info) {

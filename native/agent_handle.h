@@ -37,6 +37,7 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   Napi::Value Ref(const Napi::CallbackInfo& info);
   Napi::Value Unref(const Napi::CallbackInfo& info);
   Napi::Value GetThreadId(const Napi::CallbackInfo& info);
+  Napi::Value EndingReason(const Napi::CallbackInfo& info);
   Napi::Value Interrupt(const Napi::CallbackInfo& info);
   Napi::Value AtomicsStats(const Napi::CallbackInfo& info);
   Napi::Value CheckThreadFromForeignThread(const Napi::CallbackInfo& info);

@@ -254,6 +254,7 @@ void AgentThread::Main() {
     exit_event.exit_code = 1;
   }
 
+  ending_reason_.store(ExitReasonName(exit_event.reason));
   mailbox_->Close();  // queued V8 tasks die while their isolate still exists
   {
     std::lock_guard<std::mutex> lock(IsolateLifecycleMutex());

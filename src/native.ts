@@ -58,6 +58,8 @@ export interface NativeAgentHandle {
   checkThreadFromForeignThread(): boolean;
   interrupt(): boolean;
   atomicsStats(): AtomicsWaitStats;
+  /** 'closed' | 'terminated' | 'out-of-memory' | 'error' once the agent stopped (before its exit event), else undefined. */
+  endingReason(): string | undefined;
 }
 
 /** Counters of an agent's Atomics.wait calls. */

@@ -345,3 +345,24 @@ describe('texts too long for a V8 string', () => {
     assert.equal((results['native'] as unknown[])[1], 'error');
   });
 });
+
+describe('between an agent closing itself and its exit event', () => {
+  // Issue 11 item 18: postMessage/evaluate said ERR_AGENT_TERMINATED there.
+  it('postMessage and evaluate report ERR_AGENT_CLOSED', async () => {
+    const agent = spawnAgent({ source: 'close();' });
+    // Spin without yielding, so the exit event cannot have been dispatched.
+    const end = Date.now() + 20_000;
+    let error: unknown;
+    while (error === undefined && Date.now() < end) {
+      try {
+        agent.postMessage(1);
+      } catch (e) {
+        error = e;
+      }
+    }
+    assert.notEqual(agent.state, 'exited', 'the exit event has not been dispatched yet');
+    assert.ok(error instanceof AgentError && error.code === 'ERR_AGENT_CLOSED', String(error));
+    await assert.rejects(agent.evaluate('1'), (e: unknown) => e instanceof AgentError && e.code === 'ERR_AGENT_CLOSED');
+    assert.deepEqual(await agent.exited, { code: 0, reason: 'closed' });
+  });
+});

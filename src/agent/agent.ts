@@ -154,7 +154,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   #deadError(operation: string): AgentError {
-    const reason = this.#exitInfo?.reason;
+    // Between the agent's end and its exit event the handle already knows why.
+    const reason = this.#exitInfo?.reason ?? (this.#handle.endingReason() as ExitReason | undefined);
     if (reason === 'out-of-memory') {
       return new AgentError('ERR_AGENT_OUT_OF_MEMORY', `Agent "${this.name}" ran out of memory; ${operation}() cannot run`, { agentName: this.name, cause: this.#failure?.error });
     }
