@@ -187,7 +187,7 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<AgentHandle>(info), owner_thread_(std::this_thread::get_id()) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject() || !info[1].IsFunction()) {
-    CodedError(env, "ERR_INVALID_ARG_TYPE", "AgentHandle(options, onEvents)")
+    CodedError(env, "ERR_AGENT_INVALID_OPTION", "AgentHandle(options, onEvents)")
         .ThrowAsJavaScriptException();
     return;
   }

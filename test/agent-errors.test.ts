@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Agent, AgentError, liveAgentCount, type AgentOptions, type ExitInfo } from '../src/index.js';
 import { native, NativeEvent, type NativeEventBatch } from '../src/native.js';
 import { toNativeOptions } from '../src/agent/options.js';
+import { asAgentError } from '../src/agent/errors.js';
 import { describeChild, nextMessage, once, runFixture, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
 
 after(terminateAll);
@@ -364,5 +365,25 @@ describe('between an agent closing itself and its exit event', () => {
     assert.ok(error instanceof AgentError && error.code === 'ERR_AGENT_CLOSED', String(error));
     await assert.rejects(agent.evaluate('1'), (e: unknown) => e instanceof AgentError && e.code === 'ERR_AGENT_CLOSED');
     assert.deepEqual(await agent.exited, { code: 0, reason: 'closed' });
+  });
+});
+
+describe('errors thrown by native code', () => {
+  // Issue 11 item 19: native ERR_AGENT_* errors (START_FAILED, WRONG_THREAD,
+  // INVALID_OPTION) arrived as plain Errors; the Agent constructor now hands
+  // them on as AgentError instances, same code and message.
+  it('asAgentError turns a native ERR_AGENT_* Error into an AgentError and leaves others alone', () => {
+    const plain = Object.assign(new Error('could not start the agent thread'), { code: 'ERR_AGENT_START_FAILED' });
+    const converted = asAgentError(plain, 'a1');
+    assert.ok(converted instanceof AgentError);
+    assert.equal((converted as AgentError).code, 'ERR_AGENT_START_FAILED');
+    assert.equal((converted as AgentError).message, 'could not start the agent thread');
+    assert.equal((converted as AgentError).agentName, 'a1');
+    const clone = Object.assign(new Error('x'), { name: 'DataCloneError', code: 25 });
+    assert.equal(asAgentError(clone), clone);
+  });
+
+  it('the native handle itself refuses bad arguments with ERR_AGENT_INVALID_OPTION', () => {
+    assert.throws(() => new native.AgentHandle(null as never, null as never), { code: 'ERR_AGENT_INVALID_OPTION' });
   });
 });

@@ -2,7 +2,7 @@
 // Node Worker (events, postMessage, terminate) plus evaluate().
 import { EventEmitter } from 'node:events';
 import { native, NativeEvent, type AtomicsWaitStats, type NativeAgentHandle, type NativeEventBatch } from '../native.js';
-import { AgentError } from './errors.js';
+import { AgentError, asAgentError } from './errors.js';
 import { toNativeOptions, type AgentOptions } from './options.js';
 import { installExitHook } from './exit-hook.js';
 import type { AgentPort } from '../clone/channel.js';
@@ -80,7 +80,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     installExitHook();
     const signal = options.signal;
     if (signal?.aborted) nativeOptions.terminatedBeforeStart = true;
-    this.#handle = new native.AgentHandle(nativeOptions, (batch) => this.#dispatch(batch));
+    try {
+      this.#handle = new native.AgentHandle(nativeOptions, (batch) => this.#dispatch(batch));
+    } catch (error) {
+      throw asAgentError(error, this.name); // e.g. ERR_AGENT_START_FAILED
+    }
     this.threadId = this.#handle.threadId;
 
     if (signal && !signal.aborted) {
