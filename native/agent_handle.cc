@@ -35,7 +35,9 @@ size_t GetMegabytes(const Napi::Object& options, const char* key, size_t fallbac
   Napi::Value value = options.Get(key);
   if (!value.IsNumber()) return fallback;
   double number = value.As<Napi::Number>().DoubleValue();
-  return number > 0 ? static_cast<size_t>(number * 1024 * 1024) : fallback;
+  // NaN, <= 0 and sizes past 1 TiB (whose byte count would not fit) are
+  // never cast; src/options/limits.ts refuses them before they get here.
+  return number > 0 && number <= 1024.0 * 1024 ? static_cast<size_t>(number * 1024 * 1024) : fallback;
 }
 
 bool GetBool(const Napi::Object& options, const char* key, bool fallback) {
@@ -361,6 +363,7 @@ Napi::Function AgentHandle::DefineClass(Napi::Env env) {
           InstanceAccessor<&AgentHandle::GetThreadId>("threadId"),
           InstanceAccessor<&AgentHandle::GetBufferedMessages>("bufferedMessages"),
           InstanceAccessor<&AgentHandle::GetBufferedBytes>("bufferedBytes"),
+          InstanceMethod<&AgentHandle::EndingReason>("endingReason"),
       });
 }
 
@@ -368,7 +371,7 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<AgentHandle>(info), owner_thread_(std::this_thread::get_id()) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject() || !info[1].IsFunction()) {
-    CodedError(env, "ERR_INVALID_ARG_TYPE", "AgentHandle(options, onEvents)")
+    CodedError(env, "ERR_AGENT_INVALID_OPTION", "AgentHandle(options, onEvents)")
         .ThrowAsJavaScriptException();
     return;
   }
@@ -574,6 +577,12 @@ Napi::Value AgentHandle::Unref(const Napi::CallbackInfo& info) {
   if (!CheckThread(env)) return env.Undefined();
   if (!finished_) wakeup_.Unref(env);
   return env.Undefined();
+}
+
+// The exit reason once the agent stopped, even before its exit event.
+Napi::Value AgentHandle::EndingReason(const Napi::CallbackInfo& info) {
+  const char* reason = thread_ ? thread_->ending_reason() : nullptr;
+  return reason ? Napi::String::New(info.Env(), reason) : info.Env().Undefined();
 }
 
 Napi::Value AgentHandle::GetThreadId(const Napi::CallbackInfo& info) {

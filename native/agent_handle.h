@@ -42,6 +42,7 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   Napi::Value GetBufferedMessages(const Napi::CallbackInfo& info);
   Napi::Value GetBufferedBytes(const Napi::CallbackInfo& info);
   Napi::Value DrainMore(const Napi::CallbackInfo& info);
+  Napi::Value EndingReason(const Napi::CallbackInfo& info);
   Napi::Value Interrupt(const Napi::CallbackInfo& info);
   Napi::Value AtomicsStats(const Napi::CallbackInfo& info);
   Napi::Value Diagnostics(const Napi::CallbackInfo& info);

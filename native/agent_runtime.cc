@@ -109,6 +109,8 @@ AgentRuntime::~AgentRuntime() {
   v8::HandleScope scope(isolate_);
   test262_.reset();  // its agents are terminated and joined first
   ports_.reset();    // closes this agent's ports: their peers get 'close'
+  mailbox_->DisarmTimer();
+  due_.clear();
   timers_.clear();
   halt_probe_.Reset();
   message_listeners_.clear();
@@ -246,7 +248,9 @@ bool AgentRuntime::EvaluateEntry() {
     if (ok) {
       v8::ScriptOrigin origin(isolate_, Str(isolate_, modules_->UrlOf(path)));
       v8::Local<v8::Script> script;
-      ok = v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script);
+      v8::Local<v8::String> text;
+      ok = NewString(isolate_, source).ToLocal(&text) &&
+           v8::Script::Compile(context, text, &origin).ToLocal(&script);
       if (!ok) entry_phase_ = 1;
       ok = ok && script->Run(context).ToLocal(&completion);
     }
@@ -337,38 +341,75 @@ void AgentRuntime::ReportUncaught(v8::Local<v8::Value> exception) {
 uint32_t AgentRuntime::AddTimer(v8::Local<v8::Function> callback,
                                 std::vector<v8::Local<v8::Value>> args, double delay_ms,
                                 bool repeat) {
-  uint32_t id = next_timer_id_++;
-  Timer timer;
+  // As Node and browsers do: a delay past 2^31-1 ms (Infinity included)
+  // becomes 1 ms; it must never overflow the clock arithmetic below.
+  if (!(delay_ms <= 2147483647.0)) delay_ms = 1;
+  uint32_t id;
+  do {
+    id = next_timer_id_++;  // wraps after 2^32 timers: skip 0 and live ids
+  } while (id == 0 || timers_.count(id) != 0);
+  Timer& timer = timers_[id];
   timer.callback.Reset(isolate_, callback);
   for (auto& arg : args) timer.args.emplace_back(isolate_, arg);
   timer.delay_ms = delay_ms;
   timer.repeat = repeat;
-  timers_.emplace(id, std::move(timer));
-  ScheduleTimer(id, delay_ms);
+  ScheduleTimer(id, timer);
   return id;
 }
 
-void AgentRuntime::ScheduleTimer(uint32_t id, double delay_ms) {
-  WorkItem item;
-  item.job = [id](AgentRuntime& runtime) { runtime.FireTimer(id); };
-  mailbox_->PostDelayed(std::move(item), delay_ms / 1000.0);
+void AgentRuntime::ScheduleTimer(uint32_t id, Timer& timer) {
+  auto delay = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double, std::milli>(timer.delay_ms));
+  timer.key = {Clock::now() + delay, next_timer_seq_++};
+  bool earliest = due_.empty() || timer.key < due_.begin()->first;
+  due_.emplace(timer.key, id);
+  if (earliest) ArmEarliestTimer();
 }
 
-void AgentRuntime::ClearTimer(uint32_t id) { timers_.erase(id); }
+void AgentRuntime::ArmEarliestTimer() {
+  if (due_.empty()) {
+    mailbox_->DisarmTimer();
+    return;
+  }
+  mailbox_->ArmTimer(due_.begin()->first.first,
+                     [](AgentRuntime& runtime) { runtime.RunDueTimer(); });
+}
 
-void AgentRuntime::FireTimer(uint32_t id) {
+void AgentRuntime::ClearTimer(uint32_t id) {
   auto found = timers_.find(id);
-  if (found == timers_.end()) return;  // cleared
+  if (found == timers_.end()) return;
+  due_.erase(found->second.key);
+  timers_.erase(found);
+  // The mailbox may still wake for it once: RunDueTimer then re-arms.
+}
+
+// One timer per mailbox item, so that microtasks run between two timers and
+// messages interleave with a burst of due timers (each is its own task).
+void AgentRuntime::RunDueTimer() {
+  if (due_.empty()) return;
+  auto first = due_.begin();
+  if (first->first.first > Clock::now()) {
+    ArmEarliestTimer();  // woken for a timer that was cleared
+    return;
+  }
+  uint32_t id = first->second;
+  due_.erase(first);
+  auto found = timers_.find(id);
+  if (found == timers_.end()) {
+    ArmEarliestTimer();
+    return;
+  }
   v8::HandleScope scope(isolate_);
   v8::Local<v8::Context> context = this->context();
   v8::Local<v8::Function> callback = found->second.callback.Get(isolate_);
   std::vector<v8::Local<v8::Value>> args;
   for (auto& arg : found->second.args) args.push_back(arg.Get(isolate_));
   if (found->second.repeat) {
-    ScheduleTimer(id, found->second.delay_ms);
+    ScheduleTimer(id, found->second);
   } else {
     timers_.erase(found);
   }
+  ArmEarliestTimer();
   v8::TryCatch try_catch(isolate_);
   if (callback->Call(context, context->Global(), static_cast<int>(args.size()), args.data())
           .IsEmpty() &&
@@ -447,8 +488,10 @@ void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {
   v8::ScriptOrigin origin(isolate_, Str(isolate_, "agentcluster:evaluate/" + options_.name));
   v8::Local<v8::Script> script;
   v8::Local<v8::Value> result;
-  bool compiled = v8::Script::Compile(context, Str(isolate_, source), &origin).ToLocal(&script);
-  if (!compiled || !script->Run(context).ToLocal(&result)) {
+  v8::Local<v8::String> text;
+  if (!NewString(isolate_, source).ToLocal(&text) ||
+      !v8::Script::Compile(context, text, &origin).ToLocal(&script) ||
+      !script->Run(context).ToLocal(&result)) {
     if (try_catch.HasTerminated()) return;  // the owner rejects on exit
     if (!compiled) modules_->DescribeLoadFailure(context, try_catch);  // line:col of a SyntaxError
     SendEvalResult(id, false, try_catch.Exception());
@@ -508,8 +551,17 @@ size_t AgentRuntime::OnNearHeapLimit(void* data, size_t current_limit, size_t in
   AgentDiagnostics::OnNearHeapLimit(self->isolate_);  // heap statistics for the exit info
   self->out_of_memory_ = true;
   self->isolate_->TerminateExecution();
-  // Headroom so V8 can unwind to our loop instead of aborting the process.
-  return current_limit + std::max<size_t>(initial_limit, 64 * 1024 * 1024);
+  // Headroom so V8 can finish the allocation under way and unwind to our
+  // loop instead of aborting the process. V8 calls this before its last-
+  // resort GC and then retries the failed allocation once: the limit must
+  // then fit the largest single object V8 can allocate (a 1 GiB FixedArray
+  // or two-byte string), whatever the heap already holds. The memory is
+  // only reserved as a limit; the agent is stopped at its next interrupt
+  // check, and every further call (an operation still allocating before it
+  // gets there) is granted the same again.
+  constexpr size_t kLargestObject = size_t{1} << 30;
+  constexpr size_t kSlack = 64 * 1024 * 1024;
+  return current_limit + std::max<size_t>(initial_limit, kLargestObject + kSlack);
 }
 
 void AgentRuntime::OnPromiseReject(v8::PromiseRejectMessage message) {

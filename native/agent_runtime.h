@@ -82,14 +82,16 @@ class AgentRuntime {
     std::vector<v8::Global<v8::Value>> args;
     double delay_ms;
     bool repeat;
+    std::pair<Clock::time_point, uint64_t> key;  // its place in due_
   };
 
   bool ShouldStop() const;
   void RunItem(WorkItem& item);
   void AfterTask();
   bool EvaluateEntry();
-  void ScheduleTimer(uint32_t id, double delay_ms);
-  void FireTimer(uint32_t id);
+  void ScheduleTimer(uint32_t id, Timer& timer);
+  void ArmEarliestTimer();
+  void RunDueTimer();
   void SendEvalResult(uint32_t id, bool ok, v8::Local<v8::Value> value);
 
   static size_t OnNearHeapLimit(void* data, size_t current_limit, size_t initial_limit);
@@ -113,8 +115,12 @@ class AgentRuntime {
   std::unique_ptr<PortBinder> ports_;
   int entry_phase_ = 0;  // where the entry failed: 0 runtime, 1 parse, 2 resolution
   std::vector<v8::Global<v8::Function>> message_listeners_;
+  // Live timers by id, and the same ordered by (due time, creation order):
+  // clearTimeout erases both at once, so a cleared timer costs nothing.
   std::map<uint32_t, Timer> timers_;
+  std::map<std::pair<Clock::time_point, uint64_t>, uint32_t> due_;
   uint32_t next_timer_id_ = 1;
+  uint64_t next_timer_seq_ = 0;
   std::vector<std::pair<v8::Global<v8::Promise>, v8::Global<v8::Value>>> unhandled_rejections_;
 
   bool stopping_ = false;

@@ -58,6 +58,11 @@ std::shared_ptr<AgentThread> AgentThread::Start(AgentOptions options,
   std::shared_ptr<AgentThread> agent(new AgentThread(std::move(options), std::move(sink)));
   agent->self_while_running_ = agent;
 
+  // Below this V8's own frames past the JS stack limit overflow the thread's
+  // real stack (0.05 MB crashed with SIGSEGV); src/options/limits.ts
+  // refuses smaller values, this only guards direct native callers.
+  constexpr size_t kMinStackBytes = 256 * 1024;
+  agent->options_.stack_size_bytes = std::max(agent->options_.stack_size_bytes, kMinStackBytes);
   uv_thread_options_t thread_options;
   thread_options.flags = UV_THREAD_HAS_STACK_SIZE;
   thread_options.stack_size = agent->options_.stack_size_bytes;
@@ -256,6 +261,7 @@ void AgentThread::Main() {
     exit_event.exit_code = 1;
   }
 
+  ending_reason_.store(ExitReasonName(exit_event.reason));
   mailbox_->Close();  // queued V8 tasks die while their isolate still exists
   {
     std::lock_guard<std::mutex> lock(IsolateLifecycleMutex());

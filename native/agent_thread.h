@@ -36,6 +36,10 @@ class AgentThread : public std::enable_shared_from_this<AgentThread> {
   void Terminate();
   bool terminate_requested() const { return terminate_requested_.load(); }
 
+  // Why the agent ended, as soon as its runtime stopped (before the exit
+  // event reaches the owner); nullptr while it runs.
+  const char* ending_reason() const { return ending_reason_.load(); }
+
   // Waits for the thread to end. Call after Terminate() or after kExit.
   void Join();
 
@@ -78,6 +82,7 @@ class AgentThread : public std::enable_shared_from_this<AgentThread> {
   std::mutex isolate_mutex_;        // guards isolate_ against disposal during Terminate()
   v8::Isolate* isolate_ = nullptr;  // published while the runtime runs
   std::atomic<bool> terminate_requested_{false};
+  std::atomic<const char*> ending_reason_{nullptr};
 
   std::mutex wait_mutex_;  // guards the fields below
   v8::Isolate::AtomicsWaitWakeHandle* wait_handle_ = nullptr;  // set while blocked

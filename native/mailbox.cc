@@ -1,5 +1,7 @@
 #include "mailbox.h"
 
+#include <algorithm>
+
 namespace agentcluster {
 
 bool Mailbox::Post(WorkItem item) {
@@ -66,6 +68,10 @@ bool Mailbox::Next(WorkItem* out) {
       ready_.push_back(std::move(*delayed_.top().item));
       delayed_.pop();
     }
+    if (timer_armed_ && timer_due_ <= now) {
+      timer_armed_ = false;
+      ready_.push_back(WorkItem{timer_job_, nullptr});
+    }
     if (!ready_.empty()) {
       *out = std::move(ready_.front());
       ready_.pop_front();
@@ -85,12 +91,32 @@ bool Mailbox::Next(WorkItem* out) {
       woken_ = false;
       return false;
     }
-    if (delayed_.empty()) {
+    if (delayed_.empty() && !timer_armed_) {
       cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, delayed_.top().due);
+      Clock::time_point until = timer_armed_ ? timer_due_ : delayed_.top().due;
+      if (!delayed_.empty()) until = std::min(until, delayed_.top().due);
+      cv_.wait_until(lock, until);
     }
   }
+}
+
+void Mailbox::ArmTimer(Clock::time_point due, std::function<void(AgentRuntime&)> job) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return;
+    bool sooner = !timer_armed_ || due < timer_due_;
+    timer_armed_ = true;
+    timer_due_ = due;
+    if (!timer_job_) timer_job_ = std::move(job);
+    if (!sooner) return;  // Next() already waits no longer than this
+  }
+  cv_.notify_one();
+}
+
+void Mailbox::DisarmTimer() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  timer_armed_ = false;
 }
 
 void Mailbox::Wake() {
@@ -110,6 +136,7 @@ void Mailbox::Close() {
     counted_messages_ = 0;
     counted_bytes_ = 0;
     on_drain_ = nullptr;  // drops what it captured
+    timer_armed_ = false;
     ready.swap(ready_);
     delayed.swap(delayed_);
   }

@@ -61,6 +61,13 @@ class Mailbox {
   // Wakes Next() without posting anything (used by terminate/close).
   void Wake();
 
+  // The runtime's timers live in the runtime (so that clearTimeout frees an
+  // entry at once); the mailbox only holds ONE wake-up for the earliest of
+  // them: once `due` passes, Next() queues `job` behind the ready work.
+  // Re-arming replaces the previous wake-up; Disarm() drops it.
+  void ArmTimer(Clock::time_point due, std::function<void(AgentRuntime&)> job);
+  void DisarmTimer();
+
   // Refuses new work and drops what is queued (on the calling thread, which
   // must be the agent thread while its isolate is still alive, so that V8
   // tasks are destroyed before the isolate is disposed).
@@ -87,6 +94,9 @@ class Mailbox {
   size_t counted_messages_ = 0;
   size_t counted_bytes_ = 0;
   bool full_ = false;  // reached the mark since the last drain callback
+  bool timer_armed_ = false;
+  Clock::time_point timer_due_;
+  std::function<void(AgentRuntime&)> timer_job_;
   bool woken_ = false;
   bool closed_ = false;
 };

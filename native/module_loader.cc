@@ -179,10 +179,12 @@ v8::MaybeLocal<v8::Module> ModuleLoader::CompileSynthetic(v8::Local<v8::Context>
     return {};
   }
   v8::Local<v8::Value> value;
+  v8::Local<v8::String> string;
+  if (!NewString(isolate_, text).ToLocal(&string)) return {};
   if (type == "json") {
-    if (!v8::JSON::Parse(context, Str(isolate_, text)).ToLocal(&value)) return {};
+    if (!v8::JSON::Parse(context, string).ToLocal(&value)) return {};
   } else {
-    value = Str(isolate_, text);
+    value = string;
   }
   std::vector<v8::Local<v8::String>> exports = {Str(isolate_, "default")};
   v8::Local<v8::Module> module = v8::Module::CreateSyntheticModule(
@@ -241,7 +243,9 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Compile(v8::Local<v8::Context> context,
   }
   v8::ScriptOrigin origin(isolate_, Str(isolate_, UrlOf(path)), 0, 0, false, -1,
                           v8::Local<v8::Value>(), false, false, true);
-  v8::ScriptCompiler::Source compiler_source(Str(isolate_, text), origin);
+  v8::Local<v8::String> source_string;
+  if (!NewString(isolate_, text).ToLocal(&source_string)) return {};
+  v8::ScriptCompiler::Source compiler_source(source_string, origin);
   v8::Local<v8::Module> module;
   if (!v8::ScriptCompiler::CompileModule(isolate_, &compiler_source).ToLocal(&module)) return {};
   by_path_.emplace(path, v8::Global<v8::Module>(isolate_, module));

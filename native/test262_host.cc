@@ -326,14 +326,7 @@ void Test262Host::GetReport(const v8::FunctionCallbackInfo<v8::Value>& info) {
     self.cluster_->reports.pop_front();
   }
   v8::Local<v8::String> text;
-  if (report.size() > static_cast<size_t>(v8::String::kMaxLength) ||
-      !v8::String::NewFromUtf8(info.GetIsolate(), report.data(), v8::NewStringType::kNormal,
-                               static_cast<int>(report.size()))
-           .ToLocal(&text)) {
-    ThrowTypeError(info.GetIsolate(), "getReport: the report is too long for a string");
-    return;
-  }
-  info.GetReturnValue().Set(text);
+  if (NewString(info.GetIsolate(), report).ToLocal(&text)) info.GetReturnValue().Set(text);
 }
 
 void Test262Host::Sleep(const v8::FunctionCallbackInfo<v8::Value>& info) {

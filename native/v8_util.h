@@ -3,14 +3,49 @@
 
 #include <v8.h>
 
+#include <algorithm>
+#include <limits>
 #include <string>
 
 namespace agentcluster {
 
+// A V8 string of the UTF-8 `text`, or empty when V8 cannot hold it (more
+// than String::kMaxLength bytes; its UTF-8 form can be up to 3x a JS
+// string's length). Then a RangeError is pending in the isolate (unless it
+// is terminating). Use it for every text that user input can make long:
+// sources, file contents, reports.
+inline v8::MaybeLocal<v8::String> NewString(v8::Isolate* isolate, const std::string& text) {
+  v8::Local<v8::String> string;
+  // Never cast a size past INT_MAX: V8 takes a negative length as "use strlen".
+  if (text.size() <= static_cast<size_t>(v8::String::kMaxLength) &&
+      v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
+                              static_cast<int>(text.size()))
+          .ToLocal(&string)) {
+    return string;
+  }
+  if (!isolate->IsExecutionTerminating()) {
+    isolate->ThrowException(v8::Exception::RangeError(
+        v8::String::NewFromUtf8Literal(isolate,
+                                       "Invalid string length: the text is too long for a "
+                                       "JavaScript string (at most 2^29-24 UTF-8 bytes here)")));
+  }
+  return {};
+}
+
+// For text that is short by construction (literals, names, messages, paths).
+// Never aborts: a text V8 cannot hold is cut to its first 64 KiB.
 inline v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& text) {
+  v8::Local<v8::String> string;
+  if (text.size() <= static_cast<size_t>(v8::String::kMaxLength) &&
+      v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
+                              static_cast<int>(text.size()))
+          .ToLocal(&string)) {
+    return string;
+  }
+  constexpr size_t kCut = 64 * 1024;
   return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
-                                 static_cast<int>(text.size()))
-      .ToLocalChecked();
+                                 static_cast<int>(std::min(text.size(), kCut)))
+      .FromMaybe(v8::String::Empty(isolate));
 }
 
 inline std::string ToStdString(v8::Isolate* isolate, v8::Local<v8::Value> value) {

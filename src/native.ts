@@ -77,6 +77,8 @@ export interface NativeAgentHandle {
   atomicsStats(): AtomicsWaitStats;
   /** See src/agent/diagnostics.ts: 'post' (kind, id) | 'ack' (bytes) | 'cancel' (id) | 'cpuUsage' | 'heapUsed'. */
   diagnostics(op: 'post' | 'ack' | 'cancel' | 'cpuUsage' | 'heapUsed', ...args: number[]): unknown;
+  /** 'closed' | 'terminated' | 'out-of-memory' | 'error' once the agent stopped (before its exit event), else undefined. */
+  endingReason(): string | undefined;
 }
 
 /** Counters of an agent's Atomics.wait calls. */

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { Agent, AgentError, liveAgentCount, type AgentOptions, type ExitInfo } from '../src/index.js';
 import { native, NativeEvent, type NativeEventBatch } from '../src/native.js';
 import { toNativeOptions } from '../src/agent/options.js';
-import { nextMessage, once, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { asAgentError } from '../src/agent/errors.js';
+import { describeChild, nextMessage, once, runFixture, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
 
 after(terminateAll);
 
@@ -327,5 +328,62 @@ describe('thread affinity', () => {
   it('an agent handle works from its own thread (no false positives)', async () => {
     const agent = spawnAgent({ source: '' });
     assert.equal(await agent.evaluate('"same thread"'), 'same thread');
+  });
+});
+
+describe('texts too long for a V8 string', () => {
+  // Issue 11 item 6: the agent rebuilds sources from UTF-8; past 2^29-24
+  // bytes V8 refuses the string, and ToLocalChecked() aborted the process.
+  it('source → ERR_AGENT_INVALID_OPTION, evaluate() → RangeError, native path → the agent fails with a RangeError; nothing aborts (child process)', async () => {
+    const result = await runFixture('long-source.ts', [], { timeoutMs: 240_000 });
+    assert.equal(result.signal, null, describeChild(result));
+    assert.equal(result.code, 0, describeChild(result));
+    const results = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    assert.deepEqual(results['new Agent'], [true, 'ERR_AGENT_INVALID_OPTION']);
+    assert.deepEqual(results['evaluate'], ['RangeError', true]);
+    assert.equal(results['after'], 42);
+    assert.match(String((results['native'] as unknown[])[0]), /^RangeError: Invalid string length/);
+    assert.equal((results['native'] as unknown[])[1], 'error');
+  });
+});
+
+describe('between an agent closing itself and its exit event', () => {
+  // Issue 11 item 18: postMessage/evaluate said ERR_AGENT_TERMINATED there.
+  it('postMessage and evaluate report ERR_AGENT_CLOSED', async () => {
+    const agent = spawnAgent({ source: 'close();' });
+    // Spin without yielding, so the exit event cannot have been dispatched.
+    const end = Date.now() + 20_000;
+    let error: unknown;
+    while (error === undefined && Date.now() < end) {
+      try {
+        agent.postMessage(1);
+      } catch (e) {
+        error = e;
+      }
+    }
+    assert.notEqual(agent.state, 'exited', 'the exit event has not been dispatched yet');
+    assert.ok(error instanceof AgentError && error.code === 'ERR_AGENT_CLOSED', String(error));
+    await assert.rejects(agent.evaluate('1'), (e: unknown) => e instanceof AgentError && e.code === 'ERR_AGENT_CLOSED');
+    assert.deepEqual(await agent.exited, { code: 0, reason: 'closed' });
+  });
+});
+
+describe('errors thrown by native code', () => {
+  // Issue 11 item 19: native ERR_AGENT_* errors (START_FAILED, WRONG_THREAD,
+  // INVALID_OPTION) arrived as plain Errors; the Agent constructor now hands
+  // them on as AgentError instances, same code and message.
+  it('asAgentError turns a native ERR_AGENT_* Error into an AgentError and leaves others alone', () => {
+    const plain = Object.assign(new Error('could not start the agent thread'), { code: 'ERR_AGENT_START_FAILED' });
+    const converted = asAgentError(plain, 'a1');
+    assert.ok(converted instanceof AgentError);
+    assert.equal((converted as AgentError).code, 'ERR_AGENT_START_FAILED');
+    assert.equal((converted as AgentError).message, 'could not start the agent thread');
+    assert.equal((converted as AgentError).agentName, 'a1');
+    const clone = Object.assign(new Error('x'), { name: 'DataCloneError', code: 25 });
+    assert.equal(asAgentError(clone), clone);
+  });
+
+  it('the native handle itself refuses bad arguments with ERR_AGENT_INVALID_OPTION', () => {
+    assert.throws(() => new native.AgentHandle(null as never, null as never), { code: 'ERR_AGENT_INVALID_OPTION' });
   });
 });

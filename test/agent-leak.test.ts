@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Agent, liveAgentCount } from '../src/index.js';
+import { describeChild, runNode } from './fixtures/helpers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -95,4 +96,26 @@ describe('resource leaks', () => {
       assert.ok(collected >= count - 2, `${collected} of ${count} exited agents were collected`);
     },
   );
+});
+
+describe('timers', () => {
+  // Issue 11 item 15: a cleared timer kept its mailbox entry until its due
+  // time (1M clearTimeout(setTimeout(f, 1 h)) held ~90 MB of native memory).
+  it('1M cleared one-hour timers free their entries at clear (RSS grows < 45 MB; child process)', async () => {
+    const code = `
+      import { Agent } from './src/index.ts';
+      const agent = new Agent({ source: '' });
+      await agent.ready;
+      const before = process.memoryUsage().rss;
+      await agent.evaluate('for (let i = 0; i < 1e6; i++) clearTimeout(setTimeout(() => {}, 3.6e6)); 0');
+      const grew = process.memoryUsage().rss - before;
+      const order = await agent.evaluate('new Promise((r) => { const o = []; setTimeout(() => o.push(2), 20); setTimeout(() => o.push(1), 5); setTimeout(() => o.push(3), 20); setTimeout(() => r(o), 60); })');
+      console.log(JSON.stringify({ grew, order }));
+      await agent.terminate();`;
+    const result = await runNode(['--import', 'tsx', '--input-type=module', '-e', code], { timeoutMs: 60_000 });
+    assert.equal(result.code, 0, describeChild(result));
+    const { grew, order } = JSON.parse(result.stdout.trim().split('\n').pop()!) as { grew: number; order: number[] };
+    assert.ok(grew < 45e6, `RSS grew by ${Math.round(grew / 1e6)} MB`);
+    assert.deepEqual(order, [1, 2, 3]);
+  });
 });

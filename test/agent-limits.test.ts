@@ -164,3 +164,22 @@ describe('stack', () => {
     },
   );
 });
+
+describe('one allocation bigger than the heap limit', () => {
+  // Issue 11 item 4: `maxHeapMB: 16` then `new Array(1.2e7).fill(1.5)` used to
+  // end the whole process in "Fatal javascript OOM" (V8 retries the failed
+  // allocation once after the near-heap-limit callback, which granted too
+  // little headroom for it).
+  it('arrays, strings and JSON of 16 MB to 512 MB: each agent stops with ERR_AGENT_OUT_OF_MEMORY, the process goes on (child process)', async () => {
+    const result = await runFixture('oom-allocations.ts', [], { timeoutMs: 180_000 });
+    assert.equal(result.signal, null, describeChild(result));
+    assert.equal(result.code, 0, describeChild(result));
+    const results = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    assert.equal(results['bystander'], 1);
+    delete results['bystander'];
+    assert.ok(Object.keys(results).length >= 8);
+    for (const [name, outcome] of Object.entries(results)) {
+      assert.deepEqual(outcome, ['out-of-memory', 'ERR_AGENT_OUT_OF_MEMORY'], name);
+    }
+  });
+});

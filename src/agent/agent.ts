@@ -2,7 +2,7 @@
 // Node Worker (events, postMessage, terminate) plus evaluate().
 import { EventEmitter } from 'node:events';
 import { native, NativeEvent, type AtomicsWaitStats, type NativeAgentHandle, type NativeEventBatch } from '../native.js';
-import { AgentError } from './errors.js';
+import { AgentError, asAgentError } from './errors.js';
 import { toNativeOptions, type AgentOptions } from './options.js';
 import { installExitHook } from './exit-hook.js';
 import { AgentDiagnosticsClient, readAll, type AgentCpuUsage, type AgentHeapStatistics, type CpuProfile } from './diagnostics.js';
@@ -89,17 +89,21 @@ export class Agent extends EventEmitter<AgentEvents> {
     installExitHook();
     const signal = options.signal;
     if (signal?.aborted) nativeOptions.terminatedBeforeStart = true;
-    this.#handle = new native.AgentHandle(nativeOptions, (batch, more) => {
-      // Flow control: one bounded batch per turn of the event loop; the rest
-      // after timers and I/O ran. An unref()'d agent must not keep the loop
-      // alive: an unref'd 0 ms timer still bounds how long the loop sleeps
-      // (an unref'd immediate would not).
-      if (more) {
-        if (this.#referenced) setImmediate(this.#drainMore);
-        else setTimeout(this.#drainMore, 0).unref();
-      }
-      this.#dispatch(batch);
-    });
+    try {
+      this.#handle = new native.AgentHandle(nativeOptions, (batch, more) => {
+        // Flow control: one bounded batch per turn of the event loop; the rest
+        // after timers and I/O ran. An unref()'d agent must not keep the loop
+        // alive: an unref'd 0 ms timer still bounds how long the loop sleeps
+        // (an unref'd immediate would not).
+        if (more) {
+          if (this.#referenced) setImmediate(this.#drainMore);
+          else setTimeout(this.#drainMore, 0).unref();
+        }
+        this.#dispatch(batch);
+      });
+    } catch (error) {
+      throw asAgentError(error, this.name); // e.g. ERR_AGENT_START_FAILED
+    }
     this.threadId = this.#handle.threadId;
     this.#diagnostics = new AgentDiagnosticsClient(this.#handle, this.name, () => this.#deadError('the diagnostics request'), this.exited);
 
@@ -230,7 +234,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   #deadError(operation: string): AgentError {
-    const reason = this.#exitInfo?.reason;
+    // Between the agent's end and its exit event the handle already knows why.
+    const reason = this.#exitInfo?.reason ?? (this.#handle.endingReason() as ExitReason | undefined);
     if (reason === 'out-of-memory') {
       return new AgentError('ERR_AGENT_OUT_OF_MEMORY', `Agent "${this.name}" ran out of memory; ${operation}() cannot run`, { agentName: this.name, cause: this.#failure?.error });
     }

@@ -1,4 +1,5 @@
 // Typed errors of the Agent API. Every error carries a stable `code`.
+import { describeValue } from '../options/limits.js';
 
 export type AgentErrorCode =
   | 'ERR_AGENT_TERMINATED'
@@ -25,6 +26,22 @@ export class AgentError extends Error {
   }
 }
 
-export function invalidOption(name: string, expected: string): AgentError {
-  return new AgentError('ERR_AGENT_INVALID_OPTION', `The "${name}" option must be ${expected}`);
+/**
+ * Native code throws plain Errors with a `code`; this turns one of ours
+ * (ERR_AGENT_*) into an AgentError with the same code and message, and
+ * returns anything else unchanged (e.g. a DataCloneError).
+ */
+export function asAgentError(error: unknown, agentName?: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (error instanceof AgentError || !(error instanceof Error) || typeof code !== 'string' || !code.startsWith('ERR_AGENT_')) return error;
+  return new AgentError(code as AgentErrorCode, error.message, { ...(agentName === undefined ? {} : { agentName }) });
+}
+
+/** `value`, when given, is shown in the message (`got ...`). */
+export function invalidOption(name: string, expected: string, ...value: [unknown?]): AgentError {
+  return new AgentError('ERR_AGENT_INVALID_OPTION', `The "${name}" option must be ${expected}${value.length > 0 ? `; got ${describeValue(value[0])}` : ''}`);
+}
+
+export function unknownOption(message: string): AgentError {
+  return new AgentError('ERR_AGENT_INVALID_OPTION', message);
 }

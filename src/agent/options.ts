@@ -2,22 +2,12 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinModules, type NativeAgentOptions } from '../native.js';
-import { invalidOption } from './errors.js';
+import { invalidOption, unknownOption } from './errors.js';
+import { validateResourceLimits, type ResourceLimits } from '../options/limits.js';
+import { checkOptionNames } from '../options/names.js';
 import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
 
-export interface ResourceLimits {
-  /** Old-generation heap limit; an agent past it stops with ERR_AGENT_OUT_OF_MEMORY. */
-  maxHeapMB?: number;
-  /** Young-generation (semi-space) size. */
-  maxYoungGenMB?: number;
-  /** Stack of the agent's OS thread (default 4). */
-  stackSizeMB?: number;
-  /**
-   * A file to write a heap snapshot (.heapsnapshot) to when the agent nears
-   * its heap limit, before it is stopped (like Node's --heapsnapshot-near-heap-limit).
-   */
-  heapSnapshotNearLimitFile?: string;
-}
+export type { ResourceLimits } from '../options/limits.js';
 
 export interface AgentOptions {
   /** Code to run: a classic script unless `type: 'module'`. */
@@ -54,12 +44,14 @@ export interface AgentOptions {
   highWaterMark?: HighWaterMark;
 }
 
-function positive(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw invalidOption(name, 'a positive number');
-  }
-  return value;
+/** Every name `new Agent()` accepts (others are refused with the nearest of these). */
+export const agentOptionNames: readonly (keyof AgentOptions)[] = [
+  'source', 'file', 'type', 'filename', 'name', 'resourceLimits', 'canBlock', 'signal',
+  'data', 'transferList', 'trackUnhandledRejections', 'host', 'highWaterMark',
+];
+
+export function checkResourceLimits(value: unknown): ResourceLimits {
+  return validateResourceLimits(value, invalidOption, unknownOption) ?? {};
 }
 
 function snapshotFile(value: unknown): { heapSnapshotNearLimitFile?: string } {
@@ -70,15 +62,23 @@ function snapshotFile(value: unknown): { heapSnapshotNearLimitFile?: string } {
   return { heapSnapshotNearLimitFile: resolve(value) };
 }
 
+/** V8's String::kMaxLength on 64-bit hosts. */
+export const maxSourceBytes = 2 ** 29 - 24;
+
 let anonymousCount = 0;
 
 export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
-  if (options === null || typeof options !== 'object') throw invalidOption('options', 'an object');
+  if (options === null || typeof options !== 'object') throw invalidOption('options', 'an object', options);
+  checkOptionNames(options, agentOptionNames, 'Agent', unknownOption);
   const { source, file } = options;
   if ((source === undefined) === (file === undefined)) {
     throw invalidOption('source/file', 'given, exactly one of them');
   }
-  if (source !== undefined && typeof source !== 'string') throw invalidOption('source', 'a string');
+  if (source !== undefined && typeof source !== 'string') throw invalidOption('source', 'a string', source);
+  // The agent rebuilds the text from UTF-8, which must fit in one V8 string.
+  if (source !== undefined && source.length > maxSourceBytes / 3 && Buffer.byteLength(source) > maxSourceBytes) {
+    throw invalidOption('source', `at most ${maxSourceBytes} bytes as UTF-8 (the longest string V8 can hold); got ${Buffer.byteLength(source)} bytes`);
+  }
   let filePath: string | undefined;
   if (file !== undefined) {
     if (file instanceof URL) filePath = fileURLToPath(file);
@@ -94,7 +94,7 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
   if (options.host !== undefined && options.host !== 'agent' && options.host !== 'test262') {
     throw invalidOption('host', "'agent' or 'test262'");
   }
-  const limits = options.resourceLimits ?? {};
+  const limits = checkResourceLimits(options.resourceLimits);
   const mark = toHighWaterMark(options.highWaterMark);
   const name = options.name ?? `agent-${++anonymousCount}`;
   return {
@@ -105,9 +105,9 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     // What stacks call source text with no file to name (a filename, when given, names it).
     ...(filePath === undefined && options.filename === undefined ? { sourceUrl: `agentcluster:source/${encodeURIComponent(name)}` } : {}),
     isModule,
-    maxHeapMB: positive(limits.maxHeapMB, 'resourceLimits.maxHeapMB'),
-    maxYoungGenMB: positive(limits.maxYoungGenMB, 'resourceLimits.maxYoungGenMB'),
-    stackSizeMB: positive(limits.stackSizeMB, 'resourceLimits.stackSizeMB'),
+    maxHeapMB: limits.maxHeapMB,
+    maxYoungGenMB: limits.maxYoungGenMB,
+    stackSizeMB: limits.stackSizeMB,
     ...snapshotFile(limits.heapSnapshotNearLimitFile),
     canBlock: options.canBlock ?? true,
     ...('data' in options ? { data: options.data, dataTransfer: options.transferList } : {}),

@@ -1,6 +1,7 @@
 // Typed errors of AgentPool. Every error carries a stable `code`; an abort
 // is named 'AbortError' (code ABORT_ERR, as Node's own) and a timeout
 // 'TimeoutError', so both can be told apart without importing this module.
+import { describeValue } from '../options/limits.js';
 
 export type PoolErrorCode =
   | 'ERR_POOL_INVALID_OPTION'
@@ -24,8 +25,13 @@ export class PoolError extends Error {
   }
 }
 
-export function invalidOption(name: string, expected: string): PoolError {
-  return new PoolError('ERR_POOL_INVALID_OPTION', `The "${name}" option must be ${expected}`);
+/** `value`, when given, is shown in the message (`got ...`). */
+export function invalidOption(name: string, expected: string, ...value: [unknown?]): PoolError {
+  return new PoolError('ERR_POOL_INVALID_OPTION', `The "${name}" option must be ${expected}${value.length > 0 ? `; got ${describeValue(value[0])}` : ''}`);
+}
+
+export function unknownOption(message: string): PoolError {
+  return new PoolError('ERR_POOL_INVALID_OPTION', message);
 }
 
 export function abortError(reason: unknown): PoolError {

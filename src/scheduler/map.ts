@@ -5,6 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import { invalidOption, PoolError } from './errors.js';
 import type { RunOptions } from './pool.js';
+import { badTaskOptions } from './options.js';
 
 export interface MapOptions extends Omit<RunOptions, 'transferList'> {
   /** Window: items taken and not yet yielded (default: max(16, 4 x maxAgents x concurrentTasksPerAgent)). */
@@ -21,8 +22,10 @@ export async function* mapTasks<I, R>(
   options: MapOptions | undefined,
   defaultWindow: number,
 ): AsyncGenerator<R, void, undefined> {
+  const badOptions = badTaskOptions(options, 'map');
+  if (badOptions !== undefined) throw badOptions;
   const window = options?.concurrency ?? defaultWindow;
-  if (!Number.isInteger(window) || window < 1) throw invalidOption('concurrency', 'an integer >= 1');
+  if (!Number.isInteger(window) || window < 1) throw invalidOption('concurrency', 'an integer >= 1', window);
   const isIterable = (value: unknown, key: symbol) => value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as Record<symbol, unknown>)[key] === 'function';
   if (!isIterable(iterable, Symbol.asyncIterator) && !isIterable(iterable, Symbol.iterator)) {
     throw new PoolError('ERR_POOL_INVALID_OPTION', 'map() needs an iterable or an async iterable');

@@ -2,9 +2,10 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ResourceLimits } from '../agent/options.js';
 import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
-import { invalidOption } from './errors.js';
+import { validateResourceLimits, type ResourceLimits } from '../options/limits.js';
+import { checkOptionNames } from '../options/names.js';
+import { invalidOption, unknownOption, type PoolError } from './errors.js';
 
 /** Our names, or piscina's / Node Worker's (maxOldGenerationSizeMb, ...). */
 export interface PoolResourceLimits extends ResourceLimits {
@@ -92,23 +93,44 @@ export function jobUrl(filename: string | URL): string {
   return pathToFileURL(resolve(filename)).href;
 }
 
-function limits(value: PoolResourceLimits | undefined): ResourceLimits | undefined {
-  if (value === undefined) return undefined;
-  if (value === null || typeof value !== 'object') throw invalidOption('resourceLimits', 'an object');
-  const out: ResourceLimits = {
-    maxHeapMB: value.maxHeapMB ?? value.maxOldGenerationSizeMb,
-    maxYoungGenMB: value.maxYoungGenMB ?? value.maxYoungGenerationSizeMb,
-    stackSizeMB: value.stackSizeMB ?? value.stackSizeMb,
-  };
-  for (const [key, v] of Object.entries(out)) {
-    if (v === undefined) delete out[key as keyof ResourceLimits];
-    else if (typeof v !== 'number' || !(v > 0)) throw invalidOption(`resourceLimits.${key}`, 'a positive number');
+/** Every name `new AgentPool()` accepts (others are refused with the nearest of these). */
+export const poolOptionNames: readonly (keyof AgentPoolOptions)[] = [
+  'filename', 'source', 'name', 'minAgents', 'maxAgents', 'idleTimeout', 'maxQueue', 'concurrentTasksPerAgent',
+  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark',
+  'minThreads', 'maxThreads', 'concurrentTasksPerWorker', 'workerData',
+];
+
+/** Names run() accepts; map() takes these but transferList, plus its own. */
+const runOptionNames = ['transferList', 'signal', 'name', 'priority', 'timeout'] as const;
+const mapOptionNames = ['signal', 'name', 'priority', 'timeout', 'concurrency', 'ordered'] as const;
+
+/** The error for a run()/map() options object that is not one or has an unknown name, if any. */
+export function badTaskOptions(options: unknown, method: 'run' | 'map'): PoolError | undefined {
+  if (options === undefined) return undefined;
+  if (options === null || typeof options !== 'object') return invalidOption(`${method}() options`, 'an object', options);
+  try {
+    checkOptionNames(options, method === 'run' ? runOptionNames : mapOptionNames, `${method}()`, unknownOption);
+  } catch (error) {
+    return error as PoolError;
   }
-  return out;
+  return undefined;
+}
+
+/** Node Worker's / piscina's resourceLimits names, and ours they stand for. */
+const limitAliases = {
+  maxOldGenerationSizeMb: 'maxHeapMB',
+  maxYoungGenerationSizeMb: 'maxYoungGenMB',
+  stackSizeMb: 'stackSizeMB',
+} as const satisfies Record<keyof Omit<PoolResourceLimits, keyof ResourceLimits>, keyof ResourceLimits>;
+
+/** The same validation as `new Agent()`'s, reported as the pool's error. */
+function limits(value: PoolResourceLimits | undefined): ResourceLimits | undefined {
+  return validateResourceLimits(value, invalidOption, unknownOption, limitAliases);
 }
 
 export function fillOptions(options: AgentPoolOptions): FilledOptions {
-  if (options === null || typeof options !== 'object') throw invalidOption('options', 'an object');
+  if (options === null || typeof options !== 'object') throw invalidOption('options', 'an object', options);
+  checkOptionNames(options, poolOptionNames, 'AgentPool', unknownOption);
   const { filename, source } = options;
   if ((filename === undefined) === (source === undefined)) throw invalidOption('filename/source', 'given, exactly one of them');
   if (source !== undefined && typeof source !== 'string') throw invalidOption('source', 'a string');

@@ -17,7 +17,7 @@ import { abortError, closedError, destroyedError, fromEnvelope, invalidOption, P
 import { Histogram, type HistogramSummary } from './histogram.js';
 import { mapTasks, type MapOptions } from './map.js';
 import { isMoved, move, type Moved } from './move.js';
-import { fillOptions, type AgentPoolOptions, type FilledOptions } from './options.js';
+import { badTaskOptions, fillOptions, type AgentPoolOptions, type FilledOptions } from './options.js';
 import { DISPATCHED, QUEUED, SETTLED, Task } from './task.js';
 import { TaskQueue } from './task-queue.js';
 
@@ -185,7 +185,8 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   /** Runs the job on `task` in an agent; resolves with what it returns (or awaits). */
   run(task: T | Moved<T>, options?: RunOptions): Promise<R> {
     if (this.#closing) return Promise.reject(this.#destroyed ? destroyedError() : closedError());
-    if (options !== undefined && (options === null || typeof options !== 'object')) return Promise.reject(invalidOption('options', 'an object'));
+    const badOptions = badTaskOptions(options, 'run');
+    if (badOptions !== undefined) return Promise.reject(badOptions);
     let payload: unknown = task;
     let transfer = options?.transferList;
     if (transfer !== undefined && !Array.isArray(transfer)) return Promise.reject(invalidOption('transferList', 'an array'));
