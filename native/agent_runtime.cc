@@ -489,11 +489,11 @@ void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {
   v8::Local<v8::Script> script;
   v8::Local<v8::Value> result;
   v8::Local<v8::String> text;
-  if (!NewString(isolate_, source).ToLocal(&text) ||
-      !v8::Script::Compile(context, text, &origin).ToLocal(&script) ||
-      !script->Run(context).ToLocal(&result)) {
+  const bool has_text = NewString(isolate_, source).ToLocal(&text);
+  const bool compiled = has_text && v8::Script::Compile(context, text, &origin).ToLocal(&script);
+  if (!compiled || !script->Run(context).ToLocal(&result)) {
     if (try_catch.HasTerminated()) return;  // the owner rejects on exit
-    if (!compiled) modules_->DescribeLoadFailure(context, try_catch);  // line:col of a SyntaxError
+    if (has_text && !compiled) modules_->DescribeLoadFailure(context, try_catch);  // line:col of a SyntaxError
     SendEvalResult(id, false, try_catch.Exception());
     return;
   }
