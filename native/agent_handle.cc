@@ -484,7 +484,9 @@ Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckThread(env)) return env.Undefined();
   // Refuse before serializing, so that a refused message detaches nothing.
-  if (finished_ || thread_->mailbox()->closed()) return Napi::Boolean::New(env, false);
+  // 0: refused (the caller throws ERR_AGENT_CLOSED / _TERMINATED); never a
+  // plain `false`, which means "queued, but at the high-water mark".
+  if (finished_ || thread_->mailbox()->closed()) return Napi::Number::New(env, 0);
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::TryCatch try_catch(isolate);
   auto message = std::make_shared<Message>();

@@ -65,7 +65,7 @@ const agentRows: [string, unknown, RegExp][] = [
   ['a pool option', { source: '', maxThreads: 2 }, /^Unknown Agent option "maxThreads"; valid options: source, file, /],
   ['resourceLimits not an object', { source: '', resourceLimits: 16 }, /"resourceLimits" option must be an object; got 16$/],
   ['options not an object', 'x', /"options" option must be an object; got "x"$/],
-  ['a pool-only limit name', { source: '', resourceLimits: { maxOldGenerationSizeMb: 64 } }, /^Unknown resourceLimits option "maxOldGenerationSizeMb"; valid options: maxHeapMB, maxYoungGenMB, stackSizeMB$/],
+  ['a pool-only limit name', { source: '', resourceLimits: { maxOldGenerationSizeMb: 64 } }, /^Unknown resourceLimits option "maxOldGenerationSizeMb"; valid options: maxHeapMB, maxYoungGenMB, stackSizeMB, heapSnapshotNearLimitFile$/],
 ];
 
 const poolRows: [string, unknown, RegExp][] = [
