@@ -3,7 +3,8 @@
 // error line; nothing aborts the run or loses later lines and the summary.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -138,4 +139,22 @@ test('encodeValue / decodeValue: plain JSON stays plain; every tagged kind round
   const shared = { s: 1 };
   assert.deepEqual(decodeValue(encodeValue([shared, shared])), [{ s: 1 }, { s: 1 }]);
   assert.throws(() => decodeValue({ $type: 'nope' }), /unknown \$type "nope"/);
+});
+
+test('--input naming a pipe (a FIFO, /dev/stdin) runs every line: the progress count does not drain it first', async () => {
+  const fifo = join(dir, 'tasks.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const output = join(dir, 'fifo-out.jsonl');
+  const stderr = capture();
+  // The writer opens the FIFO once and writes three tasks; the run must read them all.
+  const writer = createWriteStream(fifo);
+  writer.end('{"kind":"a"}\n{"kind":"b"}\n{"kind":"c"}\n');
+  const code = await main([odd, '-n', '1', '-i', fifo, '-o', output], { stderr });
+  assert.equal(code, 0, stderr.text);
+  assert.deepEqual(readFileSync(output, 'utf8').trimEnd().split('\n').map((line) => decodeResultLine(line)), [
+    { ok: true, value: { kind: 'a' } },
+    { ok: true, value: { kind: 'b' } },
+    { ok: true, value: { kind: 'c' } },
+  ]);
+  assert.match(stderr.text, /3 tasks, 3 ok/);
 });

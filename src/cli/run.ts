@@ -9,7 +9,7 @@
 // bar on a terminal, an occasional plain line otherwise, and a summary at the
 // end. Exit code: 0 if every task succeeded, 1 if any failed or the output
 // closed early, 2 for bad usage.
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
@@ -55,6 +55,14 @@ async function countLines(path: string, maxBytes: number): Promise<number> {
   let count = 0;
   for await (const line of readLines(createReadStream(path), maxBytes)) if (!('text' in line) || line.text.trim() !== '') count++;
   return count;
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return true; // let the count report why it cannot be read
+  }
 }
 
 function safeString(value: unknown): string {
@@ -195,7 +203,8 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
   }
 
   let total: number | undefined;
-  if (values.input !== undefined) {
+  // Counted only in a regular file: a pipe (--input /dev/stdin, <(cmd)) would be read to its end by the count, leaving no task.
+  if (values.input !== undefined && isRegularFile(values.input)) {
     try {
       total = await countLines(values.input, maxLineBytes);
     } catch (error) {
