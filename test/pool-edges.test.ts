@@ -82,3 +82,23 @@ test('destroy() during map() ends the loop with ERR_POOL_DESTROYED; run() after 
   await assert.rejects(closed.run(1), { code: 'ERR_POOL_CLOSED' });
   await Promise.all([closing, closed.close(), closed.destroy()]);
 });
+
+test('a result the host cannot deserialize (nested too deep) rejects ERR_POOL_RESULT_UNREADABLE instead of hanging', async () => {
+  // A big agent stack: the agent serializes what the host (V8's default stack) cannot read back.
+  const pool = makePool({ minAgents: 1, maxAgents: 1, resourceLimits: { stackSizeMB: 64 } });
+  try {
+    await pool.ready;
+    // Alone: the unwrapped path, only that task fails.
+    await assert.rejects(pool.run(100000, { name: 'nested' }), { code: 'ERR_POOL_RESULT_UNREADABLE' });
+    assert.equal(await pool.run(1), 2);
+    // In a batch: the batch's tasks fail (their ids are in it), every other task still settles, the pool goes on.
+    const settled = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => (i === 3 ? pool.run(100000, { name: 'nested' }) : pool.run(i))));
+    const failed = settled.filter((r) => r.status === 'rejected');
+    assert.ok(failed.length >= 1);
+    for (const r of failed) assert.equal((r.reason as { code?: string }).code, 'ERR_POOL_RESULT_UNREADABLE');
+    assert.equal(settled[3]!.status, 'rejected');
+    assert.equal(await pool.run(1), 2);
+  } finally {
+    await pool.destroy();
+  }
+});

@@ -637,6 +637,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     const failure = slot.failure;
     if (info.reason === 'out-of-memory' && failure instanceof AgentError) return failure;
     if (info.reason === 'error' && failure !== undefined) return failure;
+    if (failure instanceof PoolError && failure.code === 'ERR_POOL_RESULT_UNREADABLE') return failure;
     const why =
       info.reason === 'closed'
         ? 'closed itself'
