@@ -102,3 +102,24 @@ test('a result the host cannot deserialize (nested too deep) rejects ERR_POOL_RE
     await pool.destroy();
   }
 });
+
+test('a task that kills every agent it is given before it starts (a payload the agent cannot deserialize) fails instead of being requeued forever', async () => {
+  // A small agent stack: the host serializes what the agent cannot read back (its messageerror is an uncaught error).
+  const pool = makePool({ minAgents: 1, maxAgents: 1, resourceLimits: { stackSizeMB: 0.25 } });
+  const errors: unknown[] = [];
+  pool.on('error', (error) => errors.push(error));
+  try {
+    await pool.ready;
+    let deep: unknown = null;
+    for (let i = 0; i < 3000; i++) deep = [deep];
+    await assert.rejects(pool.run(deep, { name: 'echo' }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'ERR_POOL_AGENT_EXITED');
+      assert.match(error.message, /3 agents died of an error while holding the task, before it started/);
+      return true;
+    });
+    assert.ok(errors.length <= 2, `agent deaths reported: ${errors.length}`);
+    assert.equal(await pool.run(1), 2, 'the pool goes on');
+  } finally {
+    await pool.destroy();
+  }
+});

@@ -94,6 +94,19 @@ let poolCount = 0;
 /** Period of the pool's housekeeping (unref of idle agents, idle timeout). */
 const TICK_MS = 25;
 
+/**
+ * A task whose agents keep dying of an error before it starts is likely the
+ * cause (a payload the agent cannot deserialize, say): it fails instead of
+ * being requeued without end.
+ */
+const MAX_TASK_DEATHS = 3;
+
+function killerError(deaths: number, failure: unknown): PoolError {
+  return new PoolError('ERR_POOL_AGENT_EXITED', `${deaths} agents died of an error while holding the task, before it started: ${describe(failure)}`, {
+    cause: failure,
+  });
+}
+
 export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   /** Marks a task, or (inside an agent, as the global `move`) a job's result, so its ArrayBuffers move instead of being copied. */
   static move<V>(value: V, transferList?: readonly ArrayBuffer[]): Moved<V> {
@@ -428,7 +441,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     for (const task of [...this.#running.values()]) {
       if (task.slot !== slot) continue;
       this.#running.delete(task.id);
-      if (slot.cancel(task)) {
+      if (slot.cancel(task) && (info.reason !== 'error' || ++task.deaths < MAX_TASK_DEATHS)) {
         // It never started: run it elsewhere.
         task.state = QUEUED;
         task.slot = null;
@@ -436,7 +449,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
         this.#queue.unshift(task);
       } else {
         rejected++;
-        this.#settleFailed(task, this.#exitError(slot, info));
+        this.#settleFailed(task, task.deaths >= MAX_TASK_DEATHS ? killerError(task.deaths, slot.failure) : this.#exitError(slot, info));
       }
     }
     for (const [bid, record] of this.#broadcasts) {
