@@ -192,7 +192,8 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     if (transfer !== undefined && !Array.isArray(transfer)) return Promise.reject(invalidOption('transferList', 'an array'));
     if (isMoved(task)) {
       payload = task.value;
-      transfer = transfer === undefined ? task.transferList : [...transfer, ...task.transferList];
+      // A buffer both in the options' list and found by move() is listed once (twice is a DataCloneError).
+      transfer = transfer === undefined ? task.transferList : [...new Set([...transfer, ...task.transferList])];
     }
     if (transfer !== undefined && transfer.length === 0) transfer = undefined;
     let priority = 0;
