@@ -158,3 +158,12 @@ test('--input naming a pipe (a FIFO, /dev/stdin) runs every line: the progress c
   ]);
   assert.match(stderr.text, /3 tasks, 3 ok/);
 });
+
+test('a huge BigInt is written in linear time (hex past 2^65536) and decodes back; negative too', () => {
+  // V8's decimal conversion is superlinear (16M bits took 10 s; the largest BigInt would take hours): big ones go as hex.
+  const huge = 1n << 100_000n;
+  const line = encodeResultLine([huge, -huge - 5n, 123n, -7n]);
+  assert.match(line, /"value":"0x1/);
+  assert.deepEqual(decodeResultLine(line), { ok: true, value: [huge, -huge - 5n, 123n, -7n] });
+  assert.match(encodeResultLine(-7n), /"value":"-7"/, 'small ones stay decimal');
+});
