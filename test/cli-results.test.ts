@@ -167,3 +167,13 @@ test('a huge BigInt is written in linear time (hex past 2^65536) and decodes bac
   assert.deepEqual(decodeResultLine(line), { ok: true, value: [huge, -huge - 5n, 123n, -7n] });
   assert.match(encodeResultLine(-7n), /"value":"-7"/, 'small ones stay decimal');
 });
+
+test('--output failing with ENOSPC (/dev/full) ends the run with the summary and code 1 (it ended silently with code 0)', { skip: process.platform !== 'linux' }, async () => {
+  const input = join(dir, 'full-in.jsonl');
+  writeFileSync(input, Array.from({ length: 50 }, (_, i) => JSON.stringify({ kind: 'n', i })).join('\n') + '\n');
+  const stderr = capture();
+  const code = await main([odd, '-n', '1', '-i', input, '-o', '/dev/full'], { stderr });
+  assert.equal(code, 1);
+  assert.match(stderr.text, /the output closed \(ENOSPC\)/);
+  assert.match(stderr.text, /tasks, .* ok/);
+});

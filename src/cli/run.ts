@@ -13,6 +13,7 @@ import { createReadStream, createWriteStream, existsSync, statSync } from 'node:
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import { AgentPool } from '../scheduler/index.js';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
@@ -236,7 +237,9 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
     if (output === stdout) return;
     if (outputError === undefined) output.end();
     else output.destroy();
-    await once(output, 'close').catch(() => {});
+    // finished(), not once('close'): a stream that failed (ENOSPC) may have closed already, and
+    // waiting for a 'close' that never comes again ended the process with code 0 and no summary.
+    await finished(output).catch(() => {});
   };
 
   const pool = new AgentPool({ filename: resolve(positionals[0]!), name: values.name, minAgents: agents, maxAgents: agents });
