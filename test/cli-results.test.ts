@@ -31,9 +31,13 @@ function capture(): Writable & { text: string } {
 }
 
 async function runKinds(kinds: string[]): Promise<{ code: number; lines: string[]; stderr: string }> {
+  return runTasks(kinds.map((kind) => ({ kind })));
+}
+
+async function runTasks(tasks: unknown[]): Promise<{ code: number; lines: string[]; stderr: string }> {
   const input = join(dir, 'kinds.jsonl');
   const output = join(dir, 'kinds-out.jsonl');
-  writeFileSync(input, kinds.map((kind) => JSON.stringify({ kind })).join('\n') + '\n');
+  writeFileSync(input, tasks.map((task) => JSON.stringify(task)).join('\n') + '\n');
   const stderr = capture();
   const code = await main([odd, '-n', '2', '-i', input, '-o', output], { stderr });
   return { code, lines: readFileSync(output, 'utf8').trimEnd().split('\n'), stderr: stderr.text };
@@ -176,4 +180,16 @@ test('--output failing with ENOSPC (/dev/full) ends the run with the summary and
   assert.equal(code, 1);
   assert.match(stderr.text, /the output closed \(ENOSPC\)/);
   assert.match(stderr.text, /tasks, .* ok/);
+});
+
+// ~1.7 GB and ~30 s: opt-in (AGENTCLUSTER_HEAVY_TESTS=1).
+test('a result whose JSON is V8\'s longest string gets an error line; the later lines and the summary are kept (the run died with a RangeError)', { skip: process.env.AGENTCLUSTER_HEAVY_TESTS !== '1' }, async () => {
+  const { constants } = await import('node:buffer');
+  const { code, lines, stderr } = await runTasks([{ kind: 'a' }, { kind: 'longest', n: constants.MAX_STRING_LENGTH - 2 }, { kind: 'b' }]);
+  assert.equal(code, 1);
+  assert.equal(lines.length, 3);
+  assert.deepEqual(decodeResultLine(lines[0]!), { ok: true, value: { kind: 'a' } });
+  assert.equal((decodeResultLine(lines[1]!) as { error: { code: string } }).error.code, 'ERR_RUN_RESULT_NOT_ENCODABLE');
+  assert.deepEqual(decodeResultLine(lines[2]!), { ok: true, value: { kind: 'b' } });
+  assert.match(stderr, /3 tasks, 2 ok, 1 failed/);
 });

@@ -262,11 +262,11 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
 
   // An ordered window: at most `window` lines read and not yet written.
   const window = Math.max(64, agents * 32);
-  const pending: Promise<{ at: number; text: string }>[] = [];
+  const pending: Promise<{ at: number; text: string }>[] = []; // text: the whole line, newline included
   const fail = (at: number, error: ErrorLine): string => {
     state.failed++;
     if (failures.length < 5) failures.push(`line ${at}: ${error.error.message}`);
-    return JSON.stringify(error);
+    return `${JSON.stringify(error)}\n`;
   };
   const parseTask = (text: string, at: number): Promise<unknown> => {
     let task: unknown;
@@ -280,7 +280,7 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
   const write = async (line: { at: number; text: string }) => {
     if (outputError !== undefined) return;
     written++;
-    if (!output.write(`${line.text}\n`)) await Promise.race([once(output, 'drain'), outputFailed]);
+    if (!output.write(line.text)) await Promise.race([once(output, 'drain'), outputFailed]);
   };
   try {
     for await (const line of readLines(input, maxLineBytes)) {
@@ -294,7 +294,8 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
         outcome = parseTask(line.text, at).then(
           (value) => {
             try {
-              return { at, text: encodeResultLine(value) };
+              // The newline is added here, in the try: a line at V8's longest string cannot take one more character.
+              return { at, text: `${encodeResultLine(value)}\n` };
             } catch (error) {
               const message = `the result of line ${at} cannot be written: ${error instanceof Error ? error.message : safeString(error)}`;
               return { at, text: fail(at, lineError('TypeError', message, 'ERR_RUN_RESULT_NOT_ENCODABLE')) };
