@@ -3,7 +3,8 @@
 // error line; nothing aborts the run or loses later lines and the summary.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -30,9 +31,13 @@ function capture(): Writable & { text: string } {
 }
 
 async function runKinds(kinds: string[]): Promise<{ code: number; lines: string[]; stderr: string }> {
+  return runTasks(kinds.map((kind) => ({ kind })));
+}
+
+async function runTasks(tasks: unknown[]): Promise<{ code: number; lines: string[]; stderr: string }> {
   const input = join(dir, 'kinds.jsonl');
   const output = join(dir, 'kinds-out.jsonl');
-  writeFileSync(input, kinds.map((kind) => JSON.stringify({ kind })).join('\n') + '\n');
+  writeFileSync(input, tasks.map((task) => JSON.stringify(task)).join('\n') + '\n');
   const stderr = capture();
   const code = await main([odd, '-n', '2', '-i', input, '-o', output], { stderr });
   return { code, lines: readFileSync(output, 'utf8').trimEnd().split('\n'), stderr: stderr.text };
@@ -138,4 +143,53 @@ test('encodeValue / decodeValue: plain JSON stays plain; every tagged kind round
   const shared = { s: 1 };
   assert.deepEqual(decodeValue(encodeValue([shared, shared])), [{ s: 1 }, { s: 1 }]);
   assert.throws(() => decodeValue({ $type: 'nope' }), /unknown \$type "nope"/);
+});
+
+test('--input naming a pipe (a FIFO, /dev/stdin) runs every line: the progress count does not drain it first', async () => {
+  const fifo = join(dir, 'tasks.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const output = join(dir, 'fifo-out.jsonl');
+  const stderr = capture();
+  // The writer opens the FIFO once and writes three tasks; the run must read them all.
+  const writer = createWriteStream(fifo);
+  writer.end('{"kind":"a"}\n{"kind":"b"}\n{"kind":"c"}\n');
+  const code = await main([odd, '-n', '1', '-i', fifo, '-o', output], { stderr });
+  assert.equal(code, 0, stderr.text);
+  assert.deepEqual(readFileSync(output, 'utf8').trimEnd().split('\n').map((line) => decodeResultLine(line)), [
+    { ok: true, value: { kind: 'a' } },
+    { ok: true, value: { kind: 'b' } },
+    { ok: true, value: { kind: 'c' } },
+  ]);
+  assert.match(stderr.text, /3 tasks, 3 ok/);
+});
+
+test('a huge BigInt is written in linear time (hex past 2^65536) and decodes back; negative too', () => {
+  // V8's decimal conversion is superlinear (16M bits took 10 s; the largest BigInt would take hours): big ones go as hex.
+  const huge = 1n << 100_000n;
+  const line = encodeResultLine([huge, -huge - 5n, 123n, -7n]);
+  assert.match(line, /"value":"0x1/);
+  assert.deepEqual(decodeResultLine(line), { ok: true, value: [huge, -huge - 5n, 123n, -7n] });
+  assert.match(encodeResultLine(-7n), /"value":"-7"/, 'small ones stay decimal');
+});
+
+test('--output failing with ENOSPC (/dev/full) ends the run with the summary and code 1 (it ended silently with code 0)', { skip: process.platform !== 'linux' }, async () => {
+  const input = join(dir, 'full-in.jsonl');
+  writeFileSync(input, Array.from({ length: 50 }, (_, i) => JSON.stringify({ kind: 'n', i })).join('\n') + '\n');
+  const stderr = capture();
+  const code = await main([odd, '-n', '1', '-i', input, '-o', '/dev/full'], { stderr });
+  assert.equal(code, 1);
+  assert.match(stderr.text, /the output closed \(ENOSPC\)/);
+  assert.match(stderr.text, /tasks, .* ok/);
+});
+
+// ~1.7 GB and ~30 s: opt-in (AGENTCLUSTER_HEAVY_TESTS=1).
+test('a result whose JSON is V8\'s longest string gets an error line; the later lines and the summary are kept (the run died with a RangeError)', { skip: process.env.AGENTCLUSTER_HEAVY_TESTS !== '1' }, async () => {
+  const { constants } = await import('node:buffer');
+  const { code, lines, stderr } = await runTasks([{ kind: 'a' }, { kind: 'longest', n: constants.MAX_STRING_LENGTH - 2 }, { kind: 'b' }]);
+  assert.equal(code, 1);
+  assert.equal(lines.length, 3);
+  assert.deepEqual(decodeResultLine(lines[0]!), { ok: true, value: { kind: 'a' } });
+  assert.equal((decodeResultLine(lines[1]!) as { error: { code: string } }).error.code, 'ERR_RUN_RESULT_NOT_ENCODABLE');
+  assert.deepEqual(decodeResultLine(lines[2]!), { ok: true, value: { kind: 'b' } });
+  assert.match(stderr, /3 tasks, 2 ok, 1 failed/);
 });

@@ -82,3 +82,44 @@ test('destroy() during map() ends the loop with ERR_POOL_DESTROYED; run() after 
   await assert.rejects(closed.run(1), { code: 'ERR_POOL_CLOSED' });
   await Promise.all([closing, closed.close(), closed.destroy()]);
 });
+
+test('a result the host cannot deserialize (nested too deep) rejects ERR_POOL_RESULT_UNREADABLE instead of hanging', async () => {
+  // A big agent stack: the agent serializes what the host (V8's default stack) cannot read back.
+  const pool = makePool({ minAgents: 1, maxAgents: 1, resourceLimits: { stackSizeMB: 64 } });
+  try {
+    await pool.ready;
+    // Alone: the unwrapped path, only that task fails.
+    await assert.rejects(pool.run(100000, { name: 'nested' }), { code: 'ERR_POOL_RESULT_UNREADABLE' });
+    assert.equal(await pool.run(1), 2);
+    // In a batch: the batch's tasks fail (their ids are in it), every other task still settles, the pool goes on.
+    const settled = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => (i === 3 ? pool.run(100000, { name: 'nested' }) : pool.run(i))));
+    const failed = settled.filter((r) => r.status === 'rejected');
+    assert.ok(failed.length >= 1);
+    for (const r of failed) assert.equal((r.reason as { code?: string }).code, 'ERR_POOL_RESULT_UNREADABLE');
+    assert.equal(settled[3]!.status, 'rejected');
+    assert.equal(await pool.run(1), 2);
+  } finally {
+    await pool.destroy();
+  }
+});
+
+test('a task that kills every agent it is given before it starts (a payload the agent cannot deserialize) fails instead of being requeued forever', async () => {
+  // A small agent stack: the host serializes what the agent cannot read back (its messageerror is an uncaught error).
+  const pool = makePool({ minAgents: 1, maxAgents: 1, resourceLimits: { stackSizeMB: 0.25 } });
+  const errors: unknown[] = [];
+  pool.on('error', (error) => errors.push(error));
+  try {
+    await pool.ready;
+    let deep: unknown = null;
+    for (let i = 0; i < 3000; i++) deep = [deep];
+    await assert.rejects(pool.run(deep, { name: 'echo' }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'ERR_POOL_AGENT_EXITED');
+      assert.match(error.message, /3 agents died of an error while holding the task, before it started/);
+      return true;
+    });
+    assert.ok(errors.length <= 2, `agent deaths reported: ${errors.length}`);
+    assert.equal(await pool.run(1), 2, 'the pool goes on');
+  } finally {
+    await pool.destroy();
+  }
+});

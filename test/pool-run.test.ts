@@ -218,3 +218,10 @@ test('AgentPool.move throws ERR_POOL_NOT_MOVABLE instead of silently copying', (
   assert.equal(pooled.toString(), 'mine');
   assert.throws(() => AgentPool.move(new ArrayBuffer(1), 'nope' as never), { code: 'ERR_POOL_NOT_MOVABLE' });
 });
+
+test('a buffer both found by move() and named in transferList is transferred once (was DataCloneError: appears more than once)', async () => {
+  const buffer = new ArrayBuffer(64);
+  const moved = AgentPool.move({ buffer, nested: { list: [new Uint8Array(8)] } });
+  assert.deepEqual(await pool.run(moved, { name: 'sizes', transferList: [buffer] }), [64, 8]);
+  assert.equal(buffer.byteLength, 0, 'it moved');
+});

@@ -48,6 +48,21 @@ function base64(view: ArrayBufferView | ArrayBuffer | SharedArrayBuffer): string
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
+/**
+ * Decimal digits, or hex ("0x...", "-0x...") from 2^65536 on: V8
+ * writes decimal in superlinear time (a 16M-bit BigInt took 10 s, the
+ * largest would take hours), hex in linear time.
+ */
+const DECIMAL_BIGINT_LIMIT = 1n << 65536n;
+function bigintText(v: bigint): string {
+  const magnitude = v < 0n ? -v : v;
+  if (magnitude < DECIMAL_BIGINT_LIMIT) return v.toString();
+  return (v < 0n ? '-0x' : '0x') + magnitude.toString(16);
+}
+function parseBigint(text: string): bigint {
+  return text.startsWith('-0x') ? -BigInt(text.slice(1)) : BigInt(text);
+}
+
 function encodeNumber(n: number): Json {
   if (Number.isFinite(n) && !Object.is(n, -0)) return n;
   return tag('number', { value: Object.is(n, -0) ? '-0' : String(n) });
@@ -78,7 +93,7 @@ export function encodeValue(value: unknown): Json {
       case 'undefined':
         return tag('undefined');
       case 'bigint':
-        return tag('bigint', { value: v.toString() });
+        return tag('bigint', { value: bigintText(v) });
       case 'symbol':
       case 'function':
         throw new ResultEncodeError(`a ${typeof v} cannot be written`);
@@ -126,7 +141,7 @@ export function encodeValue(value: unknown): Json {
     if (obj instanceof Number) return tag('Number', { value: encodeNumber(obj.valueOf()) });
     if (obj instanceof String) return tag('String', { value: obj.valueOf() });
     if (obj instanceof Boolean) return tag('Boolean', { value: obj.valueOf() });
-    if (obj instanceof BigInt) return tag('BigInt', { value: (obj.valueOf() as bigint).toString() });
+    if (obj instanceof BigInt) return tag('BigInt', { value: bigintText(obj.valueOf() as bigint) });
     if (!isPlainObject(obj)) {
       const name = (obj as { constructor?: { name?: unknown } }).constructor?.name;
       throw new ResultEncodeError(`an object of class ${typeof name === 'string' && name !== '' ? name : '(anonymous)'} cannot be written`);
@@ -160,7 +175,7 @@ export function decodeValue(json: unknown): unknown {
     case 'number':
       return obj.value === '-0' ? -0 : Number(obj.value);
     case 'bigint':
-      return BigInt(String(obj.value));
+      return parseBigint(String(obj.value));
     case 'Array': {
       const out: unknown[] = new Array(Number(obj.length));
       for (const [key, v] of Object.entries(obj.entries as Record<string, unknown>)) setOwn(out as unknown as Record<string, unknown>, key, decodeValue(v));
@@ -198,7 +213,7 @@ export function decodeValue(json: unknown): unknown {
     case 'Boolean':
       return new Boolean(obj.value);
     case 'BigInt':
-      return Object(BigInt(String(obj.value)));
+      return Object(parseBigint(String(obj.value)));
   }
   if (typeof type === 'string' && type in typedArrays) {
     const Ctor = typedArrays[type as TypedArrayName];

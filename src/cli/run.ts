@@ -9,10 +9,11 @@
 // bar on a terminal, an occasional plain line otherwise, and a summary at the
 // end. Exit code: 0 if every task succeeded, 1 if any failed or the output
 // closed early, 2 for bad usage.
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { Readable, Writable } from 'node:stream';
 import { AgentPool } from '../scheduler/index.js';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
@@ -57,6 +58,14 @@ async function countLines(path: string, maxBytes: number): Promise<number> {
   let count = 0;
   for await (const line of readLines(createReadStream(path), maxBytes)) if (!('text' in line) || line.text.trim() !== '') count++;
   return count;
+}
+
+function isRegularFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return true; // let the count report why it cannot be read
+  }
 }
 
 function safeString(value: unknown): string {
@@ -198,7 +207,8 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
   }
 
   let total: number | undefined;
-  if (values.input !== undefined) {
+  // Counted only in a regular file: a pipe (--input /dev/stdin, <(cmd)) would be read to its end by the count, leaving no task.
+  if (values.input !== undefined && isRegularFile(values.input)) {
     try {
       total = await countLines(values.input, maxLineBytes);
     } catch (error) {
@@ -230,7 +240,9 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
     if (output === stdout) return;
     if (outputError === undefined) output.end();
     else output.destroy();
-    await once(output, 'close').catch(() => {});
+    // finished(), not once('close'): a stream that failed (ENOSPC) may have closed already, and
+    // waiting for a 'close' that never comes again ended the process with code 0 and no summary.
+    await finished(output).catch(() => {});
   };
 
   const pool = new AgentPool({ filename: resolve(positionals[0]!), name: values.name, minAgents: agents, maxAgents: agents });
@@ -265,11 +277,11 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
 
   // An ordered window: at most `window` lines read and not yet written.
   const window = Math.max(64, agents * 32);
-  const pending: Promise<{ at: number; text: string }>[] = [];
+  const pending: Promise<{ at: number; text: string }>[] = []; // text: the whole line, newline included
   const fail = (at: number, error: ErrorLine): string => {
     state.failed++;
     if (failures.length < 5) failures.push(`line ${at}: ${error.error.message}`);
-    return JSON.stringify(error);
+    return `${JSON.stringify(error)}\n`;
   };
   const parseTask = (text: string, at: number): Promise<unknown> => {
     let task: unknown;
@@ -283,7 +295,7 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
   const write = async (line: { at: number; text: string }) => {
     if (outputError !== undefined) return;
     written++;
-    if (!output.write(`${line.text}\n`)) await Promise.race([once(output, 'drain'), outputFailed]);
+    if (!output.write(line.text)) await Promise.race([once(output, 'drain'), outputFailed]);
   };
   try {
     for await (const line of readLines(input, maxLineBytes)) {
@@ -297,7 +309,8 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
         outcome = parseTask(line.text, at).then(
           (value) => {
             try {
-              return { at, text: encodeResultLine(value) };
+              // The newline is added here, in the try: a line at V8's longest string cannot take one more character.
+              return { at, text: `${encodeResultLine(value)}\n` };
             } catch (error) {
               const message = `the result of line ${at} cannot be written: ${error instanceof Error ? error.message : safeString(error)}`;
               return { at, text: fail(at, lineError('TypeError', message, 'ERR_RUN_RESULT_NOT_ENCODABLE')) };

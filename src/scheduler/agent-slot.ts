@@ -7,6 +7,7 @@ import { AgentError } from '../agent/errors.js';
 import type { ResourceLimits } from '../agent/options.js';
 import type { HighWaterMark } from '../flow-control.js';
 import { bootstrapSource, type BootstrapConfig } from './agent-bootstrap.js';
+import { PoolError } from './errors.js';
 import type { Task } from './task.js';
 
 /** What a slot reports to its pool. */
@@ -123,6 +124,17 @@ export class AgentSlot {
       if (id !== 0) owner.slotResult(this, id, message, this.#sigMs[0]!);
       else owner.slotMessage(this, message as unknown[]);
     });
+    // A message the host cannot deserialize (a result nested deeper than the
+    // host's stack allows, say) must fail its task, never leave it waiting.
+    this.agent.on('messageerror', (cause) => {
+      const sig = this.#sig;
+      const id = Atomics.load(sig, SIG_RESULT);
+      if (id !== 0) Atomics.store(sig, SIG_RESULT, 0);
+      Atomics.store(sig, SIG_HOST_SEEN, (this.#seen = (this.#seen + 1) | 0));
+      const error = resultUnreadable(cause, id !== 0);
+      if (id !== 0) owner.slotMessage(this, [-id, [0, error], this.#sigMs[0]!]);
+      else this.#abandon(error); // a batch: which tasks it held is unreadable too
+    });
     // Kept for the exit, when the pool knows which tasks it took down.
     this.agent.on('error', (error) => {
       if (this.failure === undefined) this.failure = error;
@@ -215,6 +227,17 @@ export class AgentSlot {
     return this.agent.terminate();
   }
 
+  /** Stops the agent because of `error`: the tasks it took down fail with it (see the pool's exit error). */
+  #abandon(error: PoolError): void {
+    this.failure = error;
+    if (this.state === 'starting' || this.state === 'ready') this.state = 'dying';
+    if (!this.referenced) {
+      this.referenced = true;
+      this.agent.ref();
+    }
+    this.agent.terminate().catch(() => {});
+  }
+
   /** Posts, and counts what was posted. */
   #send(value: unknown, transfer?: readonly ArrayBuffer[]): void {
     this.agent.postMessage(value, transfer);
@@ -298,4 +321,10 @@ export class AgentSlot {
     this.#owner.postFailed(task, error);
     return true;
   }
+}
+
+function resultUnreadable(cause: unknown, one: boolean): PoolError {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  const what = one ? 'The result of the task' : 'A batch of results from the agent (it was stopped; the tasks it held fail)';
+  return new PoolError('ERR_POOL_RESULT_UNREADABLE', `${what} could not be deserialized on the host: ${why}`, { cause });
 }

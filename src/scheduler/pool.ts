@@ -105,6 +105,19 @@ let poolCount = 0;
 /** Period of the pool's housekeeping (unref of idle agents, idle timeout). */
 const TICK_MS = 25;
 
+/**
+ * A task whose agents keep dying of an error before it starts is likely the
+ * cause (a payload the agent cannot deserialize, say): it fails instead of
+ * being requeued without end.
+ */
+const MAX_TASK_DEATHS = 3;
+
+function killerError(deaths: number, failure: unknown): PoolError {
+  return new PoolError('ERR_POOL_AGENT_EXITED', `${deaths} agents died of an error while holding the task, before it started: ${describe(failure)}`, {
+    cause: failure,
+  });
+}
+
 export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   /** Marks a task, or (inside an agent, as the global `move`) a job's result, so its ArrayBuffers move instead of being copied. */
   static move<V>(value: V, transferList?: readonly ArrayBuffer[]): Moved<V> {
@@ -192,7 +205,8 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     if (transfer !== undefined && !Array.isArray(transfer)) return Promise.reject(invalidOption('transferList', 'an array'));
     if (isMoved(task)) {
       payload = task.value;
-      transfer = transfer === undefined ? task.transferList : [...transfer, ...task.transferList];
+      // A buffer both in the options' list and found by move() is listed once (twice is a DataCloneError).
+      transfer = transfer === undefined ? task.transferList : [...new Set([...transfer, ...task.transferList])];
     }
     if (transfer !== undefined && transfer.length === 0) transfer = undefined;
     let priority = 0;
@@ -450,7 +464,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     for (const task of [...this.#running.values()]) {
       if (task.slot !== slot) continue;
       this.#running.delete(task.id);
-      if (slot.cancel(task)) {
+      if (slot.cancel(task) && (info.reason !== 'error' || ++task.deaths < MAX_TASK_DEATHS)) {
         // It never started: run it elsewhere.
         task.state = QUEUED;
         task.slot = null;
@@ -458,7 +472,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
         this.#queue.unshift(task);
       } else {
         rejected++;
-        this.#settleFailed(task, this.#exitError(slot, info));
+        this.#settleFailed(task, task.deaths >= MAX_TASK_DEATHS ? killerError(task.deaths, slot.failure) : this.#exitError(slot, info));
       }
     }
     for (const [bid, record] of this.#broadcasts) {
@@ -660,6 +674,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     const failure = slot.failure;
     if (info.reason === 'out-of-memory' && failure instanceof AgentError) return failure;
     if (info.reason === 'error' && failure !== undefined) return failure;
+    if (failure instanceof PoolError && failure.code === 'ERR_POOL_RESULT_UNREADABLE') return failure;
     const why =
       info.reason === 'closed'
         ? 'closed itself'

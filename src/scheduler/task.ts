@@ -20,6 +20,8 @@ export class Task {
   signal: AbortSignal | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;
+  /** Agents that died of an error while holding it unstarted (it may be the cause: see the pool's slot exit). */
+  deaths = 0;
 
   constructor(
     readonly id: number,

@@ -148,3 +148,10 @@ export function moveObject({ size, plain }) {
 export function sizes({ buffer, nested }) {
   return [buffer.byteLength, nested.list[0].byteLength];
 }
+
+// An array nested `depth` deep: deeper than the host's deserializer can read (pool-edges.test.ts).
+export function nested(depth) {
+  let value = null;
+  for (let i = 0; i < depth; i++) value = [value];
+  return value;
+}

@@ -12,6 +12,7 @@ export default function (t) {
     case 'sparse': { const a = [1, , 3]; a.extra = 'x'; return a; }
     case 'date': return [new Date(0), new Date(NaN), /x/gi, new Set([1])];
     case 'throwbig': { const e = new Error('big'); e.code = 5n; throw e; }
+    case 'longest': return 'a'.repeat(t.n); // JSON of it is V8's longest string
     default: return t;
   }
 }
