@@ -43,7 +43,7 @@ export interface AgentPort {
   /** Starts delivering messages (setting onmessage or adding a 'message' listener does it too). Until then they queue. */
   start(): void;
   onmessage: ((event: AgentPortMessageEvent) => void) | null;
-  /** Called when the other end closed or its agent ended (terminated, crashed, closed). */
+  /** Called when the other end closed, was garbage-collected (no handler, no reference) or its agent ended (terminated, crashed, closed). */
   onclose: ((event: AgentPortCloseEvent) => void) | null;
   /** Called when the other end's queue, after having been full, fell to half the high-water mark. */
   ondrain: ((event: AgentPortDrainEvent) => void) | null;
