@@ -218,9 +218,9 @@ std::shared_ptr<v8::BackingStore> CopyOf(v8::Isolate* isolate, const std::shared
 // copied, so the pool is never handed over and no live host buffer is
 // aliased.
 std::shared_ptr<v8::BackingStore> MoveThroughNode(v8::Local<v8::Context> context,
-                                                  v8::Local<v8::ArrayBuffer> buffer) {
+                                                  v8::Local<v8::ArrayBuffer> buffer,
+                                                  const std::shared_ptr<v8::BackingStore>& original) {
   v8::Isolate* isolate = context->GetIsolate();
-  std::shared_ptr<v8::BackingStore> original = buffer->GetBackingStore();
   if (g_host_structured_clone != nullptr && !g_host_structured_clone->IsEmpty()) {
     v8::TryCatch try_catch(isolate);
     v8::Local<v8::Function> clone = g_host_structured_clone->Get(isolate);
@@ -290,11 +290,17 @@ void SetHostStructuredClone(v8::Global<v8::Function>* clone) {
 void PendingTransfer::Commit(const PortEndpoint* keep) {
   if (committed_) return;
   committed_ = true;
-  for (auto& buffer : buffers_) {
-    message_->transferred.push_back(IsHostRealm() ? MoveThroughNode(context_, buffer) : DetachOf(buffer));
-  }
+  // Ports first and every buffer's memory taken before any call: on the
+  // host the structuredClone called per buffer may be a user's function,
+  // which must find nothing of this message left to take.
   for (auto& port : ports_) {
     if (PortBinder::EndpointOf(port).get() != keep) PortBinder::Neuter(port);
+  }
+  std::vector<std::shared_ptr<v8::BackingStore>> originals;
+  for (auto& buffer : buffers_) originals.push_back(buffer->GetBackingStore());
+  for (size_t i = 0; i < buffers_.size(); i++) {
+    message_->transferred.push_back(IsHostRealm() ? MoveThroughNode(context_, buffers_[i], originals[i])
+                                                  : DetachOf(buffers_[i]));
   }
 }
 

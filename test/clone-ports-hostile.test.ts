@@ -62,6 +62,33 @@ describe('host realm tampered with before the import', () => {
   });
 });
 
+describe('a structuredClone replaced before the import that steals from the message being sent', () => {
+  it('finds its ports already gone and cannot empty its other buffers', async () => {
+    const lines = await child(
+      `const real = structuredClone; globalThis.hook = null;
+       globalThis.structuredClone = (v, o) => { if (hook) { const h = hook; hook = null; h(); } return real(v, o); };`,
+      `
+      const sink = new lib.Agent({ source: 'onmessage = () => {}' });
+      const agent = new lib.Agent({ source: 'onmessage = (e) => postMessage([e.data.a.byteLength, e.data.b.byteLength, e.ports.length])' });
+      const { port1, port2 } = new lib.AgentChannel();
+      const a = new ArrayBuffer(8), b = new ArrayBuffer(4);
+      let portTheft = 'taken';
+      hook = () => {
+        try { sink.postMessage(null, [port1]); } catch (e) { portTheft = e.name; }
+        globalThis.stolen = real(b, { transfer: [b] });
+      };
+      const reply = new Promise((r) => agent.once('message', r));
+      agent.postMessage({ a, b }, [a, b, port1]);
+      console.log(portTheft, (await reply).join(','));
+      port2.close();
+      await Promise.all([agent.terminate(), sink.terminate()]);
+    `,
+    );
+    // The port was neutered before any user code ran; b's memory was taken before the theft.
+    assert.deepEqual(lines, ['DataCloneError 8,4,1']);
+  });
+});
+
 describe('ports nobody references or listens to', () => {
   it('are collected: the other end gets close, and dropped channels do not accumulate', async () => {
     const lines = await child(
