@@ -106,6 +106,16 @@ void ThrowCloneError(v8::Local<v8::Context> context, const char* text) {
 }
 
 thread_local v8::Global<v8::Function>* g_host_structured_clone = nullptr;
+thread_local bool g_host_realm = false;  // this thread runs a Node environment
+
+bool IsHostRealm() { return g_host_realm; }
+
+// An agent's ArrayBuffer simply moves.
+std::shared_ptr<v8::BackingStore> DetachOf(v8::Local<v8::ArrayBuffer> buffer) {
+  std::shared_ptr<v8::BackingStore> store = buffer->GetBackingStore();
+  buffer->Detach(v8::Local<v8::Value>()).FromMaybe(false);
+  return store;
+}
 
 // Step 1 of HTML's StructuredSerializeWithTransfer: every entry must be
 // transferable and listed once. (Whether one is detached is step 4: after the
@@ -184,29 +194,51 @@ bool CheckStillTransferable(v8::Local<v8::Context> context,
   return true;
 }
 
-// Moves one ArrayBuffer's memory out of the host realm through Node's
-// structuredClone (Node decides: transferable memory moves and the buffer
-// detaches; memory Node marked untransferable is copied). Empty if that
-// did not work out; the caller then detaches the buffer itself.
+// A copy of `store`'s bytes in new memory (what Node does for memory it
+// marked untransferable).
+std::shared_ptr<v8::BackingStore> CopyOf(v8::Isolate* isolate, const std::shared_ptr<v8::BackingStore>& store) {
+  size_t length = store->ByteLength();
+  void* data = length > 0 ? std::malloc(length) : nullptr;
+  if (length > 0 && data == nullptr) {
+    std::unique_ptr<v8::BackingStore> fallback = v8::ArrayBuffer::NewBackingStore(isolate, length);
+    std::memcpy(fallback->Data(), store->Data(), length);
+    return fallback;
+  }
+  if (length > 0) std::memcpy(data, store->Data(), length);
+  return v8::ArrayBuffer::NewBackingStore(
+      data, length, [](void* bytes, size_t, void*) { std::free(bytes); }, nullptr);
+}
+
+// Moves one ArrayBuffer's memory out of the host realm the way Node's
+// structuredClone decides: transferable memory moves (the buffer detaches),
+// memory Node marked untransferable (the Buffer pool) is copied. Only the
+// effect on `buffer` is trusted, never the call's result: the function
+// captured at load may be a user's (structuredClone replaced or deleted
+// before agentcluster was imported), and then whatever it did not detach is
+// copied, so the pool is never handed over and no live host buffer is
+// aliased.
 std::shared_ptr<v8::BackingStore> MoveThroughNode(v8::Local<v8::Context> context,
-                                                  v8::Local<v8::ArrayBuffer> buffer) {
-  if (g_host_structured_clone == nullptr || g_host_structured_clone->IsEmpty()) return nullptr;
+                                                  v8::Local<v8::ArrayBuffer> buffer,
+                                                  const std::shared_ptr<v8::BackingStore>& original) {
   v8::Isolate* isolate = context->GetIsolate();
-  v8::TryCatch try_catch(isolate);
-  v8::Local<v8::Function> clone = g_host_structured_clone->Get(isolate);
-  v8::Local<v8::Object> options = v8::Object::New(isolate);
-  v8::Local<v8::Value> list[] = {buffer};
-  if (!options->CreateDataProperty(context, Str(isolate, "transfer"), v8::Array::New(isolate, list, 1))
-           .FromMaybe(false)) {
-    return nullptr;
+  if (g_host_structured_clone != nullptr && !g_host_structured_clone->IsEmpty()) {
+    v8::TryCatch try_catch(isolate);
+    v8::Local<v8::Function> clone = g_host_structured_clone->Get(isolate);
+    v8::Local<v8::Object> options = v8::Object::New(isolate);
+    v8::Local<v8::Value> list[] = {buffer};
+    v8::Local<v8::Value> argv[] = {buffer, options};
+    v8::Local<v8::Value> result;
+    if (options->CreateDataProperty(context, Str(isolate, "transfer"), v8::Array::New(isolate, list, 1))
+            .FromMaybe(false) &&
+        clone->Call(context, v8::Undefined(isolate), 2, argv).ToLocal(&result) &&
+        result->IsArrayBuffer() && result.As<v8::ArrayBuffer>()->Data() == original->Data() &&
+        original->Data() != nullptr) {
+      // Node's clone now owns the memory: it is dropped here, not kept by anyone.
+      result.As<v8::ArrayBuffer>()->Detach(v8::Local<v8::Value>()).FromMaybe(false);
+    }
   }
-  v8::Local<v8::Value> argv[] = {buffer, options};
-  v8::Local<v8::Value> result;
-  if (!clone->Call(context, v8::Undefined(isolate), 2, argv).ToLocal(&result) ||
-      !result->IsArrayBuffer()) {
-    return nullptr;
-  }
-  return result.As<v8::ArrayBuffer>()->GetBackingStore();
+  if (buffer->WasDetached()) return original;  // moved
+  return CopyOf(isolate, original);            // untransferable, or no usable structuredClone
 }
 
 }  // namespace
@@ -250,21 +282,25 @@ v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
   return scope.Escape(error);
 }
 
-void SetHostStructuredClone(v8::Global<v8::Function>* clone) { g_host_structured_clone = clone; }
+void SetHostStructuredClone(v8::Global<v8::Function>* clone) {
+  g_host_structured_clone = clone;
+  g_host_realm = clone != nullptr;
+}
 
 void PendingTransfer::Commit(const PortEndpoint* keep) {
   if (committed_) return;
   committed_ = true;
-  for (auto& buffer : buffers_) {
-    std::shared_ptr<v8::BackingStore> store = MoveThroughNode(context_, buffer);
-    if (!store) {
-      store = buffer->GetBackingStore();
-      buffer->Detach(v8::Local<v8::Value>()).FromMaybe(false);
-    }
-    message_->transferred.push_back(std::move(store));
-  }
+  // Ports first and every buffer's memory taken before any call: on the
+  // host the structuredClone called per buffer may be a user's function,
+  // which must find nothing of this message left to take.
   for (auto& port : ports_) {
     if (PortBinder::EndpointOf(port).get() != keep) PortBinder::Neuter(port);
+  }
+  std::vector<std::shared_ptr<v8::BackingStore>> originals;
+  for (auto& buffer : buffers_) originals.push_back(buffer->GetBackingStore());
+  for (size_t i = 0; i < buffers_.size(); i++) {
+    message_->transferred.push_back(IsHostRealm() ? MoveThroughNode(context_, buffers_[i], originals[i])
+                                                  : DetachOf(buffers_[i]));
   }
 }
 

@@ -80,7 +80,8 @@ bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value
                       const SerializeOptions& options = SerializeOptions());
 
 // The host realm's structuredClone, used to move ArrayBuffers the way Node
-// does (set per Node environment thread; agents have none).
+// does (set per Node environment thread, possibly to an empty handle when
+// there was none; agents have none). What it does not detach is copied.
 void SetHostStructuredClone(v8::Global<v8::Function>* clone);
 
 // Rebuilds the value in `context`. Consumes the message's buffers. Ports in

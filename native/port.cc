@@ -94,8 +94,12 @@ PortEndpoint::SendResult PortEndpoint::Send(std::shared_ptr<Message> message,
     peer_->queued_bytes_ += message->bytes.size;
     peer_->queue_.push_back(std::move(message));
     wakeup = peer_->ScheduleLocked();
-    full = peer_->Full();
-    if (full && cancel == nullptr) drain_wanted_ = true;
+    // A sender whose next post would wait is not told "full" (it would
+    // never get a 'drain'); the others (the host, an agent whose peer is in
+    // transit or in the same agent) are, and get a 'drain' later.
+    bool waits = cancel != nullptr && peer_->owner_ && peer_->owner_ != owner_;
+    full = peer_->Full() && !waits;
+    if (full) drain_wanted_ = true;
   }
   wakeup.Run();
   return full ? SendResult::kQueuedFull : SendResult::kQueued;
@@ -218,7 +222,10 @@ bool PortEndpoint::Next(const PortOwner* owner, uint64_t ticket, PortEvent* out)
 struct PortBinder::Wrap {
   PortBinder* binder;
   std::shared_ptr<PortEndpoint> endpoint;
-  v8::Global<v8::Object> object;  // strong while open: messages may still come
+  // Strong while a handler or listener could see an event; weak otherwise:
+  // a port nobody references or listens to is collected and closed (its
+  // peer gets 'close'), as a MessagePort is.
+  v8::Global<v8::Object> object;
   v8::Global<v8::Value> on[3];    // onmessage, onclose, ondrain
   std::vector<v8::Global<v8::Function>> listeners[3];
 };
@@ -232,6 +239,34 @@ PortBinder::~PortBinder() {
   for (auto& entry : wraps_) {
     if (entry.second->endpoint) entry.second->endpoint->Close();
   }
+}
+
+bool PortBinder::Listened(const Wrap* wrap) {
+  for (int slot = 0; slot < 3; slot++) {
+    if (!wrap->on[slot].IsEmpty() || !wrap->listeners[slot].empty()) return true;
+  }
+  return false;
+}
+
+void PortBinder::UpdateStrength(Wrap* wrap) {
+  if (wrap->object.IsEmpty()) return;
+  if (Listened(wrap)) {
+    wrap->object.ClearWeak();
+  } else {
+    wrap->object.SetWeak(wrap, OnCollected, v8::WeakCallbackType::kParameter);
+  }
+}
+
+// Only C++ runs here (no V8 call but Reset): the port leaves the binder and
+// closes, which wakes its peer's owner (a mailbox post or a libuv signal).
+void PortBinder::OnCollected(const v8::WeakCallbackInfo<Wrap>& info) {
+  Wrap* wrap = info.GetParameter();
+  wrap->object.Reset();
+  std::shared_ptr<PortEndpoint> endpoint = wrap->endpoint;
+  auto& wraps = wrap->binder->wraps_;
+  auto found = wraps.find(endpoint.get());
+  if (found != wraps.end() && found->second.get() == wrap) wraps.erase(found);  // frees wrap
+  endpoint->Close();
 }
 
 void PortBinder::Retire(Wrap* wrap) {
@@ -291,7 +326,9 @@ v8::Local<v8::Object> PortBinder::Bind(v8::Local<v8::Context> context,
   wrap->object.Reset(isolate_, object);
   object->SetAlignedPointerInInternalField(0, &kPortTag);
   object->SetAlignedPointerInInternalField(1, wrap.get());
+  Wrap* bound = wrap.get();
   wraps_[endpoint.get()] = std::move(wrap);
+  UpdateStrength(bound);
   endpoint->Attach(owner_);
   return scope.Escape(object);
 }
@@ -353,6 +390,7 @@ bool PortBinder::DispatchNext(v8::Local<v8::Context> context,
   if (found == wraps_.end()) return true;  // its object could not be made: dropped
   v8::HandleScope scope(isolate_);
   Wrap* wrap = found->second.get();
+  if (wrap->object.IsEmpty()) return true;
   v8::Local<v8::Object> object = wrap->object.Get(isolate_);
   const char* type = next.kind == PortEvent::Kind::kMessage ? "message"
                      : next.kind == PortEvent::Kind::kClose ? "close"
@@ -469,6 +507,7 @@ void PortBinder::SetHandler(v8::Local<v8::Name>, v8::Local<v8::Value> value,
   } else {
     wrap->on[slot].Reset();
   }
+  wrap->binder->UpdateStrength(wrap);
 }
 
 void PortBinder::GetBuffered(v8::Local<v8::Name>, const v8::PropertyCallbackInfo<v8::Value>& info) {
@@ -504,6 +543,7 @@ void PortBinder::AddListenerMethod(const v8::FunctionCallbackInfo<v8::Value>& in
     if (existing == listener) return;
   }
   list->emplace_back(info.GetIsolate(), listener);
+  wrap->binder->UpdateStrength(wrap);
   if (slot == kOnMessage) wrap->endpoint->Start();  // as Node's MessagePort
 }
 
@@ -516,6 +556,7 @@ void PortBinder::RemoveListenerMethod(const v8::FunctionCallbackInfo<v8::Value>&
   for (auto it = list->begin(); it != list->end(); ++it) {
     if (*it == info[1].As<v8::Function>()) {
       list->erase(it);
+      wrap->binder->UpdateStrength(wrap);
       return;
     }
   }

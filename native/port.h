@@ -165,6 +165,10 @@ class PortBinder {
   std::vector<v8::Local<v8::Function>> HandlersFor(Wrap* wrap, PortEvent::Kind kind);
   bool CallHandlers(v8::Local<v8::Context> context, v8::Local<v8::Object> target,
                     const std::vector<v8::Local<v8::Function>>& handlers, v8::Local<v8::Object> event);
+  // Weak unless a handler or listener is set (see Wrap::object).
+  static bool Listened(const Wrap* wrap);
+  void UpdateStrength(Wrap* wrap);
+  static void OnCollected(const v8::WeakCallbackInfo<Wrap>& info);
   // A port that was transferred or closed leaves this binder: its object
   // forgets the Wrap (later calls see a dead port) and the Wrap is freed.
   void Retire(Wrap* wrap);

@@ -32,7 +32,8 @@ export interface AgentPort {
    * over its high-water mark (the message WAS queued: wait for 'drain'). Inside
    * an agent a full queue makes the call wait instead (until there is room,
    * the other end goes away, or the agent is terminated), unless both ends
-   * live in that same agent. Throws a DataCloneError for a bad transfer list
+   * live in that same agent or the other end is in transit (then false and
+   * 'drain' as on the host); a post that waited returns true. Throws a DataCloneError for a bad transfer list
    * (this port itself in it, a detached buffer or port...), and a TypeError
    * once this port was transferred away or closed.
    */
@@ -42,7 +43,7 @@ export interface AgentPort {
   /** Starts delivering messages (setting onmessage or adding a 'message' listener does it too). Until then they queue. */
   start(): void;
   onmessage: ((event: AgentPortMessageEvent) => void) | null;
-  /** Called when the other end closed or its agent ended (terminated, crashed, closed). */
+  /** Called when the other end closed, was garbage-collected (no handler, no reference) or its agent ended (terminated, crashed, closed). */
   onclose: ((event: AgentPortCloseEvent) => void) | null;
   /** Called when the other end's queue, after having been full, fell to half the high-water mark. */
   ondrain: ((event: AgentPortDrainEvent) => void) | null;
