@@ -208,4 +208,20 @@ describe('agentcluster/bullmq with a real redis-server', { skip }, () => {
     assert.equal((await q.getJobCounts('active')).active, 0);
     assert.ok((await q.getJobCounts('completed')).completed >= 2);
   });
+
+  it('a job whose result cannot be cloned fails once; it is not run again', { timeout: 60_000 }, async () => {
+    const q = queue('unclonable');
+    const w = new AgentWorker('unclonable', { filename: jobModule, connection: redis.connection, pool: { maxAgents: 1 } });
+    await w.ready();
+    try {
+      await q.add('unclonable', {}, { jobId: 'u' });
+      await until('unclonable job failed', 20_000, async () => (await q.getJobCounts('failed')).failed === 1);
+      assert.match((await q.getJob('u'))!.failedReason, /could not be cloned/);
+      // Before the fix the worker took the agent's DataCloneError for its own
+      // port re-send failure and ran the job 4 times.
+      assert.deepEqual((await q.getJobLogs('u')).logs, ['ran']);
+    } finally {
+      await w.close();
+    }
+  });
 });

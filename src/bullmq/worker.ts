@@ -133,7 +133,10 @@ export class AgentWorker {
         // but the AgentPort already moved into the dead agent, so re-sending
         // throws a DataCloneError. Job data is JSON and always clones: only
         // the port can cause it, so send the job again with a fresh port.
-        if (this.#progress && attempt < 4 && (error as Error | null)?.name === 'DataCloneError' && !signal?.aborted) continue;
+        // Only that host-side DOMException: a DataCloneError from the agent
+        // (a result that cannot be cloned) means the job ran, and must not
+        // run again.
+        if (this.#progress && attempt < 4 && isPortResendFailure(error) && !signal?.aborted) continue;
         throw new JobFailure(error);
       }
     }
@@ -162,6 +165,11 @@ export class AgentWorker {
       relay?.dispose();
     }
   }
+}
+
+/** The host could not post the task again: its AgentPort already moved (see #process). */
+function isPortResendFailure(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'DataCloneError';
 }
 
 /**

@@ -25,6 +25,10 @@ export default async function (job) {
       error.code = 'E_BAD_INPUT';
       throw error;
     }
+    case 'unclonable':
+      // Runs once, then returns what structured clone refuses.
+      await job.log('ran');
+      return () => 'a function';
     default:
       throw new Error('unknown job ' + job.name);
   }
