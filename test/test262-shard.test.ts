@@ -179,3 +179,40 @@ describe('3 shards in separate processes merge to the unsharded run', () => {
     assert.match(truncated.stderr, /announced \d+ scenarios but holds 2/);
   });
 });
+
+// A shard count far above the number of scenarios, on the command line or in
+// a (corrupted) shard header, used to allocate and scan per-shard arrays of
+// that length: minutes of CPU and gigabytes for `--shard 1/100000000`.
+describe('huge shard counts', () => {
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 't262-huge-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const cli = (args: string[]) => runNode(['--import', 'tsx', CLI, 'test262', ...args], { timeoutMs: 60_000, env: { TEST262_DIR: T262 } });
+
+  it('--shard 1/100000000 selects one scenario per shard at the cost of a small count', async () => {
+    const r = await cli(['--shard', '1/100000000', '--list', 'built-ins/Atomics/add']);
+    assert.equal(r.timedOut, false, 'timed out');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /shard 1\/100000000: 1 of \d+ scenarios/);
+    assert.equal(r.stdout.trim().split('\n').length, 1);
+    const last = await cli(['--shard', '100000000/100000000', '--list', 'built-ins/Atomics/add']);
+    assert.equal(last.code, 0, last.stderr);
+    assert.match(last.stderr, /shard 100000000\/100000000: 0 of \d+ scenarios/);
+  });
+
+  it('merge names the first missing shards of a header claiming 400000000', async () => {
+    const all = ['a/1.js#default'];
+    const file = path.join(tmp, 'huge.jsonl');
+    writeFileSync(file, [
+      JSON.stringify({ shard: { index: 1, count: 400_000_000, total: 1, selected: 1, fingerprint: selectionFingerprint(all), balancedBy: 'count', durations: null } }),
+      JSON.stringify({ file: 'a/1.js', scenario: 'default', status: 'pass', expected: 'pass', error: null, ms: 1 }),
+      JSON.stringify({ summary: { total: 1, seconds: 1 } }),
+    ].join('\n'));
+    const r = await cli(['merge', file]);
+    assert.equal(r.timedOut, false, 'timed out');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /missing shard\(s\) 2\/400000000, .* and 399999989 more/);
+  });
+});
