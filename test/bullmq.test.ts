@@ -7,6 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { AgentWorker } from '../src/bullmq/index.js';
+import { jobModuleSource, WRAPPER_EXPORT } from '../src/bullmq/job-module.js';
+import { AgentChannel } from '../src/clone/channel.js';
+import { AgentPool } from '../src/scheduler/pool.js';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis.js';
 
 const skip = redisMissing();
@@ -222,6 +225,26 @@ describe('agentcluster/bullmq with a real redis-server', { skip }, () => {
       assert.deepEqual((await q.getJobLogs('u')).logs, ['ran']);
     } finally {
       await w.close();
+    }
+  });
+});
+
+describe('agentcluster/bullmq job wrapper (no Redis)', () => {
+  it('a progress flood keeps one message in flight until the host acknowledges it', { timeout: 60_000 }, async () => {
+    const pool = new AgentPool({ source: jobModuleSource(jobModule.href), name: WRAPPER_EXPORT, maxAgents: 1 });
+    try {
+      const channel = new AgentChannel();
+      const received: unknown[] = [];
+      const closed = new Promise<void>((resolve) => (channel.port2.onclose = () => resolve()));
+      // Never acknowledged: the job may send its first value and, at the end, its last.
+      channel.port2.onmessage = (event) => received.push(event.data);
+      const task = { id: '1', name: 'flood', data: { n: 200_000 }, attemptsMade: 0, export: 'default', port: channel.port1 };
+      assert.equal(await pool.run(task, { transferList: [channel.port1 as unknown as ArrayBuffer] }), 'flooded');
+      await closed;
+      // Before, each of the 200k calls was a message queued in the port.
+      assert.deepEqual(received, [{ progress: 1 }, { progress: 200_000 }]);
+    } finally {
+      await pool.close();
     }
   });
 });

@@ -222,7 +222,15 @@ class ProgressRelay {
     this.#job
       .updateProgress(next.value as number | object)
       .catch(() => {})
-      .then(() => this.#sendProgress());
+      .then(() => {
+        // The job code sends its next value only after this ack (job-module.ts).
+        try {
+          this.#port.postMessage({ ack: true });
+        } catch {
+          // the job finished and closed its end
+        }
+        this.#sendProgress();
+      });
   }
 
   /** Resolves once the job code's port closed and every update reached Redis. */
