@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runNode } from '../stress/lib/child.js';
 import type { TestCase } from '../test262/runner/discover.js';
-import { mergeShards, parseShardFile, type ShardFile } from '../test262/runner/merge.js';
+import { MergeError, mergeShards, parseShardFile, type ShardFile } from '../test262/runner/merge.js';
 import { parseShardSpec, partition, selectionFingerprint, ShardSpecError } from '../test262/runner/shard.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -214,5 +214,13 @@ describe('huge shard counts', () => {
     assert.equal(r.timedOut, false, 'timed out');
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /missing shard\(s\) 2\/400000000, .* and 399999989 more/);
+  });
+});
+
+describe('malformed shard headers', () => {
+  it('a header that is not an object is a MergeError naming the line', () => {
+    for (const header of ['null', '[1]', '3', '"x"']) {
+      assert.throws(() => parseShardFile('bad.jsonl', `{"shard":${header}}\n`), (e: unknown) => e instanceof MergeError && /bad\.jsonl:1: /.test(e.message), header);
+    }
   });
 });

@@ -97,8 +97,9 @@ export function parseShardFile(file: string, text: string): ShardFile {
     const o = v as Record<string, unknown>;
     if ('shard' in o) {
       if (header) throw new MergeError(`${file}:${i + 1}: a second shard header`);
-      header = o['shard'] as ShardHeader;
-      const h = header as unknown as Record<string, unknown>;
+      const h = o['shard'] as Record<string, unknown> | null;
+      if (h === null || typeof h !== 'object' || Array.isArray(h)) throw new MergeError(`${file}:${i + 1}: the shard header is not an object`);
+      header = h as unknown as ShardHeader;
       for (const k of ['index', 'count', 'total', 'selected']) {
         if (!Number.isSafeInteger(h[k])) throw new MergeError(`${file}:${i + 1}: shard header without a valid ${k}`);
       }
