@@ -7,6 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { AgentWorker } from '../src/bullmq/index.js';
+import { jobModuleSource, WRAPPER_EXPORT } from '../src/bullmq/job-module.js';
+import { AgentChannel } from '../src/clone/channel.js';
+import { AgentPool } from '../src/scheduler/pool.js';
 import { redisMissing, startRedis, type RedisServer } from './helpers/redis.js';
 
 const skip = redisMissing();
@@ -207,5 +210,41 @@ describe('agentcluster/bullmq with a real redis-server', { skip }, () => {
     // close() finished the active job instead of abandoning it.
     assert.equal((await q.getJobCounts('active')).active, 0);
     assert.ok((await q.getJobCounts('completed')).completed >= 2);
+  });
+
+  it('a job whose result cannot be cloned fails once; it is not run again', { timeout: 60_000 }, async () => {
+    const q = queue('unclonable');
+    const w = new AgentWorker('unclonable', { filename: jobModule, connection: redis.connection, pool: { maxAgents: 1 } });
+    await w.ready();
+    try {
+      await q.add('unclonable', {}, { jobId: 'u' });
+      await until('unclonable job failed', 20_000, async () => (await q.getJobCounts('failed')).failed === 1);
+      assert.match((await q.getJob('u'))!.failedReason, /could not be cloned/);
+      // Before the fix the worker took the agent's DataCloneError for its own
+      // port re-send failure and ran the job 4 times.
+      assert.deepEqual((await q.getJobLogs('u')).logs, ['ran']);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe('agentcluster/bullmq job wrapper (no Redis)', () => {
+  it('a progress flood keeps one message in flight until the host acknowledges it', { timeout: 60_000 }, async () => {
+    const pool = new AgentPool({ source: jobModuleSource(jobModule.href), name: WRAPPER_EXPORT, maxAgents: 1 });
+    try {
+      const channel = new AgentChannel();
+      const received: unknown[] = [];
+      const closed = new Promise<void>((resolve) => (channel.port2.onclose = () => resolve()));
+      // Never acknowledged: the job may send its first value and, at the end, its last.
+      channel.port2.onmessage = (event) => received.push(event.data);
+      const task = { id: '1', name: 'flood', data: { n: 200_000 }, attemptsMade: 0, export: 'default', port: channel.port1 };
+      assert.equal(await pool.run(task, { transferList: [channel.port1 as unknown as ArrayBuffer] }), 'flooded');
+      await closed;
+      // Before, each of the 200k calls was a message queued in the port.
+      assert.deepEqual(received, [{ progress: 1 }, { progress: 200_000 }]);
+    } finally {
+      await pool.close();
+    }
   });
 });

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runNode } from '../stress/lib/child.js';
 import type { TestCase } from '../test262/runner/discover.js';
-import { mergeShards, parseShardFile, type ShardFile } from '../test262/runner/merge.js';
+import { MergeError, mergeShards, parseShardFile, type ShardFile } from '../test262/runner/merge.js';
 import { parseShardSpec, partition, selectionFingerprint, ShardSpecError } from '../test262/runner/shard.js';
 
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -177,5 +177,50 @@ describe('3 shards in separate processes merge to the unsharded run', () => {
     const truncated = await cli(['merge', ...[1, 2, 3].map((i) => path.join(tmp, `s${i}.jsonl`))]);
     assert.equal(truncated.code, 2);
     assert.match(truncated.stderr, /announced \d+ scenarios but holds 2/);
+  });
+});
+
+// A shard count far above the number of scenarios, on the command line or in
+// a (corrupted) shard header, used to allocate and scan per-shard arrays of
+// that length: minutes of CPU and gigabytes for `--shard 1/100000000`.
+describe('huge shard counts', () => {
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 't262-huge-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const cli = (args: string[]) => runNode(['--import', 'tsx', CLI, 'test262', ...args], { timeoutMs: 60_000, env: { TEST262_DIR: T262 } });
+
+  it('--shard 1/100000000 selects one scenario per shard at the cost of a small count', async () => {
+    const r = await cli(['--shard', '1/100000000', '--list', 'built-ins/Atomics/add']);
+    assert.equal(r.timedOut, false, 'timed out');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /shard 1\/100000000: 1 of \d+ scenarios/);
+    assert.equal(r.stdout.trim().split('\n').length, 1);
+    const last = await cli(['--shard', '100000000/100000000', '--list', 'built-ins/Atomics/add']);
+    assert.equal(last.code, 0, last.stderr);
+    assert.match(last.stderr, /shard 100000000\/100000000: 0 of \d+ scenarios/);
+  });
+
+  it('merge names the first missing shards of a header claiming 400000000', async () => {
+    const all = ['a/1.js#default'];
+    const file = path.join(tmp, 'huge.jsonl');
+    writeFileSync(file, [
+      JSON.stringify({ shard: { index: 1, count: 400_000_000, total: 1, selected: 1, fingerprint: selectionFingerprint(all), balancedBy: 'count', durations: null } }),
+      JSON.stringify({ file: 'a/1.js', scenario: 'default', status: 'pass', expected: 'pass', error: null, ms: 1 }),
+      JSON.stringify({ summary: { total: 1, seconds: 1 } }),
+    ].join('\n'));
+    const r = await cli(['merge', file]);
+    assert.equal(r.timedOut, false, 'timed out');
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /missing shard\(s\) 2\/400000000, .* and 399999989 more/);
+  });
+});
+
+describe('malformed shard headers', () => {
+  it('a header that is not an object is a MergeError naming the line', () => {
+    for (const header of ['null', '[1]', '3', '"x"']) {
+      assert.throws(() => parseShardFile('bad.jsonl', `{"shard":${header}}\n`), (e: unknown) => e instanceof MergeError && /bad\.jsonl:1: /.test(e.message), header);
+    }
   });
 });

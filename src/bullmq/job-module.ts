@@ -18,7 +18,7 @@ export interface JobTask {
   port: unknown;
 }
 
-/** Messages on the per-job port. */
+/** Messages on the per-job port (agent to host; the host answers each progress with an ack). */
 export type JobMessage = { progress: unknown } | { log: string };
 
 /** The wrapper's export (the pool's `name`). */
@@ -29,13 +29,35 @@ export function jobModuleSource(userModuleUrl: string): string {
 
 export async function ${WRAPPER_EXPORT}(task) {
   const port = task.port;
+  // At most one progress message in flight: the host acknowledges each one
+  // once it reached Redis; meanwhile only the latest value is kept, so a
+  // flood of updateProgress calls cannot pile up messages in the port.
+  let inFlight = false;
+  let pending;
+  let closed = false;
+  const sendProgress = (progress) => {
+    inFlight = true;
+    port.postMessage({ progress });
+  };
+  if (port) {
+    port.onmessage = () => {
+      inFlight = false;
+      if (pending && !closed) {
+        const next = pending;
+        pending = undefined;
+        sendProgress(next.value);
+      }
+    };
+  }
   const job = {
     id: task.id,
     name: task.name,
     data: task.data,
     attemptsMade: task.attemptsMade,
     updateProgress(progress) {
-      if (port) port.postMessage({ progress });
+      if (!port || closed) return Promise.resolve();
+      if (inFlight) pending = { value: progress };
+      else sendProgress(progress);
       return Promise.resolve();
     },
     log(row) {
@@ -52,7 +74,13 @@ export async function ${WRAPPER_EXPORT}(task) {
     }
     return await fn(job);
   } finally {
-    if (port) port.close();
+    if (port) {
+      closed = true;
+      // The latest value goes out before the close (the host records it).
+      if (pending) port.postMessage({ progress: pending.value });
+      port.onmessage = null;
+      port.close();
+    }
   }
 }
 `;

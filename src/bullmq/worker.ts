@@ -133,7 +133,10 @@ export class AgentWorker {
         // but the AgentPort already moved into the dead agent, so re-sending
         // throws a DataCloneError. Job data is JSON and always clones: only
         // the port can cause it, so send the job again with a fresh port.
-        if (this.#progress && attempt < 4 && (error as Error | null)?.name === 'DataCloneError' && !signal?.aborted) continue;
+        // Only that host-side DOMException: a DataCloneError from the agent
+        // (a result that cannot be cloned) means the job ran, and must not
+        // run again.
+        if (this.#progress && attempt < 4 && isPortResendFailure(error) && !signal?.aborted) continue;
         throw new JobFailure(error);
       }
     }
@@ -162,6 +165,11 @@ export class AgentWorker {
       relay?.dispose();
     }
   }
+}
+
+/** The host could not post the task again: its AgentPort already moved (see #process). */
+function isPortResendFailure(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'DataCloneError';
 }
 
 /**
@@ -214,7 +222,15 @@ class ProgressRelay {
     this.#job
       .updateProgress(next.value as number | object)
       .catch(() => {})
-      .then(() => this.#sendProgress());
+      .then(() => {
+        // The job code sends its next value only after this ack (job-module.ts).
+        try {
+          this.#port.postMessage({ ack: true });
+        } catch {
+          // the job finished and closed its end
+        }
+        this.#sendProgress();
+      });
   }
 
   /** Resolves once the job code's port closed and every update reached Redis. */

@@ -9,7 +9,7 @@ const [port, queue, agents, lockDuration] = process.argv.slice(2);
 const worker = new AgentWorker(queue!, {
   filename: new URL('./job.mjs', import.meta.url),
   connection: { host: '127.0.0.1', port: Number(port), maxRetriesPerRequest: null },
-  pool: { maxAgents: Number(agents), resourceLimits: { maxHeapMB: 32 }, taskTimeout: 3000 },
+  pool: { maxAgents: Number(agents), resourceLimits: { maxHeapMB: 32 }, taskTimeout: 10_000 },
   worker: {
     lockDuration: Number(lockDuration ?? 30_000),
     stalledInterval: Math.max(500, Number(lockDuration ?? 30_000) / 2),

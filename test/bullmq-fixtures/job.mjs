@@ -25,6 +25,14 @@ export default async function (job) {
       error.code = 'E_BAD_INPUT';
       throw error;
     }
+    case 'flood':
+      // A burst of progress calls without awaiting: only the latest matters.
+      for (let i = 1; i <= job.data.n; i++) job.updateProgress(i);
+      return 'flooded';
+    case 'unclonable':
+      // Runs once, then returns what structured clone refuses.
+      await job.log('ran');
+      return () => 'a function';
     default:
       throw new Error('unknown job ' + job.name);
   }

@@ -97,8 +97,9 @@ export function parseShardFile(file: string, text: string): ShardFile {
     const o = v as Record<string, unknown>;
     if ('shard' in o) {
       if (header) throw new MergeError(`${file}:${i + 1}: a second shard header`);
-      header = o['shard'] as ShardHeader;
-      const h = header as unknown as Record<string, unknown>;
+      const h = o['shard'] as Record<string, unknown> | null;
+      if (h === null || typeof h !== 'object' || Array.isArray(h)) throw new MergeError(`${file}:${i + 1}: the shard header is not an object`);
+      header = h as unknown as ShardHeader;
       for (const k of ['index', 'count', 'total', 'selected']) {
         if (!Number.isSafeInteger(h[k])) throw new MergeError(`${file}:${i + 1}: shard header without a valid ${k}`);
       }
@@ -147,8 +148,15 @@ export function mergeShards(shards: readonly ShardFile[]): Merged {
       problems.push(`${s.file}: shard ${h.index}/${h.count} announced ${h.selected} scenarios but holds ${s.results.length}`);
     }
   }
-  const missing = Array.from({ length: first.count }, (_, i) => i + 1).filter((i) => !byIndex.has(i));
-  if (missing.length > 0) problems.push(`missing shard(s) ${missing.map((i) => `${i}/${first.count}`).join(', ')}`);
+  // The first few missing indexes, found without walking 1..count: a header
+  // may claim any count (a corrupted file, `--shard 1/4000000000`).
+  const missing: number[] = [];
+  for (let i = 1; i <= first.count && missing.length < 10; i++) if (!byIndex.has(i)) missing.push(i);
+  if (missing.length > 0) {
+    const given = [...byIndex.keys()].filter((i) => i >= 1 && i <= first.count).length;
+    const more = first.count - given - missing.length;
+    problems.push(`missing shard(s) ${missing.map((i) => `${i}/${first.count}`).join(', ')}${more > 0 ? ` and ${more} more` : ''}`);
+  }
 
   const seen = new Map<string, string>();
   const duplicated: string[] = [];

@@ -101,13 +101,15 @@ function durationsDigest(d: ReadonlyMap<string, number>): string {
  * then lowest index). Without durations every cost is equal and this deals
  * the cases out round-robin in id order, which spreads each directory over
  * all shards. Cases the durations file does not know cost its mean.
- * Returns, for each shard, its cases in discovery order.
+ * Returns, for each case (in the order given), its shard's 0-based index.
+ *
+ * Only the first min(count, cases) shards can get a case (an empty shard
+ * always beats a non-empty one), so that is all this tracks: `--shard
+ * 1/100000000` costs no more than `--shard 1/<cases>`. The least-loaded shard
+ * comes from a binary heap ordered by (cost, cases, index), which picks the
+ * same shard as a scan would, in O(cases x log shards).
  */
-export function partition(
-  cases: readonly TestCase[],
-  count: number,
-  durations?: ReadonlyMap<string, number>,
-): TestCase[][] {
+function assign(cases: readonly TestCase[], count: number, durations?: ReadonlyMap<string, number>): number[] {
   let unknownCost = 1;
   if (durations && durations.size > 0) {
     let sum = 0;
@@ -118,18 +120,41 @@ export function partition(
   const order = cases
     .map((tc, i) => ({ tc, i, c: cost(tc) }))
     .sort((a, b) => b.c - a.c || compareCodeUnits(a.tc.id, b.tc.id));
-  const load = new Array<number>(count).fill(0);
-  const sizes = new Array<number>(count).fill(0);
+  const live = Math.min(count, cases.length);
+  const load = new Array<number>(live).fill(0);
+  const sizes = new Array<number>(live).fill(0);
+  const less = (a: number, b: number): boolean =>
+    load[a]! < load[b]! || (load[a] === load[b] && (sizes[a]! < sizes[b]! || (sizes[a] === sizes[b] && a < b)));
+  // Every shard starts at (0, 0, index): ascending indexes are a valid heap.
+  const heap = Array.from({ length: live }, (_, s) => s);
   const member = new Array<number>(cases.length);
   for (const { i, c } of order) {
-    let best = 0;
-    for (let s = 1; s < count; s++) {
-      if (load[s]! < load[best]! || (load[s] === load[best] && sizes[s]! < sizes[best]!)) best = s;
-    }
+    const best = heap[0]!;
     load[best]! += c;
     sizes[best]!++;
     member[i] = best;
+    // The root only grew: sift it down.
+    for (let at = 0; ; ) {
+      const l = 2 * at + 1;
+      const r = l + 1;
+      let min = at;
+      if (l < live && less(heap[l]!, heap[min]!)) min = l;
+      if (r < live && less(heap[r]!, heap[min]!)) min = r;
+      if (min === at) break;
+      [heap[at], heap[min]] = [heap[min]!, heap[at]!];
+      at = min;
+    }
   }
+  return member;
+}
+
+/** Every shard's cases, in discovery order (`count` arrays; see assign). */
+export function partition(
+  cases: readonly TestCase[],
+  count: number,
+  durations?: ReadonlyMap<string, number>,
+): TestCase[][] {
+  const member = assign(cases, count, durations);
   const shards: TestCase[][] = Array.from({ length: count }, () => []);
   cases.forEach((tc, i) => shards[member[i]!]!.push(tc));
   return shards;
@@ -143,7 +168,8 @@ export interface ShardSelection {
 /** The slice `spec` of `cases` (the whole selection), with its header. */
 export function selectShard(cases: readonly TestCase[], spec: ShardSpec, durationsFile?: string): ShardSelection {
   const durations = durationsFile !== undefined ? loadDurations(durationsFile) : undefined;
-  const mine = partition(cases, spec.count, durations)[spec.index - 1]!;
+  const member = assign(cases, spec.count, durations);
+  const mine = cases.filter((_, i) => member[i] === spec.index - 1);
   return {
     cases: mine,
     header: {
