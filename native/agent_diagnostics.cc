@@ -2,6 +2,7 @@
 
 #include <v8-profiler.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <vector>
@@ -420,8 +421,14 @@ void AgentDiagnostics::OnNearHeapLimit(v8::Isolate* isolate) {
   // Id 0 is never a request: the owner keeps it for the exit info.
   self->Answer(0, true, HeapStatisticsJson(isolate));
   if (self->near_limit_file_.empty()) return;
-  FILE* file = std::fopen(self->near_limit_file_.c_str(), "wb");
+  // Written aside, then renamed over the target: agents sharing the option
+  // (a pool's resourceLimits) never interleave into one corrupt file.
+  static std::atomic<uint64_t> next_temp{0};
+  const std::string temp = self->near_limit_file_ + "." + std::to_string(getpid()) + "." +
+                           std::to_string(next_temp.fetch_add(1)) + ".tmp";
+  FILE* file = std::fopen(temp.c_str(), "wb");
   if (file == nullptr) return;
+  bool written = false;
   const v8::HeapSnapshot* snapshot = isolate->GetHeapProfiler()->TakeHeapSnapshot();
   if (snapshot != nullptr) {
     class FileStream final : public v8::OutputStream {
@@ -429,19 +436,22 @@ void AgentDiagnostics::OnNearHeapLimit(v8::Isolate* isolate) {
       explicit FileStream(FILE* file) : file_(file) {}
       int GetChunkSize() override { return static_cast<int>(kChunkBytes); }
       WriteResult WriteAsciiChunk(char* data, int size) override {
-        return std::fwrite(data, 1, static_cast<size_t>(size), file_) == static_cast<size_t>(size)
-                   ? kContinue
-                   : kAbort;
+        ok_ = std::fwrite(data, 1, static_cast<size_t>(size), file_) == static_cast<size_t>(size);
+        return ok_ ? kContinue : kAbort;
       }
       void EndOfStream() override {}
+      bool ok() const { return ok_; }
 
      private:
       FILE* file_;
+      bool ok_ = true;
     } stream(file);
     snapshot->Serialize(&stream, v8::HeapSnapshot::kJSON);
     const_cast<v8::HeapSnapshot*>(snapshot)->Delete();
+    written = stream.ok();
   }
-  std::fclose(file);
+  if (std::fclose(file) != 0) written = false;
+  if (!written || std::rename(temp.c_str(), self->near_limit_file_.c_str()) != 0) std::remove(temp.c_str());
 }
 
 Napi::Value AgentDiagnostics::HostCall(const Napi::CallbackInfo& info,

@@ -619,10 +619,40 @@ void AgentHandle::DrainEvents(Napi::Env env) {
   bool more = false;
   std::vector<AgentEvent> events = sink_->Take(&more);
   if (events.empty()) return;
+  bool exited = false;
+  Napi::Array batch;
+  try {
+    batch = BuildBatch(env, events, &exited);
+  } catch (const Napi::Error&) {
+    // The environment is going away (a worker_thread being terminated while
+    // answers still arrive): nothing can reach JS. Still join an exited agent.
+    for (const AgentEvent& event : events) {
+      if (event.kind == AgentEvent::Kind::kExit && !exited) {
+        thread_->Join();
+        exited = true;
+      }
+    }
+    if (exited) Finish();
+    return;
+  }
+
+  if (on_event_.IsEmpty()) return;
+  Napi::Function on_event = on_event_.Value();
+  if (exited) Finish();
+  // `more`: events are left; the dispatcher comes back for them from
+  // setImmediate (drainEvents()), after timers and I/O had their turn.
+  try {
+    on_event.Call(Value().IsEmpty() ? env.Undefined() : Napi::Value(Value()),
+                  {batch, Napi::Boolean::New(env, more && !exited)});
+  } catch (const Napi::Error& error) {
+    // The TypeScript dispatcher reports listener errors itself; nothing here.
+  }
+}
+
+Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& events, bool* exited) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   Napi::Array batch = Napi::Array::New(env, events.size());
-  bool exited = false;
 
   auto deserialize = [&](Message* message, Napi::Value* out) {
     v8::TryCatch try_catch(isolate);
@@ -692,7 +722,7 @@ void AgentHandle::DrainEvents(Napi::Env env) {
         break;
       case AgentEvent::Kind::kExit:
         thread_->Join();
-        exited = true;
+        *exited = true;
         entry.Set(0u, Napi::Number::New(env, kExit));
         entry.Set(1u, event.exit_code);
         entry.Set(2u, Napi::String::New(env, ExitReasonName(event.reason)));
@@ -700,18 +730,7 @@ void AgentHandle::DrainEvents(Napi::Env env) {
     }
     batch.Set(static_cast<uint32_t>(i), entry);
   }
-
-  if (on_event_.IsEmpty()) return;
-  Napi::Function on_event = on_event_.Value();
-  if (exited) Finish();
-  // `more`: events are left; the dispatcher comes back for them from
-  // setImmediate (drainEvents()), after timers and I/O had their turn.
-  try {
-    on_event.Call(Value().IsEmpty() ? env.Undefined() : Napi::Value(Value()),
-                  {batch, Napi::Boolean::New(env, more && !exited)});
-  } catch (const Napi::Error& error) {
-    // The TypeScript dispatcher reports listener errors itself; nothing here.
-  }
+  return batch;
 }
 
 }  // namespace agentcluster

@@ -210,11 +210,17 @@ class SnapshotStream extends Readable {
   fail(error: unknown): void {
     this.#done = true;
     if (this.onFail) {
+      // Never handed out: the promise carries the error, and an 'error'
+      // event on a stream nobody holds would crash the process.
       const onFail = this.onFail;
       this.onStart = this.onFail = undefined;
       onFail(error);
+      this.destroy();
+      return;
     }
-    this.destroy(error as Error);
+    // Handed out in this same turn maybe (first chunk and failure in one
+    // batch): let the consumer's await resume and attach its listeners first.
+    setImmediate(() => this.destroy(error as Error));
   }
 
   override _read(): void {

@@ -21,23 +21,30 @@ export class CpuProfiles {
     pool.on('agentCreate', (agent) => this.#start(agent));
   }
 
-  /** Stops every profile and writes it; returns the files written and the agents lost meanwhile. */
-  async write(): Promise<{ files: string[]; lost: number }> {
+  /** Stops every profile and writes it; returns the files written, the agents lost meanwhile and the write errors. */
+  async write(): Promise<{ files: string[]; lost: number; failed: string[] }> {
     const files: string[] = [];
+    const failed: string[] = [];
     let lost = 0;
     for (const [agent, started] of this.#started) {
+      let profile;
       try {
         await started;
-        const profile = await agent.stopCpuProfile();
-        const file = join(this.#dir, `agent-${agent.threadId}.cpuprofile`);
-        writeFileSync(file, JSON.stringify(profile));
-        files.push(file);
+        profile = await agent.stopCpuProfile();
       } catch {
         lost++; // the agent exited before the end of the run: its profile went with it
+        continue;
+      }
+      const file = join(this.#dir, `agent-${agent.threadId}.cpuprofile`);
+      try {
+        writeFileSync(file, JSON.stringify(profile));
+        files.push(file);
+      } catch (error) {
+        failed.push(`${file}: ${(error as Error).message}`); // e.g. a directory of that name
       }
     }
     this.#started.clear();
-    return { files, lost };
+    return { files, lost, failed };
   }
 
   #start(agent: Agent): void {

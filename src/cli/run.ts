@@ -331,8 +331,10 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
   } finally {
     progress.stop();
     if (profiles) {
-      const { files, lost } = await profiles.write();
+      const { files, lost, failed } = await profiles.write();
       stderr.write(`agentcluster run: ${files.length} CPU profile${files.length === 1 ? '' : 's'} written${lost > 0 ? ` (${lost} lost with their agents)` : ''}
+`);
+      for (const failure of failed) stderr.write(`agentcluster run: cannot write CPU profile ${failure}
 `);
     }
     if (outputError !== undefined) await pool.destroy();
