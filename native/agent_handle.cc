@@ -60,6 +60,22 @@ HighWaterMark GetHighWaterMark(const Napi::Object& options) {
   return mark;
 }
 
+// Text from an agent (console output, error summaries) as a host string.
+// Console output joins its arguments in UTF-8 and can exceed what one V8
+// string holds: it is then cut at a character boundary and says so, instead
+// of throwing in the middle of a batch (which would lose the batch).
+Napi::Value HostString(Napi::Env env, const std::string& text) {
+  constexpr size_t kNoteRoom = 128;
+  const size_t limit = static_cast<size_t>(v8::String::kMaxLength) - kNoteRoom;
+  if (text.size() <= limit) return Napi::String::New(env, text);
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) cut--;  // UTF-8 continuation
+  std::string note = " \u2026 [agentcluster: truncated, " + std::to_string(text.size()) + " bytes in all]";
+  std::string shown = text.substr(0, cut);
+  shown += note;
+  return Napi::String::New(env, shown);
+}
+
 }  // namespace
 
 // Collects events on the agent's thread and wakes the owner's thread once
@@ -681,7 +697,7 @@ Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& even
       case AgentEvent::Kind::kConsole:
         entry.Set(0u, Napi::Number::New(env, kConsole));
         entry.Set(1u, event.level);
-        entry.Set(2u, Napi::String::New(env, event.text));
+        entry.Set(2u, HostString(env, event.text));
         break;
       case AgentEvent::Kind::kError:
         entry.Set(0u, Napi::Number::New(env, kError));
@@ -691,10 +707,10 @@ Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& even
           deserialize(&event.message, &value);
           entry.Set(1u, value);
         }
-        entry.Set(2u, Napi::String::New(env, event.summary));
+        entry.Set(2u, HostString(env, event.summary));
         entry.Set(3u, Napi::Number::New(env, event.phase));
         entry.Set(4u, Napi::Boolean::New(env, event.out_of_memory));
-        entry.Set(5u, Napi::String::New(env, event.text));
+        entry.Set(5u, HostString(env, event.text));
         break;
       case AgentEvent::Kind::kEvalResult: {
         bool ok = deserialize(&event.message, &value) && event.ok;
@@ -702,8 +718,8 @@ Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& even
         entry.Set(1u, event.id);
         entry.Set(2u, ok);
         entry.Set(3u, value);
-        entry.Set(4u, Napi::String::New(env, event.summary));
-        entry.Set(5u, Napi::String::New(env, event.text));
+        entry.Set(4u, HostString(env, event.summary));
+        entry.Set(5u, HostString(env, event.text));
         break;
       }
       case AgentEvent::Kind::kDiagnostic:  // see native/agent_diagnostics.h
