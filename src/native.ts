@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processUsesNodeSnapshot } from './node-snapshot.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json (src/ under tsx, dist/src/ compiled). */
 export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
@@ -99,10 +100,9 @@ function load(): NativeAddon {
 export const native: NativeAddon = load();
 
 // Agents start from Node's own V8 snapshot (required by V8's shared
-// read-only heap), unless this process runs without it.
-native.setNodeSnapshotInUse(
-  ![...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)].includes('--no-node-snapshot'),
-);
+// read-only heap), unless this process runs without it. Every environment
+// that loads the addon (main thread or worker) gives the same, process-wide answer.
+native.setNodeSnapshotInUse(processUsesNodeSnapshot());
 
 /** Modules agents can import by name (compiled JS shipped in dist/). */
 export function builtinModules(): Record<string, string> {
