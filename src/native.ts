@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processUsesNodeSnapshot } from './node-snapshot.js';
+import { AgentError, type AgentErrorCode } from './agent/errors.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json (src/ under tsx, dist/src/ compiled). */
 export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
@@ -82,6 +83,7 @@ export interface NativeAddon {
   createChannel(): unknown;
   stopAll(): void;
   setNodeSnapshotInUse(inUse: boolean): void;
+  setErrorClass(errorClass: new (code: AgentErrorCode, message: string) => Error): void;
   liveCount(): number;
 }
 
@@ -103,6 +105,10 @@ export const native: NativeAddon = load();
 // read-only heap), unless this process runs without it. Every environment
 // that loads the addon (main thread or worker) gives the same, process-wide answer.
 native.setNodeSnapshotInUse(processUsesNodeSnapshot());
+
+// Native errors (ERR_AGENT_START_FAILED, ERR_AGENT_WRONG_THREAD...) are
+// AgentErrors on every path, not only where TypeScript rewraps them.
+native.setErrorClass(AgentError);
 
 /** Modules agents can import by name (compiled JS shipped in dist/). */
 export function builtinModules(): Record<string, string> {
