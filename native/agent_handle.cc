@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent_runtime.h"
+#include "host_string.h"
 #include "v8_bridge.h"
 
 namespace agentcluster {
@@ -424,7 +425,7 @@ void AgentHandle::DrainEvents(Napi::Env env) {
       case AgentEvent::Kind::kConsole:
         entry.Set(0u, Napi::Number::New(env, kConsole));
         entry.Set(1u, event.level);
-        entry.Set(2u, Napi::String::New(env, event.text));
+        entry.Set(2u, HostString(env, event.text));
         break;
       case AgentEvent::Kind::kError:
         entry.Set(0u, Napi::Number::New(env, kError));
@@ -434,10 +435,10 @@ void AgentHandle::DrainEvents(Napi::Env env) {
           deserialize(&event.message, &value);
           entry.Set(1u, value);
         }
-        entry.Set(2u, Napi::String::New(env, event.summary));
+        entry.Set(2u, HostString(env, event.summary));
         entry.Set(3u, Napi::Number::New(env, event.phase));
         entry.Set(4u, Napi::Boolean::New(env, event.out_of_memory));
-        entry.Set(5u, Napi::String::New(env, event.text));
+        entry.Set(5u, HostString(env, event.text));
         break;
       case AgentEvent::Kind::kEvalResult: {
         bool ok = deserialize(&event.message, &value) && event.ok;
@@ -445,8 +446,8 @@ void AgentHandle::DrainEvents(Napi::Env env) {
         entry.Set(1u, event.id);
         entry.Set(2u, ok);
         entry.Set(3u, value);
-        entry.Set(4u, Napi::String::New(env, event.summary));
-        entry.Set(5u, Napi::String::New(env, event.text));
+        entry.Set(4u, HostString(env, event.summary));
+        entry.Set(5u, HostString(env, event.text));
         break;
       }
       case AgentEvent::Kind::kExit:
