@@ -53,6 +53,14 @@ Napi::Value SetSnapshotInUse(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setErrorClass(AgentError): the class native errors are constructed from.
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  if (info[0].IsFunction()) {
+    info.Env().GetInstanceData<AddonState>()->error_class = Napi::Persistent(info[0].As<Napi::Function>());
+  }
+  return info.Env().Undefined();
+}
+
 Napi::Value StopAll(const Napi::CallbackInfo& info) {
   info.Env().GetInstanceData<AddonState>()->StopAll();
   return info.Env().Undefined();
@@ -78,6 +86,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clone", Napi::Function::New(env, Clone, "clone"));
   exports.Set("createChannel", Napi::Function::New(env, CreateChannel, "createChannel"));
   exports.Set("setNodeSnapshotInUse", Napi::Function::New(env, SetSnapshotInUse, "setNodeSnapshotInUse"));
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("stopAll", Napi::Function::New(env, StopAll, "stopAll"));
   exports.Set("liveCount", Napi::Function::New(env, LiveCount, "liveCount"));
   return exports;

@@ -180,10 +180,11 @@ void InstallMessaging(AgentRuntime& runtime, v8::Local<v8::Context> context) {
 
   v8::Local<v8::Value> data = v8::Undefined(isolate);
   if (options.has_data) {
-    // The entry data is read once; its transferred buffers are adopted here.
-    Message copy = options.data.CopyForReplay();
+    // The entry data is read once and then released: its transferred buffers
+    // are adopted here and the serialized copy is freed at the end of scope.
+    Message entry = std::move(options.data);
     v8::TryCatch try_catch(isolate);
-    if (!DeserializeMessage(context, &copy, runtime.ports()).ToLocal(&data)) {
+    if (!DeserializeMessage(context, &entry, runtime.ports()).ToLocal(&data)) {
       data = v8::Undefined(isolate);
     }
   }

@@ -6,6 +6,7 @@
 
 #include "agent_runtime.h"
 #include "flow_control.h"
+#include "host_string.h"
 #include "v8_bridge.h"
 #include "v8_util.h"
 
@@ -19,7 +20,21 @@ enum HostEventKind {
   kDiagnostic = 7, kDrain = 8,
 };
 
+// An AgentError(code, message) when the class was handed over, else a plain
+// Error with a `code`. Raw N-API calls: nothing here may throw in C++.
 Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message) {
+  AddonState* state = env.GetInstanceData<AddonState>();
+  if (state != nullptr && !state->error_class.IsEmpty()) {
+    napi_value args[2];
+    napi_value made = nullptr;
+    if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &args[0]) == napi_ok &&
+        napi_create_string_utf8(env, message.data(), message.size(), &args[1]) == napi_ok &&
+        napi_new_instance(env, state->error_class.Value(), 2, args, &made) == napi_ok) {
+      return Napi::Error(env, made);
+    }
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);  // fall back to a plain Error
+  }
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, code));
   return error;
@@ -58,22 +73,6 @@ HighWaterMark GetHighWaterMark(const Napi::Object& options) {
     mark.bytes = static_cast<size_t>(bytes.As<Napi::Number>().DoubleValue());
   }
   return mark;
-}
-
-// Text from an agent (console output, error summaries) as a host string.
-// Console output joins its arguments in UTF-8 and can exceed what one V8
-// string holds: it is then cut at a character boundary and says so, instead
-// of throwing in the middle of a batch (which would lose the batch).
-Napi::Value HostString(Napi::Env env, const std::string& text) {
-  constexpr size_t kNoteRoom = 128;
-  const size_t limit = static_cast<size_t>(v8::String::kMaxLength) - kNoteRoom;
-  if (text.size() <= limit) return Napi::String::New(env, text);
-  size_t cut = limit;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) cut--;  // UTF-8 continuation
-  std::string note = " \u2026 [agentcluster: truncated, " + std::to_string(text.size()) + " bytes in all]";
-  std::string shown = text.substr(0, cut);
-  shown += note;
-  return Napi::String::New(env, shown);
 }
 
 }  // namespace

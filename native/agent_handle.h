@@ -72,6 +72,9 @@ class AddonState {
   ~AddonState();
   std::vector<AgentHandle*> live;
   std::unique_ptr<PortBinder> ports;
+  // AgentError (src/agent/errors.ts), handed over at load by src/native.ts:
+  // native errors are built as instances of it (see CodedError).
+  Napi::FunctionReference error_class;
   void StopAll();
   void Teardown();  // environment cleanup: stop agents, close ports
 

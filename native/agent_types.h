@@ -66,7 +66,9 @@ struct AgentOptions {
   bool terminated_before_start = false;  // an AbortSignal that was already aborted
   bool can_block = true;        // [[CanBlock]]: may Atomics.wait block?
   bool has_data = false;
-  Message data;                 // cloned into the agent as `agentData`
+  // Deserialized into the agent as `agentData`, then emptied (moved out) so
+  // that its buffers live only as long as the agent's own references.
+  mutable Message data;
   std::shared_ptr<EntryData> entry_data;  // set: data/has_data arrive through it
   std::map<std::string, std::string> builtin_modules;  // specifier -> absolute path
   bool track_unhandled_rejections = true;

@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processUsesNodeSnapshot } from './node-snapshot.js';
+import { AgentError, type AgentErrorCode } from './agent/errors.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json (src/ under tsx, dist/src/ compiled). */
 export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
@@ -100,6 +102,7 @@ export interface NativeAddon {
   createChannel(messages: number, bytes: number): unknown;
   stopAll(): void;
   setNodeSnapshotInUse(inUse: boolean): void;
+  setErrorClass(errorClass: new (code: AgentErrorCode, message: string) => Error): void;
   liveCount(): number;
 }
 
@@ -118,10 +121,13 @@ function load(): NativeAddon {
 export const native: NativeAddon = load();
 
 // Agents start from Node's own V8 snapshot (required by V8's shared
-// read-only heap), unless this process runs without it.
-native.setNodeSnapshotInUse(
-  ![...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)].includes('--no-node-snapshot'),
-);
+// read-only heap), unless this process runs without it. Every environment
+// that loads the addon (main thread or worker) gives the same, process-wide answer.
+native.setNodeSnapshotInUse(processUsesNodeSnapshot());
+
+// Native errors (ERR_AGENT_START_FAILED, ERR_AGENT_WRONG_THREAD...) are
+// AgentErrors on every path, not only where TypeScript rewraps them.
+native.setErrorClass(AgentError);
 
 /** Modules agents can import by name (compiled JS shipped in dist/). */
 export function builtinModules(): Record<string, string> {

@@ -386,4 +386,21 @@ describe('errors thrown by native code', () => {
   it('the native handle itself refuses bad arguments with ERR_AGENT_INVALID_OPTION', () => {
     assert.throws(() => new native.AgentHandle(null as never, null as never), { code: 'ERR_AGENT_INVALID_OPTION' });
   });
+
+  // The addon is handed the AgentError class at load and builds its errors
+  // from it (CodedError), so every native path (the constructor,
+  // ERR_AGENT_WRONG_THREAD on any method) yields an AgentError, not only
+  // the ones the Agent constructor rewraps.
+  it('the native handle throws AgentError instances itself, without any TypeScript rewrap', () => {
+    let caught: unknown;
+    try {
+      new native.AgentHandle(null as never, null as never);
+    } catch (error) {
+      caught = error;
+    }
+    assert.ok(caught instanceof AgentError, `got ${String(caught)}`);
+    assert.equal((caught as AgentError).name, 'AgentError');
+    assert.equal((caught as AgentError).code, 'ERR_AGENT_INVALID_OPTION');
+    assert.match((caught as AgentError).message, /AgentHandle\(options, onEvents\)/);
+  });
 });

@@ -119,3 +119,34 @@ describe('timers', () => {
     assert.deepEqual(order, [1, 2, 3]);
   });
 });
+
+describe('entry data', () => {
+  // Issue 11 item 16: the entry `data` and its transfer list stayed
+  // referenced for the agent's whole life, so a 256 MB buffer the agent gave
+  // back and the host dropped stayed allocated.
+  it('a transferred 256 MB entry buffer, given back and dropped, is freed while the agent lives (child process)', async () => {
+    const code = `
+      import { Agent } from './src/index.ts';
+      const settle = async () => { for (let i = 0; i < 6; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); } };
+      await settle();
+      const base = process.memoryUsage().arrayBuffers;
+      let buffer = new ArrayBuffer(256 * 1024 * 1024);
+      const agent = new Agent({ source: 'postMessage(agentData, [agentData]); onmessage = () => postMessage(typeof agentData);', data: buffer, transferList: [buffer] });
+      buffer = undefined;
+      let back = await new Promise((resolve) => agent.once('message', resolve));
+      const size = back.byteLength;
+      back = undefined;
+      await settle();
+      const held = process.memoryUsage().arrayBuffers - base;
+      agent.postMessage(0);
+      const alive = await new Promise((resolve) => agent.once('message', resolve));
+      console.log(JSON.stringify({ size, held, alive }));
+      await agent.terminate();`;
+    const result = await runNode(['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', code], { timeoutMs: 60_000 });
+    assert.equal(result.code, 0, describeChild(result));
+    const { size, held, alive } = JSON.parse(result.stdout.trim().split('\n').pop()!) as { size: number; held: number; alive: string };
+    assert.equal(size, 256 * MiB);
+    assert.equal(alive, 'object'); // the agent still runs, and its agentData is the detached buffer
+    assert.ok(held < 32 * MiB, `still allocated: ${Math.round(held / MiB)} MiB`);
+  });
+});

@@ -4,7 +4,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentError, liveAgentCount, type Agent } from '../src/index.js';
-import { describeChild, runFixture, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { describeChild, runFixture, runNode, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
 
 after(terminateAll);
 
@@ -181,5 +181,37 @@ describe('one allocation bigger than the heap limit', () => {
     for (const [name, outcome] of Object.entries(results)) {
       assert.deepEqual(outcome, ['out-of-memory', 'ERR_AGENT_OUT_OF_MEMORY'], name);
     }
+  });
+});
+
+describe('agent text too long for a host string', () => {
+  // Gap found with issue 11: console.log(s, s) of two 270M-character strings
+  // makes a text longer than a V8 string may be; the host's string creation
+  // threw a C++ exception out of the event drain and the console event was
+  // lost. Now the host gets the head of the text and a truncation marker,
+  // and later events still arrive (child process).
+  it('console text past the V8 string limit arrives truncated with a marker, later events follow', async () => {
+    const code = `
+      import { Agent } from './src/index.ts';
+      const agent = new Agent({ source: "const s = 'x'.repeat(2.7e8); console.log(s, s); postMessage('after');" });
+      const consoles = [];
+      agent.on('console', (level, text) => consoles.push({ level, length: text.length, tail: text.slice(-50) }));
+      const message = await new Promise((resolve, reject) => { agent.once('message', resolve); agent.once('error', reject); });
+      const exit = await agent.terminate();
+      console.log(JSON.stringify({ consoles, message, exit }));`;
+    const result = await runNode(['--import', 'tsx', '--input-type=module', '-e', code], { timeoutMs: 120_000 });
+    assert.equal(result.code, 0, describeChild(result));
+    const { consoles, message, exit } = JSON.parse(result.stdout.trim().split('\n').pop()!) as {
+      consoles: { level: string; length: number; tail: string }[];
+      message: string;
+      exit: { reason: string };
+    };
+    assert.equal(consoles.length, 1, describeChild(result));
+    assert.equal(consoles[0]!.level, 'log');
+    assert.ok(consoles[0]!.length < 2e6, `length ${consoles[0]!.length}`);
+    assert.match(consoles[0]!.tail, /… \[agentcluster: \d+ bytes truncated\]$/);
+    assert.equal(message, 'after');
+    assert.equal(exit.reason, 'terminated');
+    assert.doesNotMatch(result.stderr, /Uncaught N-API callback exception/);
   });
 });

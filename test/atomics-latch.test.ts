@@ -126,7 +126,7 @@ test('WaitGroup: add/done/underflow, host waitAsync woken by an agent', async ()
   assert.equal(wg.add(2), 2);
   assert.equal(wg.add(-1), 1);
   assert.throws(() => wg.add(-2), { code: 'ERR_COUNTER_UNDERFLOW' });
-  assert.throws(() => wg.add(0.5), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => wg.add(0.5), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
   const done = startOnAgent(0, (A, h: SharedHandle) => {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     return A.WaitGroup.from(h).done();

@@ -213,6 +213,6 @@ test('several mutexes packed in one SharedArrayBuffer are independent', () => {
   assert.equal(ms[2].tryLock(), true);
   ms[1].unlock();
   ms[2].unlock();
-  assert.throws(() => new Mutex(sab, 2), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => new Mutex(sab, 2), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
   assert.throws(() => new Mutex(sab, 16), { code: 'ERR_OUT_OF_RANGE' });
 });

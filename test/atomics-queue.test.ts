@@ -67,9 +67,9 @@ test('bytes: chunks are copied out as fresh, non-shared Uint8Arrays', () => {
   assert.deepEqual(q.pop(), new Uint8Array(new Uint16Array([0x0201]).buffer));
   q.push(new Uint8Array(0));
   assert.deepEqual(q.pop(), new Uint8Array(0));
-  assert.throws(() => q.push(5 as unknown as Uint8Array), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => q.push(5 as unknown as Uint8Array), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
   const f = new SharedQueue({ capacity: 1 });
-  assert.throws(() => f.push('1' as unknown as number), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => f.push('1' as unknown as number), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
   f.push(NaN);
   assert.ok(Number.isNaN(f.pop()));
 });
@@ -150,11 +150,11 @@ test('from() after structuredClone / postMessage re-attaches; packing and valida
   assert.deepEqual(qb.pop(), bytesOf(9, 8, 7, 6, 5));
   assert.equal(mutex.locked, true, 'neighbours in the same SAB are untouched');
   mutex.unlock();
-  assert.throws(() => new SharedQueue({ capacity: 2 }, sab, 4), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => new SharedQueue({ capacity: 2 }, sab, 4), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
   assert.throws(() => new SharedQueue({ capacity: 0 }), { code: 'ERR_OUT_OF_RANGE' });
-  assert.throws(() => new SharedQueue({ capacity: 2, kind: 'bytes' }), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => new SharedQueue({ capacity: 2, kind: 'bytes' }), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
   assert.throws(() => SharedQueue.from({ buffer: new SharedArrayBuffer(64), byteOffset: 0 }), {
-    code: 'ERR_INVALID_ARGUMENT',
+    code: 'ERR_ATOMICS_INVALID_ARGUMENT',
   });
 });
 

@@ -45,7 +45,7 @@ test('acquire(timeout) / acquireAsync(timeout) return false after at least the t
 
 test('argument validation and overflow', () => {
   assert.throws(() => new Semaphore(-1), { code: 'ERR_OUT_OF_RANGE' });
-  assert.throws(() => new Semaphore(1.5), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => new Semaphore(1.5), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
   const s = new Semaphore(0x7ffffffe);
   assert.throws(() => s.release(0), { code: 'ERR_OUT_OF_RANGE' });
   s.release();

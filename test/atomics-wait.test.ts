@@ -32,8 +32,8 @@ test('waitAsync: not-equal at once, timed-out after at least the timeout, ok whe
     return Atomics.notify(a, 0);
   }, i32);
   assert.equal(await notified, 'ok');
-  await assert.rejects(waitAsync(i32, 0, 0, '5' as unknown as number), { code: 'ERR_INVALID_ARGUMENT' });
-  assert.throws(() => new Mutex().lock('5' as unknown as number), { code: 'ERR_INVALID_ARGUMENT' });
+  await assert.rejects(waitAsync(i32, 0, 0, '5' as unknown as number), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
+  assert.throws(() => new Mutex().lock('5' as unknown as number), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
 });
 
 test('pending async waits keep the Node event loop alive, and only while pending', async () => {
@@ -93,12 +93,12 @@ test('placement errors are AtomicsError with codes, for every class', () => {
       }
     })();
     assert.ok(err instanceof AtomicsError, `${name}: non-shared buffer`);
-    assert.equal(err.code, 'ERR_INVALID_ARGUMENT');
+    assert.equal(err.code, 'ERR_ATOMICS_INVALID_ARGUMENT');
     assert.match(err.message, new RegExp(name));
-    assert.throws(() => make(sab, 1), { code: 'ERR_INVALID_ARGUMENT' }, `${name}: misaligned`);
-    assert.throws(() => make(sab, -8), { code: 'ERR_INVALID_ARGUMENT' }, `${name}: negative`);
+    assert.throws(() => make(sab, 1), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' }, `${name}: misaligned`);
+    assert.throws(() => make(sab, -8), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' }, `${name}: negative`);
     assert.throws(() => make(sab, 16), { code: 'ERR_OUT_OF_RANGE' }, `${name}: past the end`);
-    assert.throws(() => make(undefined, 8), { code: 'ERR_INVALID_ARGUMENT' }, `${name}: offset without buffer`);
+    assert.throws(() => make(undefined, 8), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' }, `${name}: offset without buffer`);
   }
 });
 
@@ -139,6 +139,6 @@ test('every class clones to exactly { buffer, byteOffset } and from() shares the
   assert.equal(objs.waitGroup.count, 4);
   assert.equal(objs.queue.pop(0), 7);
   objs.mutex.unlock();
-  assert.throws(() => Mutex.from({ buffer: new ArrayBuffer(4) } as never), { code: 'ERR_INVALID_ARGUMENT' });
-  assert.throws(() => Mutex.from(null as never), { code: 'ERR_INVALID_ARGUMENT' });
+  assert.throws(() => Mutex.from({ buffer: new ArrayBuffer(4) } as never), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
+  assert.throws(() => Mutex.from(null as never), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
 });

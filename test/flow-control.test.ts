@@ -186,7 +186,7 @@ describe('host strings from an agent', () => {
   it('console text too long for one string arrives cut (and said so) without losing the batch or later events', { timeout: 300_000 }, async () => {
     const child = await runFixture('console-too-long.ts', [], { timeoutMs: 280_000 });
     assert.equal(child.code, 0, describeChild(child));
-    assert.match(child.stdout, /CONSOLE \d+ a+ … \[agentcluster: truncated, 536870913 bytes in all\]/, describeChild(child));
+    assert.match(child.stdout, /CONSOLE \d+ a+… \[agentcluster: \d+ bytes truncated\]/, describeChild(child));
     assert.match(child.stdout, /DONE 601/, describeChild(child));
   });
 });

@@ -78,13 +78,13 @@ interface Shape {
 
 function shapeOf(options: SharedQueueOptions): Shape {
   if (options === null || typeof options !== 'object') {
-    throw new AtomicsError('ERR_INVALID_ARGUMENT', 'SharedQueue: options { capacity, kind?, chunkBytes? } required');
+    throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', 'SharedQueue: options { capacity, kind?, chunkBytes? } required');
   }
   const capacity = checkInt('SharedQueue capacity', options.capacity, 1, MAX_CAPACITY);
   const kind = options.kind ?? 'float64';
   if (kind === 'float64') return { capacity, bytes: false, chunkBytes: 0 };
   if (kind !== 'bytes') {
-    throw new AtomicsError('ERR_INVALID_ARGUMENT', `SharedQueue kind must be 'float64' or 'bytes', got ${String(kind)}`);
+    throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', `SharedQueue kind must be 'float64' or 'bytes', got ${String(kind)}`);
   }
   const chunkBytes = checkInt('SharedQueue chunkBytes', options.chunkBytes as number, 1, 0x7fffffff);
   return { capacity, bytes: true, chunkBytes };
@@ -162,13 +162,13 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
   /**
    * Re-attach to an existing queue from an instance or its structured clone
    * `{ buffer, byteOffset }`; capacity and kind are read from shared memory.
-   * Throws ERR_INVALID_ARGUMENT if no initialised queue lives there.
+   * Throws ERR_ATOMICS_INVALID_ARGUMENT if no initialised queue lives there.
    */
   static from<K extends QueueKind = QueueKind>(cloned: SharedHandle): SharedQueue<K> {
     const at = handleOf('SharedQueue', cloned, HEADER_BYTES, ALIGNMENT);
     const h = new Int32Array(at.buffer, at.byteOffset, HEADER_BYTES / 4);
     if (Atomics.load(h, MAGIC_INDEX) !== MAGIC) {
-      throw new AtomicsError('ERR_INVALID_ARGUMENT', 'SharedQueue.from(): no initialised SharedQueue at this offset');
+      throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', 'SharedQueue.from(): no initialised SharedQueue at this offset');
     }
     const bytes = Atomics.load(h, KIND) === KIND_BYTES;
     const options = {
@@ -213,12 +213,12 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
   #check(value: QueueInput<K>): number | Uint8Array {
     if (this.#bytes === undefined) {
       if (typeof value !== 'number') {
-        throw new AtomicsError('ERR_INVALID_ARGUMENT', `SharedQueue<'float64'>: expected a number, got ${typeof value}`);
+        throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', `SharedQueue<'float64'>: expected a number, got ${typeof value}`);
       }
       return value;
     }
     if (!ArrayBuffer.isView(value)) {
-      throw new AtomicsError('ERR_INVALID_ARGUMENT', "SharedQueue<'bytes'>: expected an ArrayBufferView (e.g. Uint8Array)");
+      throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', "SharedQueue<'bytes'>: expected an ArrayBufferView (e.g. Uint8Array)");
     }
     if (value.byteLength > this.#chunkBytes) {
       throw new AtomicsError(
@@ -288,7 +288,7 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
   /**
    * Append `value`, blocking while the queue is full. Returns false if
    * `timeout` ms (default: forever) elapse first. Throws ERR_QUEUE_CLOSED if
-   * the queue is (or gets) closed, ERR_CHUNK_TOO_LARGE / ERR_INVALID_ARGUMENT
+   * the queue is (or gets) closed, ERR_CHUNK_TOO_LARGE / ERR_ATOMICS_INVALID_ARGUMENT
    * for bad items, ERR_CANNOT_BLOCK on threads that cannot block.
    */
   push(value: QueueInput<K>, timeout?: number): boolean {

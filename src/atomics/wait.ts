@@ -10,7 +10,7 @@
 
 export type AtomicsErrorCode =
   /** A constructor/method argument has the wrong type or is not an integer. */
-  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_ATOMICS_INVALID_ARGUMENT'
   /** A number (offset, count, capacity...) is outside its allowed range. */
   | 'ERR_OUT_OF_RANGE'
   /** `Mutex.unlock()` on a mutex that is not locked. */
@@ -80,7 +80,7 @@ export const now: () => number =
 export function normalizeTimeout(timeout: number | undefined): number {
   if (timeout === undefined) return Infinity;
   if (typeof timeout !== 'number') {
-    throw new AtomicsError('ERR_INVALID_ARGUMENT', `timeout must be a number of milliseconds, got ${typeof timeout}`);
+    throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', `timeout must be a number of milliseconds, got ${typeof timeout}`);
   }
   if (Number.isNaN(timeout)) return Infinity;
   return timeout < 0 ? 0 : timeout;
@@ -236,21 +236,21 @@ export function placeRegion(
 ): SharedHandle {
   if (buffer === undefined) {
     if (byteOffset !== 0) {
-      throw new AtomicsError('ERR_INVALID_ARGUMENT', `${what}: byteOffset given without a buffer`);
+      throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', `${what}: byteOffset given without a buffer`);
     }
     return { buffer: new SharedArrayBuffer(byteLength), byteOffset: 0 };
   }
   if (!isSharedArrayBuffer(buffer)) {
     throw new AtomicsError(
-      'ERR_INVALID_ARGUMENT',
+      'ERR_ATOMICS_INVALID_ARGUMENT',
       `${what}: buffer must be a SharedArrayBuffer, got ${Object.prototype.toString.call(buffer)}`,
     );
   }
   if (typeof byteOffset !== 'number' || !Number.isInteger(byteOffset) || byteOffset < 0) {
-    throw new AtomicsError('ERR_INVALID_ARGUMENT', `${what}: byteOffset must be a non-negative integer`);
+    throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', `${what}: byteOffset must be a non-negative integer`);
   }
   if (byteOffset % alignment !== 0) {
-    throw new AtomicsError('ERR_INVALID_ARGUMENT', `${what}: byteOffset ${byteOffset} is not a multiple of ${alignment}`);
+    throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', `${what}: byteOffset ${byteOffset} is not a multiple of ${alignment}`);
   }
   if (byteOffset + byteLength > buffer.byteLength) {
     throw new AtomicsError(
@@ -264,10 +264,10 @@ export function placeRegion(
 /** Validate the argument of a static `from()` (an instance or its clone). */
 export function handleOf(what: string, cloned: SharedHandle, byteLength: number, alignment: number): SharedHandle {
   if (cloned === null || typeof cloned !== 'object') {
-    throw new AtomicsError('ERR_INVALID_ARGUMENT', `${what}.from() expects { buffer, byteOffset }`);
+    throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', `${what}.from() expects { buffer, byteOffset }`);
   }
   if (!isSharedArrayBuffer(cloned.buffer)) {
-    throw new AtomicsError('ERR_INVALID_ARGUMENT', `${what}.from(): buffer must be a SharedArrayBuffer`);
+    throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', `${what}.from(): buffer must be a SharedArrayBuffer`);
   }
   return placeRegion(what, cloned.buffer, cloned.byteOffset, byteLength, alignment);
 }
@@ -275,7 +275,7 @@ export function handleOf(what: string, cloned: SharedHandle, byteLength: number,
 /** Validate an integer argument in [min, max]. */
 export function checkInt(what: string, value: number, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new AtomicsError('ERR_INVALID_ARGUMENT', `${what} must be an integer, got ${String(value)}`);
+    throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', `${what} must be an integer, got ${String(value)}`);
   }
   if (value < min || value > max) {
     throw new AtomicsError('ERR_OUT_OF_RANGE', `${what} must be in [${min}, ${max}], got ${value}`);

@@ -332,10 +332,8 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
     progress.stop();
     if (profiles) {
       const { files, lost, failed } = await profiles.write();
-      stderr.write(`agentcluster run: ${files.length} CPU profile${files.length === 1 ? '' : 's'} written${lost > 0 ? ` (${lost} lost with their agents)` : ''}
-`);
-      for (const failure of failed) stderr.write(`agentcluster run: cannot write CPU profile ${failure}
-`);
+      stderr.write(`agentcluster run: ${files.length} CPU profile${files.length === 1 ? '' : 's'} written${lost > 0 ? ` (${lost} lost with their agents)` : ''}\n`);
+      for (const failure of failed) stderr.write(`agentcluster run: cannot write CPU profile ${failure}\n`);
     }
     if (outputError !== undefined) await pool.destroy();
     else await pool.close();
