@@ -148,3 +148,15 @@ export function moveObject({ size, plain }) {
 export function sizes({ buffer, nested }) {
   return [buffer.byteLength, nested.list[0].byteLength];
 }
+
+// A task that moves a port in: answers on it, so the host sees the port arrived alive.
+export function answerOnPort({ port, text }) {
+  port.postMessage(`agent got ${text}`);
+  return 'answered';
+}
+
+// Holds its moved buffer across an await (an async task that runs while others run).
+export async function holdBuffer({ buffer, ms }) {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return buffer.byteLength;
+}
