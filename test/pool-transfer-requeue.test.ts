@@ -118,3 +118,22 @@ test('plain tasks share a busy agent up to its concurrency; a moving task waits 
     await pool.destroy();
   }
 });
+
+test('Agent: what postMessage moved into an agent terminated before reading it is freed there; its ports get close', async () => {
+  const { Agent } = await import('../src/index.js');
+  const agent = new Agent({ source: 'for (;;);' }); // never reads its messages
+  try {
+    const buffer = new ArrayBuffer(16);
+    const { port1, port2 } = new AgentChannel();
+    const closed = new Promise<void>((resolve) => port1.addEventListener('close', () => resolve()));
+    agent.postMessage({ buffer, port: port2 }, [buffer, port2 as unknown as ArrayBuffer]);
+    assert.equal(buffer.byteLength, 0, 'moved on post');
+    await agent.terminate();
+    await closed; // the dropped port's other end hears of it
+    const kept = new ArrayBuffer(4);
+    assert.throws(() => agent.postMessage(kept, [kept]), { code: 'ERR_AGENT_TERMINATED' });
+    assert.equal(kept.byteLength, 4, 'a post to an ended agent detaches nothing');
+  } finally {
+    await agent.terminate();
+  }
+});
