@@ -10,7 +10,7 @@ import { AgentChannel, type AgentPort } from '../src/index.js';
 import { makePool, until } from './pool-fixtures/helpers.js';
 
 function portReply(port: AgentPort): Promise<unknown> {
-  return new Promise((resolve) => port.addEventListener('message', (event: any) => resolve(event.data), { once: true } as any));
+  return new Promise((resolve) => port.addEventListener('message', (event) => resolve(event.data)));
 }
 
 test('tasks moving buffers and ports behind a cancelled task keep their data (warm pool, 1 agent)', async () => {
