@@ -379,7 +379,11 @@ Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckThread(env)) return env.Undefined();
   // Refuse before serializing, so that a refused message detaches nothing.
-  if (finished_ || thread_->mailbox()->closed()) return Napi::Boolean::New(env, false);
+  // Once terminate() was called the agent runs no more JS and would drop the
+  // message with its moved buffers: refuse it too (the caller keeps them).
+  if (finished_ || thread_->terminate_requested() || thread_->mailbox()->closed()) {
+    return Napi::Boolean::New(env, false);
+  }
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::TryCatch try_catch(isolate);
   auto message = std::make_shared<Message>();

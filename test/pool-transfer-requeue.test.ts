@@ -137,3 +137,15 @@ test('Agent: what postMessage moved into an agent terminated before reading it i
     await agent.terminate();
   }
 });
+
+test('Agent: a postMessage after terminate() was called (before the exit) throws and detaches nothing', async () => {
+  const { Agent } = await import('../src/index.js');
+  const agent = new Agent({ source: 'for (;;);' });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const stopping = agent.terminate();
+  const buffer = new ArrayBuffer(4);
+  // Accepted, it would have been dropped with the agent's mailbox, buffer and all.
+  assert.throws(() => agent.postMessage(buffer, [buffer]), { code: 'ERR_AGENT_TERMINATED' });
+  assert.equal(buffer.byteLength, 4);
+  await stopping;
+});
