@@ -496,6 +496,11 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     this.#running.delete(task.id);
     if (task.slot !== null) this.#released(task.slot);
     this.#settleFailed(task, error);
+    // Its agent may be idle now, which a moving task at the head of the queue waits for.
+    if (this.#queue.size > 0 && !this.#pumpQueued) {
+      this.#pumpQueued = true;
+      queueMicrotask(this.#pumpNow);
+    }
     this.#checkIdle();
   }
 
