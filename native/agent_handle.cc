@@ -501,7 +501,11 @@ Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
   // Refuse before serializing, so that a refused message detaches nothing.
   // 0: refused (the caller throws ERR_AGENT_CLOSED / _TERMINATED); never a
   // plain `false`, which means "queued, but at the high-water mark".
-  if (finished_ || thread_->mailbox()->closed()) return Napi::Number::New(env, 0);
+  // Once terminate() was called the agent runs no more JS and would drop the
+  // message with its moved buffers: refuse it too (the caller keeps them).
+  if (finished_ || thread_->terminate_requested() || thread_->mailbox()->closed()) {
+    return Napi::Number::New(env, 0);
+  }
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::TryCatch try_catch(isolate);
   auto message = std::make_shared<Message>();

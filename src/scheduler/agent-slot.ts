@@ -260,6 +260,7 @@ export class AgentSlot {
         if (name !== undefined) this.#names.set(name, this.#names.size);
         this.#send([task.id, task.payload, name], task.transfer);
       }
+      if (task.transfer !== undefined) task.sent = true;
     } catch (error) {
       if (raw) Atomics.store(this.#sig, SIG_TASK, 0);
       this.#failed(task, error);
@@ -282,6 +283,7 @@ export class AgentSlot {
     }
     try {
       this.#send(message, transfer);
+      if (hasTransfer) for (const task of tasks) if (task !== null && task.transfer !== undefined) task.sent = true;
       return;
     } catch (error) {
       // The agent is gone: the pool takes its tasks back when 'exit' comes.
@@ -293,6 +295,7 @@ export class AgentSlot {
       const entry = [message[3 * i], message[3 * i + 1], message[3 * i + 2]];
       try {
         this.#send(entry, task?.transfer);
+        if (task !== null && task.transfer !== undefined) task.sent = true;
       } catch (error) {
         if (task === null) {
           if (error instanceof AgentError) return;

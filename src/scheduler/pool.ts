@@ -231,7 +231,8 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
       if (signal?.aborted) return Promise.reject(abortError(signal.reason));
     }
     const queue = this.#queue;
-    const slot = queue.size === 0 ? this.#balancer.pick(this.#slots, this.#options.concurrency) : undefined;
+    // A task that moves data goes only to an idle agent (see #pump).
+    const slot = queue.size === 0 ? this.#balancer.pick(this.#slots, transfer === undefined ? this.#options.concurrency : 1) : undefined;
     // As piscina: agents still starting count as room (maxQueue bounds what waits beyond them).
     const { maxQueue } = this.#options;
     if (slot === undefined && queue.size >= maxQueue && queue.size >= maxQueue + this.#startingCapacity()) return Promise.reject(queueFullError(maxQueue));
@@ -464,15 +465,18 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     for (const task of [...this.#running.values()]) {
       if (task.slot !== slot) continue;
       this.#running.delete(task.id);
-      if (slot.cancel(task) && (info.reason !== 'error' || ++task.deaths < MAX_TASK_DEATHS)) {
-        // It never started: run it elsewhere.
-        task.state = QUEUED;
-        task.slot = null;
-        task.seq = 0;
-        this.#queue.unshift(task);
+      const neverStarted = slot.cancel(task);
+      if (neverStarted && !task.sent && (info.reason !== 'error' || ++task.deaths < MAX_TASK_DEATHS)) {
+        // It never started and still has its data: run it elsewhere (unless
+        // it has now killed MAX_TASK_DEATHS agents before it could start).
+        this.#requeue(task);
       } else {
+        // It ran, or its transferred data went down with the agent.
         rejected++;
-        this.#settleFailed(task, task.deaths >= MAX_TASK_DEATHS ? killerError(task.deaths, slot.failure) : this.#exitError(slot, info));
+        this.#settleFailed(
+          task,
+          task.deaths >= MAX_TASK_DEATHS ? killerError(task.deaths, slot.failure) : neverStarted ? this.#lostError(slot, info.reason) : this.#exitError(slot, info),
+        );
       }
     }
     for (const [bid, record] of this.#broadcasts) {
@@ -511,6 +515,11 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     this.#running.delete(task.id);
     if (task.slot !== null) this.#released(task.slot);
     this.#settleFailed(task, error);
+    // Its agent may be idle now, which a moving task at the head of the queue waits for.
+    if (this.#queue.size > 0 && !this.#pumpQueued) {
+      this.#pumpQueued = true;
+      queueMicrotask(this.#pumpNow);
+    }
     this.#checkIdle();
   }
 
@@ -590,10 +599,20 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     const slots = this.#slots;
     const balancer = this.#balancer;
     const { concurrency } = this.#options;
+    // A task with a transfer list goes only to an idle agent, which starts it
+    // as soon as it reads it: waiting inside an agent (behind a task that may
+    // be cancelled, time out or run out of memory), its data would go down
+    // with the agent, and the pool could not run it elsewhere. It waits at
+    // the head of the queue meanwhile (order is kept).
     while (queue.size > 0) {
-      const slot = balancer.pick(slots, concurrency);
+      let slot = balancer.pick(slots, concurrency);
       if (slot === undefined) break;
-      this.#dispatch(queue.shift()!, slot);
+      const task = queue.shift()!;
+      if (task.transfer !== undefined && slot.inflight !== 0 && (slot = balancer.pick(slots, 1)) === undefined) {
+        queue.unshift(task);
+        break;
+      }
+      this.#dispatch(task, slot);
     }
     if (queue.size === 0) return;
     this.#grow();
@@ -602,7 +621,12 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     while (queue.size > 0) {
       const slot = balancer.pick(slots, concurrency + prefetch);
       if (slot === undefined) break;
-      this.#dispatch(queue.shift()!, slot);
+      const task = queue.shift()!;
+      if (task.transfer !== undefined) {
+        queue.unshift(task); // never prefetched (above)
+        break;
+      }
+      this.#dispatch(task, slot);
     }
   }
 
@@ -645,15 +669,26 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
       if (task.slot !== slot) continue;
       slot.cancel(task);
       this.#running.delete(task.id);
-      task.state = QUEUED;
-      task.slot = null;
-      task.seq = 0;
-      this.#queue.unshift(task);
+      if (task.sent) {
+        // Its transferred data is in the stopped agent: it cannot run again
+        // with it, so it fails instead of running elsewhere without it.
+        this.#settleFailed(task, this.#lostError(slot, 'terminated'));
+      } else {
+        this.#requeue(task);
+      }
     }
     if (!this.#destroyed) {
       this.#replenish();
       this.#grow();
     }
+  }
+
+  /** Puts a task taken back from a stopped agent at the front of the queue. */
+  #requeue(task: Task): void {
+    task.state = QUEUED;
+    task.slot = null;
+    task.seq = 0;
+    this.#queue.unshift(task);
   }
 
   #settleCancelled(task: Task, error: unknown): void {
@@ -682,6 +717,17 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
           ? 'was stopped because another task it held was cancelled'
           : `stopped (${info.reason})`;
     return new PoolError('ERR_POOL_AGENT_EXITED', `The agent running the task ${why}`, failure === undefined ? undefined : { cause: failure });
+  }
+
+  /** For a task that never started but whose transferred data was in the agent that went away. */
+  #lostError(slot: AgentSlot, reason: string): PoolError {
+    const why = slot.retired ? 'was stopped because another task it held was cancelled' : `stopped (${reason}) before the task started`;
+    const failure = slot.failure;
+    return new PoolError(
+      'ERR_POOL_AGENT_EXITED',
+      `The agent holding the task ${why}; the data the task transferred went with it, so the task was not run elsewhere`,
+      failure === undefined ? undefined : { cause: failure },
+    );
   }
 
   #broadcastDone(slot: AgentSlot, bid: number, envelope: unknown): void {

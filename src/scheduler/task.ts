@@ -17,6 +17,11 @@ export class Task {
   slot: AgentSlot | null = null;
   /** The agent-side sequence number once posted (0 while in the outbox). */
   seq = 0;
+  /**
+   * Posted to its agent with its transfer list: the data now lives there,
+   * so if that agent goes away the task cannot be run elsewhere.
+   */
+  sent = false;
   signal: AbortSignal | undefined = undefined;
   onAbort: (() => void) | undefined = undefined;
   timer: NodeJS.Timeout | undefined = undefined;

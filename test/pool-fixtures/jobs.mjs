@@ -155,3 +155,15 @@ export function nested(depth) {
   for (let i = 0; i < depth; i++) value = [value];
   return value;
 }
+
+// A task that moves a port in: answers on it, so the host sees the port arrived alive.
+export function answerOnPort({ port, text }) {
+  port.postMessage(`agent got ${text}`);
+  return 'answered';
+}
+
+// Holds its moved buffer across an await (an async task that runs while others run).
+export async function holdBuffer({ buffer, ms }) {
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return buffer.byteLength;
+}
