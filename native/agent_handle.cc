@@ -75,6 +75,20 @@ HighWaterMark GetHighWaterMark(const Napi::Object& options) {
   return mark;
 }
 
+// False once the environment can no longer call into JS (a worker_thread
+// being terminated). Then every N-API call that may run JS fails, and
+// node-addon-api turns the failure into an error it cannot build, which is
+// fatal for the process: so ask first, with raw calls that only report.
+bool CanCallIntoJs(napi_env env) {
+  napi_value array;
+  if (napi_create_array(env, &array) != napi_ok) return false;
+  if (napi_set_element(env, array, 0, array) == napi_ok) return true;
+  bool pending = false;
+  napi_value ignored;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+  return false;
+}
+
 }  // namespace
 
 // Collects events on the agent's thread and wakes the owner's thread once
@@ -288,7 +302,14 @@ class AddonState::HostPortOwner final : public PortOwner,
           });
         }));
       }
-      set_immediate_.Call({drain_.Value()});
+      // Raw, for the reason given at AgentHandle::DrainEvents' final call.
+      napi_value argv[] = {drain_.Value()};
+      napi_value ignored;
+      if (napi_call_function(env, env.Undefined(), set_immediate_.Value(), 1, argv, &ignored) != napi_ok) {
+        bool pending = false;
+        if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+        return false;
+      }
       return true;
     } catch (const Napi::Error&) {
       return false;
@@ -641,6 +662,7 @@ void AgentHandle::DrainEvents(Napi::Env env) {
   bool exited = false;
   Napi::Array batch;
   try {
+    if (!CanCallIntoJs(env)) throw Napi::Error();
     batch = BuildBatch(env, events, &exited);
   } catch (const Napi::Error&) {
     // The environment is going away (a worker_thread being terminated while
@@ -660,11 +682,16 @@ void AgentHandle::DrainEvents(Napi::Env env) {
   if (exited) Finish();
   // `more`: events are left; the dispatcher comes back for them from
   // setImmediate (drainEvents()), after timers and I/O had their turn.
-  try {
-    on_event.Call(Value().IsEmpty() ? env.Undefined() : Napi::Value(Value()),
-                  {batch, Napi::Boolean::New(env, more && !exited)});
-  } catch (const Napi::Error& error) {
-    // The TypeScript dispatcher reports listener errors itself; nothing here.
+  // A raw call: if the environment stops right now (a worker_thread being
+  // terminated), node-addon-api's Call would turn the failure into an error
+  // it cannot build, which is fatal. The TypeScript dispatcher reports
+  // listener errors itself, so an exception left here is only cleared.
+  napi_value receiver = Value().IsEmpty() ? env.Undefined() : Napi::Value(Value());
+  napi_value argv[] = {batch, Napi::Boolean::New(env, more && !exited)};
+  napi_value ignored;
+  if (napi_call_function(env, receiver, on_event, 2, argv, &ignored) != napi_ok) {
+    bool pending = false;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
   }
 }
 
@@ -687,6 +714,7 @@ Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& even
 
   for (size_t i = 0; i < events.size(); i++) {
     AgentEvent& event = events[i];
+    if (!CanCallIntoJs(env)) throw Napi::Error();  // stopping mid-batch (see CanCallIntoJs)
     Napi::Array entry = Napi::Array::New(env);
     Napi::Value value;
     switch (event.kind) {
