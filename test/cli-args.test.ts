@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main as runMain } from '../src/cli/run.js';
 import { runNode } from '../stress/lib/child.js';
+import { capture } from './fixtures/capture.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(repo, 'src/cli/main.ts');
@@ -18,16 +18,6 @@ const host262 = join(repo, 'src/cli/host262.ts');
 const square = fileURLToPath(new URL('./pool-fixtures/square.mjs', import.meta.url));
 const test262Dir = process.env.TEST262_DIR ?? join(repo, '..', 'shared', 'test262');
 
-function capture(): Writable & { text: string } {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      sink.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  sink.text = '';
-  return sink;
-}
 
 test('agentcluster: an unknown command or option is named, exit 2; --help and --version exit 0', async () => {
   const unknown = await runNode(['--import', 'tsx', cli, 'frobnicate']);

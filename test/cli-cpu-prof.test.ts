@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { main } from '../src/cli/run.js';
+import { capture } from './fixtures/capture.js';
 
 let dir = '';
 before(() => {
@@ -13,16 +13,6 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function capture(): Writable & { text: string } {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      sink.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  sink.text = '';
-  return sink;
-}
 
 test('--cpu-prof DIR: one profile per agent, where the job\'s hot function shows', async () => {
   const job = join(dir, 'spin.mjs');

@@ -7,10 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/run.js';
 import { decodeResultLine, decodeValue, encodeResultLine, encodeValue, ResultEncodeError } from '../src/index.js';
+import { capture } from './fixtures/capture.js';
 
 const odd = fileURLToPath(new URL('./pool-fixtures/odd-results.mjs', import.meta.url));
 let dir = '';
@@ -19,16 +19,6 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function capture(): Writable & { text: string } {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      sink.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  sink.text = '';
-  return sink;
-}
 
 async function runKinds(kinds: string[]): Promise<{ code: number; lines: string[]; stderr: string }> {
   return runTasks(kinds.map((kind) => ({ kind })));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli/run.js';
+import { capture } from './fixtures/capture.js';
 
 const job = fileURLToPath(new URL('./pool-fixtures/square.mjs', import.meta.url));
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -19,16 +20,6 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function capture(): Writable & { text: string } {
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      sink.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  sink.text = '';
-  return sink;
-}
 
 test('results are written in input order; the exit code is 0 when all succeed', async () => {
   const input = join(dir, 'tasks.jsonl');
