@@ -14,15 +14,18 @@ namespace agentcluster {
 // string's length). Then a RangeError is pending in the isolate (unless it
 // is terminating). Use it for every text that user input can make long:
 // sources, file contents, reports.
+// The UTF-8 `text` as a V8 string, if V8 can hold it (nothing thrown).
+inline bool TryNewString(v8::Isolate* isolate, const std::string& text, v8::Local<v8::String>* out) {
+  // Never cast a size past INT_MAX: V8 takes a negative length as "use strlen".
+  return text.size() <= static_cast<size_t>(v8::String::kMaxLength) &&
+         v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(text.size()))
+             .ToLocal(out);
+}
+
 inline v8::MaybeLocal<v8::String> NewString(v8::Isolate* isolate, const std::string& text) {
   v8::Local<v8::String> string;
-  // Never cast a size past INT_MAX: V8 takes a negative length as "use strlen".
-  if (text.size() <= static_cast<size_t>(v8::String::kMaxLength) &&
-      v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
-                              static_cast<int>(text.size()))
-          .ToLocal(&string)) {
-    return string;
-  }
+  if (TryNewString(isolate, text, &string)) return string;
   if (!isolate->IsExecutionTerminating()) {
     isolate->ThrowException(v8::Exception::RangeError(
         v8::String::NewFromUtf8Literal(isolate,
@@ -36,12 +39,7 @@ inline v8::MaybeLocal<v8::String> NewString(v8::Isolate* isolate, const std::str
 // Never aborts: a text V8 cannot hold is cut to its first 64 KiB.
 inline v8::Local<v8::String> Str(v8::Isolate* isolate, const std::string& text) {
   v8::Local<v8::String> string;
-  if (text.size() <= static_cast<size_t>(v8::String::kMaxLength) &&
-      v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
-                              static_cast<int>(text.size()))
-          .ToLocal(&string)) {
-    return string;
-  }
+  if (TryNewString(isolate, text, &string)) return string;
   constexpr size_t kCut = 64 * 1024;
   return v8::String::NewFromUtf8(isolate, text.data(), v8::NewStringType::kNormal,
                                  static_cast<int>(std::min(text.size(), kCut)))
