@@ -4,7 +4,6 @@
 // asks: a worker_thread's process.execArgv is its own `execArgv` option
 // (e.g. []), not the flags the process really runs with (issue 11 item 17).
 import { readFileSync } from 'node:fs';
-import { isMainThread } from 'node:worker_threads';
 
 const FLAG = '--no-node-snapshot';
 
@@ -36,15 +35,16 @@ function nodeOptionsEnv(env: readonly string[] | undefined): string {
   return entry === undefined ? '' : entry.slice('NODE_OPTIONS='.length);
 }
 
-/** False when the process runs with --no-node-snapshot (on the command line or in NODE_OPTIONS). */
+/**
+ * False when the process runs with --no-node-snapshot (on the command line or
+ * in NODE_OPTIONS). Read from the process's real command line and starting
+ * environment, the same in every thread; where /proc cannot be read (not
+ * Linux), from this environment's execArgv and NODE_OPTIONS.
+ */
 export function processUsesNodeSnapshot(): boolean {
-  let flags: string[] = [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
-  if (!isMainThread) {
-    // A worker sees its own execArgv and env; read the process's real ones.
-    const cmdline = readProcFile('cmdline');
-    if (cmdline !== undefined) {
-      flags = [...nodeOptionsOf(cmdline.slice(1)), ...nodeOptionsEnv(readProcFile('environ')).split(/\s+/)];
-    }
-  }
+  const cmdline = readProcFile('cmdline');
+  const flags = cmdline !== undefined
+    ? [...nodeOptionsOf(cmdline.slice(1)), ...nodeOptionsEnv(readProcFile('environ')).split(/\s+/)]
+    : [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
   return !flags.includes(FLAG);
 }
