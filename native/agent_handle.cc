@@ -79,13 +79,27 @@ HighWaterMark GetHighWaterMark(const Napi::Object& options) {
 // being terminated). Then every N-API call that may run JS fails, and
 // node-addon-api turns the failure into an error it cannot build, which is
 // fatal for the process: so ask first, with raw calls that only report.
+// Drops an exception a failed raw N-API call left pending: nobody can take it.
+void ClearPendingException(napi_env env) {
+  bool pending = false;
+  napi_value ignored;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+}
+
 bool CanCallIntoJs(napi_env env) {
   napi_value array;
   if (napi_create_array(env, &array) != napi_ok) return false;
   if (napi_set_element(env, array, 0, array) == napi_ok) return true;
-  bool pending = false;
+  ClearPendingException(env);
+  return false;
+}
+
+// Calls `fn` with raw N-API (see CanCallIntoJs for why not node-addon-api's
+// Call); false, with nothing left pending, when the call did not complete.
+bool CallRaw(napi_env env, napi_value receiver, napi_value fn, size_t argc, const napi_value* argv) {
   napi_value ignored;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+  if (napi_call_function(env, receiver, fn, argc, argv, &ignored) == napi_ok) return true;
+  ClearPendingException(env);
   return false;
 }
 
@@ -304,13 +318,7 @@ class AddonState::HostPortOwner final : public PortOwner,
       }
       // Raw, for the reason given at AgentHandle::DrainEvents' final call.
       napi_value argv[] = {drain_.Value()};
-      napi_value ignored;
-      if (napi_call_function(env, env.Undefined(), set_immediate_.Value(), 1, argv, &ignored) != napi_ok) {
-        bool pending = false;
-        if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
-        return false;
-      }
-      return true;
+      return CallRaw(env, env.Undefined(), set_immediate_.Value(), 1, argv);
     } catch (const Napi::Error&) {
       return false;
     }
@@ -688,11 +696,7 @@ void AgentHandle::DrainEvents(Napi::Env env) {
   // listener errors itself, so an exception left here is only cleared.
   napi_value receiver = Value().IsEmpty() ? env.Undefined() : Napi::Value(Value());
   napi_value argv[] = {batch, Napi::Boolean::New(env, more && !exited)};
-  napi_value ignored;
-  if (napi_call_function(env, receiver, on_event, 2, argv, &ignored) != napi_ok) {
-    bool pending = false;
-    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
-  }
+  CallRaw(env, receiver, on_event, 2, argv);
 }
 
 Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& events, bool* exited) {
