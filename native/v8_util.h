@@ -9,11 +9,6 @@
 
 namespace agentcluster {
 
-// A V8 string of the UTF-8 `text`, or empty when V8 cannot hold it (more
-// than String::kMaxLength bytes; its UTF-8 form can be up to 3x a JS
-// string's length). Then a RangeError is pending in the isolate (unless it
-// is terminating). Use it for every text that user input can make long:
-// sources, file contents, reports.
 // The UTF-8 `text` as a V8 string, if V8 can hold it (nothing thrown).
 inline bool TryNewString(v8::Isolate* isolate, const std::string& text, v8::Local<v8::String>* out) {
   // Never cast a size past INT_MAX: V8 takes a negative length as "use strlen".
@@ -23,6 +18,11 @@ inline bool TryNewString(v8::Isolate* isolate, const std::string& text, v8::Loca
              .ToLocal(out);
 }
 
+// A V8 string of the UTF-8 `text`, or empty when V8 cannot hold it (more
+// than String::kMaxLength bytes; its UTF-8 form can be up to 3x a JS
+// string's length). Then a RangeError is pending in the isolate (unless it
+// is terminating). Use it for every text that user input can make long:
+// sources, file contents, reports.
 inline v8::MaybeLocal<v8::String> NewString(v8::Isolate* isolate, const std::string& text) {
   v8::Local<v8::String> string;
   if (TryNewString(isolate, text, &string)) return string;

@@ -18,7 +18,6 @@ const host262 = join(repo, 'src/cli/host262.ts');
 const square = fileURLToPath(new URL('./pool-fixtures/square.mjs', import.meta.url));
 const test262Dir = process.env.TEST262_DIR ?? join(repo, '..', 'shared', 'test262');
 
-
 test('agentcluster: an unknown command or option is named, exit 2; --help and --version exit 0', async () => {
   const unknown = await runNode(['--import', 'tsx', cli, 'frobnicate']);
   assert.equal(unknown.code, 2);

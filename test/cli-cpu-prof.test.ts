@@ -13,7 +13,6 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-
 test('--cpu-prof DIR: one profile per agent, where the job\'s hot function shows', async () => {
   const job = join(dir, 'spin.mjs');
   writeFileSync(job, 'export default function burnCycles(ms) { const end = performance.now() + ms; let n = 0; while (performance.now() < end) n++; return n > 0; }\n');

@@ -19,7 +19,6 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-
 async function runKinds(kinds: string[]): Promise<{ code: number; lines: string[]; stderr: string }> {
   return runTasks(kinds.map((kind) => ({ kind })));
 }

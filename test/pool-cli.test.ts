@@ -20,7 +20,6 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-
 test('results are written in input order; the exit code is 0 when all succeed', async () => {
   const input = join(dir, 'tasks.jsonl');
   const output = join(dir, 'results.jsonl');
