@@ -155,6 +155,35 @@ describe('TextEncoder / TextDecoder (compared with Node)', () => {
   });
 });
 
+describe('hostile inputs', () => {
+  it('detached, resizable and shared buffers, proxies and throwing toString neither crash the agent nor leak natives', async () => {
+    const a = spawnAgent({ source: '' });
+    const result = await a.evaluate(`(() => {
+      const out = [];
+      const t = (f) => { try { out.push(f()); } catch (e) { out.push(e.name); } };
+      const buffer = new ArrayBuffer(8); const view = new Uint8Array(buffer); structuredClone(buffer, { transfer: [buffer] });
+      t(() => new TextDecoder().decode(view));
+      t(() => new TextEncoder().encodeInto('abc', view).written);
+      t(() => crypto.getRandomValues(view).length);
+      const rab = new ArrayBuffer(4, { maxByteLength: 16 }); const tracking = new Uint8Array(rab); rab.resize(12); tracking.fill(65);
+      t(() => new TextDecoder().decode(tracking));
+      rab.resize(0);
+      t(() => new TextDecoder().decode(tracking));
+      const sab = new Uint8Array(new SharedArrayBuffer(4));
+      t(() => crypto.getRandomValues(sab).length);
+      t(() => new TextEncoder().encodeInto('\u00e9\u00e9', sab).written);
+      t(() => new TextDecoder().decode(new Proxy(new Uint8Array(2), {})));
+      t(() => atob({ toString() { throw new RangeError('mine'); } }));
+      t(() => btoa(Symbol()));
+      t(() => new TextEncoder().encode('x'.repeat(1 << 20)).length);
+      t(() => new TextDecoder().decode(new Uint8Array(0), { stream: true }));
+      t(() => typeof natives + typeof require);
+      return out; })()`);
+    assert.deepEqual(result, ['', 0, 0, 'AAAAAAAAAAAA', '', 4, 4, 'TypeError', 'RangeError', 'TypeError', 1 << 20, '', 'undefinedundefined']);
+    assert.equal(a.state, 'running');
+  });
+});
+
 describe('atob / btoa (compared with Node)', () => {
   it('forgiving-base64 and binary strings exactly as Node, errors are InvalidCharacterError DOMExceptions', async () => {
     const a = await agent();

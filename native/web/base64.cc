@@ -119,8 +119,8 @@ void Base64Encode(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }  // namespace
 
 void AddBase64Natives(v8::Local<v8::Context> context, v8::Local<v8::Object> natives) {
-  DefineHidden(context, natives, "base64Decode", NewFunction(context, "base64Decode", Base64Decode, 1));
-  DefineHidden(context, natives, "base64Encode", NewFunction(context, "base64Encode", Base64Encode, 1));
+  DefineHidden(context, natives, "base64Decode", NewFunction(context, "base64Decode", AllocationSafe<Base64Decode>, 1));
+  DefineHidden(context, natives, "base64Encode", NewFunction(context, "base64Encode", AllocationSafe<Base64Encode>, 1));
 }
 
 }  // namespace agentcluster

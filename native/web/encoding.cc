@@ -232,7 +232,6 @@ struct Utf8Decoder {
 // utf8Decode(bytes, flags, state Uint32Array(5)) -> string.
 void Utf8Decode(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
-  v8::Local<v8::Context> context = isolate->GetCurrentContext();
   Bytes input;
   uint32_t flags = 0;
   if (!BytesOf(info[0], &input) || !info[1]->IsUint32() || !info[2]->IsUint32Array() ||
@@ -261,6 +260,11 @@ void Utf8Decode(const v8::FunctionCallbackInfo<v8::Value>& info) {
     state[kBounds] = decoder.lower | (decoder.upper << 8);
   };
 
+  if (input.length == 0 && (stream || decoder.bytes_needed == 0)) {
+    if (!stream) state[kBomSeen] = 0;
+    info.GetReturnValue().Set(v8::String::Empty(isolate));
+    return;
+  }
   // Fast path: a clean decoder and all-ASCII input is its own one-byte string.
   if (decoder.bytes_needed == 0 && AsciiPrefix(input.data, input.length) == input.length) {
     if (input.length > static_cast<size_t>(v8::String::kMaxLength)) {
@@ -308,16 +312,15 @@ void Utf8Decode(const v8::FunctionCallbackInfo<v8::Value>& info) {
           .ToLocal(&text)) {
     info.GetReturnValue().Set(text);
   }
-  (void)context;
 }
 
 }  // namespace
 
 void AddEncodingNatives(v8::Local<v8::Context> context, v8::Local<v8::Object> natives) {
-  DefineHidden(context, natives, "utf8Encode", NewFunction(context, "utf8Encode", Utf8Encode, 1));
+  DefineHidden(context, natives, "utf8Encode", NewFunction(context, "utf8Encode", AllocationSafe<Utf8Encode>, 1));
   DefineHidden(context, natives, "utf8EncodeInto",
-               NewFunction(context, "utf8EncodeInto", Utf8EncodeInto, 3));
-  DefineHidden(context, natives, "utf8Decode", NewFunction(context, "utf8Decode", Utf8Decode, 3));
+               NewFunction(context, "utf8EncodeInto", AllocationSafe<Utf8EncodeInto>, 3));
+  DefineHidden(context, natives, "utf8Decode", NewFunction(context, "utf8Decode", AllocationSafe<Utf8Decode>, 3));
 }
 
 }  // namespace agentcluster

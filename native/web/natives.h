@@ -5,7 +5,23 @@
 
 #include <v8.h>
 
+#include <new>
+
 namespace agentcluster {
+
+// Wraps a native whose buffers grow with user input: a failed allocation
+// becomes a RangeError in the agent, never a C++ exception through V8 (which
+// would abort the process).
+template <void (*Callback)(const v8::FunctionCallbackInfo<v8::Value>&)>
+void AllocationSafe(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  try {
+    Callback(info);
+  } catch (const std::bad_alloc&) {
+    v8::Isolate* isolate = info.GetIsolate();
+    isolate->ThrowException(v8::Exception::RangeError(
+        v8::String::NewFromUtf8Literal(isolate, "Out of memory for this text")));
+  }
+}
 
 // utf8Encode, utf8EncodeInto, utf8Decode (TextEncoder/TextDecoder).
 void AddEncodingNatives(v8::Local<v8::Context> context, v8::Local<v8::Object> natives);
