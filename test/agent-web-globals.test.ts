@@ -375,7 +375,7 @@ describe('Event / EventTarget / CustomEvent', () => {
       t.dispatchEvent(new Event('x'));` });
     const [message, error] = await Promise.all([
       new Promise((resolve) => a.on('message', resolve)),
-      new Promise<Error>((resolve) => a.on('error', resolve)),
+      new Promise<Error>((resolve) => a.on('error', (error) => resolve(error as Error))),
     ]);
     assert.equal(message, 'second ran');
     assert.match(String(error.message), /from listener/);
