@@ -287,6 +287,20 @@ describe('DOMException', () => {
   });
 });
 
+describe('host DataCloneError', () => {
+  it('on the host too, a DataCloneError is Node\'s original DOMException even when the global was replaced', async () => {
+    const a = await agent();
+    const Original = globalThis.DOMException;
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'DOMException')!;
+    Object.defineProperty(globalThis, 'DOMException', { value: function Fake() { throw new Error('user code ran'); }, configurable: true, writable: true });
+    try {
+      assert.throws(() => a.postMessage(() => 1), (error: unknown) => error instanceof Original && (error as DOMException).name === 'DataCloneError');
+    } finally {
+      Object.defineProperty(globalThis, 'DOMException', descriptor);
+    }
+  });
+});
+
 describe('AbortController / AbortSignal', () => {
   it('abort, reason, throwIfAborted, onabort and listeners as in Node', async () => {
     const a = await agent();
