@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Agent } from '../src/index.js';
+import { AgentPool, type Agent } from '../src/index.js';
 import { spawnAgent, terminateAll } from './fixtures/helpers.js';
 
 after(terminateAll);
@@ -418,5 +418,18 @@ describe('performance and navigator', () => {
     assert.deepEqual(measure.slice(1), [1, 2]);
     assert.ok(Number.isInteger(navigatorInfo[0]) && (navigatorInfo[0] as number) >= 1);
     assert.equal(navigatorInfo[1], 'string');
+  });
+});
+
+describe('in AgentPool jobs', () => {
+  it('a job uses URL, TextEncoder/TextDecoder, btoa, AbortSignal and crypto', async () => {
+    const pool = new AgentPool({ filename: new URL('./pool-fixtures/web-jobs.mjs', import.meta.url), minAgents: 1, maxAgents: 1 });
+    try {
+      assert.deepEqual(await pool.run({ url: 'https://EXAMPLE.org:443/p\u00e4th?q=h%C3%A9' }), {
+        host: 'example.org', bytes: 3, decoded: 'h\u00e9', base64: btoa('/p%C3%A4th'), aborted: true, uuid: 36,
+      });
+    } finally {
+      await pool.destroy();
+    }
   });
 });
