@@ -17,6 +17,7 @@
         "native/port.cc",
         "native/test262_host.cc",
         "native/web/base64.cc",
+        "native/web/digest.cc",
         "native/web/encoding.cc",
         "native/web/random.cc",
         "native/web/web_realm.cc"

@@ -21,7 +21,7 @@ async function agent(): Promise<Agent> {
 const WEB_NAMES = [
   'DOMException', 'Event', 'EventTarget', 'CustomEvent', 'AbortController', 'AbortSignal',
   'TextEncoder', 'TextDecoder', 'URL', 'URLSearchParams', 'atob', 'btoa', 'structuredClone',
-  'crypto', 'Crypto', 'navigator', 'Navigator', 'PerformanceEntry', 'PerformanceMark', 'PerformanceMeasure',
+  'crypto', 'Crypto', 'SubtleCrypto', 'navigator', 'Navigator', 'PerformanceEntry', 'PerformanceMark', 'PerformanceMeasure',
 ];
 
 describe('installation', () => {
@@ -223,7 +223,25 @@ describe('crypto', () => {
     assert.ok(Math.abs(ones - 262144) < 3000, `${ones} one bits of 524288`);
     assert.equal(new Set(uuids).size, 1000);
     for (const uuid of uuids) assert.match(uuid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.deepEqual(await a.evaluate('[typeof crypto.subtle, (() => { try { new Crypto(); } catch (e) { return e.name; } })()]'), ['undefined', 'TypeError']);
+    assert.deepEqual(await a.evaluate('[typeof crypto.subtle.importKey, (() => { try { new Crypto(); } catch (e) { return e.name; } })()]'), ['undefined', 'TypeError']);
+  });
+
+  it('crypto.subtle.digest: SHA-1/256/384/512 exactly as Node\'s, errors as rejections', async () => {
+    const a = await agent();
+    const source = `(async () => {
+      const hex = (b) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, '0')).join('');
+      const data = new TextEncoder().encode('abc'.repeat(1000));
+      const out = [];
+      for (const name of ['SHA-1', 'sha-256', { name: 'SHA-384' }, 'SHA-512']) {
+        out.push(hex(await crypto.subtle.digest(name, data)), hex(await crypto.subtle.digest(name, data.buffer)), hex(await crypto.subtle.digest(name, new Uint8Array(0))));
+        out.push(hex(await crypto.subtle.digest(name, new DataView(data.buffer, 5, 100))));
+      }
+      for (const [name, input] of [['MD5', data], ['SHA-256', 'text'], [42, data]]) {
+        try { await crypto.subtle.digest(name, input); out.push('resolved'); } catch (e) { out.push(e.name); }
+      }
+      return out;
+    })()`;
+    assert.deepEqual(await a.evaluate(source), await (0, eval)(source));
   });
 });
 

@@ -27,6 +27,8 @@ void AllocationSafe(const v8::FunctionCallbackInfo<v8::Value>& info) {
 void AddEncodingNatives(v8::Local<v8::Context> context, v8::Local<v8::Object> natives);
 // fillRandom, randomUUID (crypto), from the OS CSPRNG.
 void AddRandomNatives(v8::Local<v8::Context> context, v8::Local<v8::Object> natives);
+// digest (crypto.subtle.digest), SHA-1/256/384/512 via Node's OpenSSL.
+void AddDigestNatives(v8::Local<v8::Context> context, v8::Local<v8::Object> natives);
 // base64Decode, base64Encode (atob/btoa).
 void AddBase64Natives(v8::Local<v8::Context> context, v8::Local<v8::Object> natives);
 

@@ -39,6 +39,7 @@ constexpr LazyName kLazyNames[] = {
     {false, "structuredClone", "clone", "structuredClone"},
     {false, "crypto", "crypto", "crypto"},
     {false, "Crypto", "crypto", "Crypto"},
+    {false, "SubtleCrypto", "crypto", "SubtleCrypto"},
     {false, "navigator", "navigator", "navigator"},
     {false, "Navigator", "navigator", "Navigator"},
     {false, "PerformanceEntry", "performance", "PerformanceEntry"},
@@ -162,6 +163,7 @@ v8::Local<v8::Object> WebRealm::Natives(v8::Local<v8::Context> context) {
   AddEncodingNatives(context, natives);
   AddRandomNatives(context, natives);
   AddBase64Natives(context, natives);
+  AddDigestNatives(context, natives);
   Set(context, natives, "clone", NewFunction(context, "clone", Clone, 2));
   Set(context, natives, "require", NewFunction(context, "require", RequireCallback, 1));
   Set(context, natives, "captured", captured_.Get(isolate));
