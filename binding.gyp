@@ -15,7 +15,12 @@
         "native/node_snapshot.cc",
         "native/platform_delegate.cc",
         "native/port.cc",
-        "native/test262_host.cc"
+        "native/test262_host.cc",
+        "native/web/base64.cc",
+        "native/web/digest.cc",
+        "native/web/encoding.cc",
+        "native/web/random.cc",
+        "native/web/web_realm.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

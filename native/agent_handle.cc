@@ -371,6 +371,13 @@ AddonState::AddonState(Napi::Env env) : hub_(std::make_shared<HostPortOwner>(env
     structured_clone_.Reset(isolate, clone.As<v8::Function>());
   }
   SetHostStructuredClone(&structured_clone_);
+  v8::Local<v8::Value> dom_exception;
+  if (context->Global()->Get(context, v8::String::NewFromUtf8Literal(isolate, "DOMException"))
+          .ToLocal(&dom_exception) &&
+      dom_exception->IsFunction()) {
+    dom_exception_.Reset(isolate, dom_exception.As<v8::Function>());
+  }
+  SetHostDOMException(&dom_exception_);
 }
 
 AddonState::~AddonState() {
@@ -388,6 +395,8 @@ void AddonState::Teardown() {
   ports.reset();
   SetHostStructuredClone(nullptr);
   structured_clone_.Reset();
+  SetHostDOMException(nullptr);
+  dom_exception_.Reset();
 }
 
 Napi::Function AgentHandle::DefineClass(Napi::Env env) {

@@ -82,6 +82,7 @@ class AddonState {
   class HostPortOwner;
   std::shared_ptr<HostPortOwner> hub_;
   v8::Global<v8::Function> structured_clone_;  // Node's, for moving ArrayBuffers
+  v8::Global<v8::Function> dom_exception_;     // Node's, for DataCloneErrors
 };
 
 }  // namespace agentcluster

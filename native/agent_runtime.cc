@@ -109,6 +109,7 @@ AgentRuntime::~AgentRuntime() {
   v8::HandleScope scope(isolate_);
   test262_.reset();  // its agents are terminated and joined first
   ports_.reset();    // closes this agent's ports: their peers get 'close'
+  web_.reset();
   mailbox_->DisarmTimer();
   due_.clear();
   timers_.clear();
@@ -161,7 +162,10 @@ void AgentRuntime::Run() {
     }
   }
   InstallGlobals(*this, context);
-  if (options_.host != HostKind::kAgent) {
+  if (options_.host == HostKind::kAgent) {
+    web_ = std::make_unique<WebRealm>(*this);
+    web_->Install(context);
+  } else {
     test262_ = std::make_unique<Test262Host>(*this);
     test262_->Install(context);
   }

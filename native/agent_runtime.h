@@ -17,6 +17,7 @@
 #include "module_loader.h"
 #include "port.h"
 #include "test262_host.h"
+#include "web/web_realm.h"
 
 namespace agentcluster {
 
@@ -43,6 +44,8 @@ class AgentRuntime {
   ModuleLoader& modules() { return *modules_; }
   Test262Host* test262() { return test262_.get(); }
   PortBinder* ports() { return ports_.get(); }
+  // The web globals; null in test262 agents (they do not have them).
+  WebRealm* web() { return web_.get(); }
   const std::shared_ptr<AgentEventSink>& sink() const { return sink_; }
   const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
   // True once the agent must stop (terminate, close, failure, out of memory).
@@ -113,6 +116,7 @@ class AgentRuntime {
   std::unique_ptr<Test262Host> test262_;
   std::shared_ptr<PortOwner> port_owner_;
   std::unique_ptr<PortBinder> ports_;
+  std::unique_ptr<WebRealm> web_;
   int entry_phase_ = 0;  // where the entry failed: 0 runtime, 1 parse, 2 resolution
   std::vector<v8::Global<v8::Function>> message_listeners_;
   // Live timers by id, and the same ordered by (due time, creation order):

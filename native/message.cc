@@ -1,7 +1,9 @@
 #include "message.h"
 
+#include "agent_runtime.h"
 #include "port.h"
 #include "v8_util.h"
+#include "web/web_realm.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -107,6 +109,7 @@ void ThrowCloneError(v8::Local<v8::Context> context, const char* text) {
 
 thread_local v8::Global<v8::Function>* g_host_structured_clone = nullptr;
 thread_local bool g_host_realm = false;  // this thread runs a Node environment
+thread_local v8::Global<v8::Function>* g_host_dom_exception = nullptr;
 
 bool IsHostRealm() { return g_host_realm; }
 
@@ -252,20 +255,31 @@ v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
   v8::Isolate* isolate = context->GetIsolate();
   v8::EscapableHandleScope scope(isolate);
   v8::TryCatch try_catch(isolate);
-  v8::Local<v8::Value> ctor;
-  if (context->Global()->Get(context, Str(isolate, "DOMException")).ToLocal(&ctor) &&
-      ctor->IsFunction()) {
-    v8::Local<v8::Value> argv[] = {message, Str(isolate, "DataCloneError")};
-    v8::Local<v8::Object> error;
-    if (ctor.As<v8::Function>()->NewInstance(context, 2, argv).ToLocal(&error)) {
+  // The realm's ORIGINAL DOMException, never its global (user code may have
+  // replaced or deleted that): Node's captured at load on the host, the web
+  // realm's own class in an agent.
+  v8::Local<v8::Object> error;
+  if (IsHostRealm()) {
+    if (g_host_dom_exception != nullptr && !g_host_dom_exception->IsEmpty()) {
+      v8::Local<v8::Value> argv[] = {message, Str(isolate, "DataCloneError")};
+      if (g_host_dom_exception->Get(isolate)->NewInstance(context, 2, argv).ToLocal(&error)) {
+        return scope.Escape(error);
+      }
+    }
+  } else if (WebRealm* web = WebRealm::From(isolate)) {
+    if (web->NewDOMException(context, message, "DataCloneError").ToLocal(&error)) {
       return scope.Escape(error);
     }
   }
-  v8::Local<v8::Object> error = v8::Exception::Error(message).As<v8::Object>();
+  try_catch.Reset();
+  // test262 agents have no DOMException: an Error named DataCloneError.
+  error = v8::Exception::Error(message).As<v8::Object>();
   error->CreateDataProperty(context, Str(isolate, "name"), Str(isolate, "DataCloneError")).FromMaybe(false);
   error->CreateDataProperty(context, Str(isolate, "code"), v8::Integer::New(isolate, 25)).FromMaybe(false);
   return scope.Escape(error);
 }
+
+void SetHostDOMException(v8::Global<v8::Function>* ctor) { g_host_dom_exception = ctor; }
 
 void SetHostStructuredClone(v8::Global<v8::Function>* clone) {
   g_host_structured_clone = clone;

@@ -90,8 +90,12 @@ v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Mes
                                              PortBinder* binder = nullptr,
                                              std::vector<v8::Local<v8::Object>>* ports = nullptr);
 
-// A DataCloneError as the realm expects it: a DOMException where the realm
-// has one (Node), else an Error whose name is "DataCloneError" (agents).
+// Node's DOMException as captured at load (per Node environment thread).
+void SetHostDOMException(v8::Global<v8::Function>* ctor);
+
+// A DataCloneError as the realm expects it: a DOMException of the realm's
+// original class (Node's captured one on the host, the web globals' in an
+// agent), else an Error whose name is "DataCloneError" (test262 agents).
 v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
                                         v8::Local<v8::String> message);
 
