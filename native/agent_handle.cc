@@ -435,8 +435,8 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   agent_options.heap_snapshot_near_limit_file = GetString(options, "heapSnapshotNearLimitFile");
   agent_options.track_unhandled_rejections =
       GetBool(options, "trackUnhandledRejections", true);
-  std::string host = GetString(options, "host");
-  if (host == "test262") agent_options.host = HostKind::kTest262;
+  std::string globals = GetString(options, "globals");
+  if (globals == "test262") agent_options.globals = GlobalsKind::kTest262;
 
   Napi::Value builtins = options.Get("builtinModules");
   if (builtins.IsObject()) {

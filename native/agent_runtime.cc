@@ -161,7 +161,7 @@ void AgentRuntime::Run() {
     }
   }
   InstallGlobals(*this, context);
-  if (options_.host != HostKind::kAgent) {
+  if (options_.globals != GlobalsKind::kAgent) {
     test262_ = std::make_unique<Test262Host>(*this);
     test262_->Install(context);
   }

@@ -17,7 +17,7 @@ namespace agentcluster {
 struct Test262Cluster;
 
 // Which global scope an agent gets.
-enum class HostKind {
+enum class GlobalsKind {
   kAgent,         // the Agent API: postMessage, onmessage, console, timers, ...
   kTest262,       // a test262 test: print, $262 (with $262.agent.start/broadcast/getReport)
   kTest262Child,  // an agent a test started: print, $262.agent.receiveBroadcast/report/...
@@ -72,7 +72,7 @@ struct AgentOptions {
   std::shared_ptr<EntryData> entry_data;  // set: data/has_data arrive through it
   std::map<std::string, std::string> builtin_modules;  // specifier -> absolute path
   bool track_unhandled_rejections = true;
-  HostKind host = HostKind::kAgent;
+  GlobalsKind globals = GlobalsKind::kAgent;
   std::shared_ptr<Test262Cluster> test262_cluster;  // kTest262Child: the test's shared state
 };
 

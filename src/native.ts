@@ -37,8 +37,8 @@ export interface NativeAgentOptions {
   terminatedBeforeStart?: boolean;
   /** Where to write a heap snapshot when the agent nears its heap limit. */
   heapSnapshotNearLimitFile?: string;
-  /** 'test262': print + $262 globals instead of the messaging ones. */
-  host?: 'agent' | 'test262';
+  /** The global set: 'test262' gives print + $262 instead of the messaging globals. */
+  globals?: 'agent' | 'test262';
   /** Flow control, both directions (src/flow-control.ts). */
   highWaterMessages?: number;
   highWaterBytes?: number;
