@@ -113,6 +113,7 @@ AgentRuntime::~AgentRuntime() {
   due_.clear();
   timers_.clear();
   halt_probe_.Reset();
+  host_calls_.Clear();
   message_listeners_.clear();
   unhandled_rejections_.clear();
   modules_.reset();
@@ -161,6 +162,7 @@ void AgentRuntime::Run() {
     }
   }
   InstallGlobals(*this, context);
+  InstallHostBridge(*this, context);
   if (options_.globals != GlobalsKind::kAgent) {
     test262_ = std::make_unique<Test262Host>(*this);
     test262_->Install(context);

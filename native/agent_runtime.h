@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent_types.h"
+#include "host_bridge.h"
 #include "mailbox.h"
 #include "module_loader.h"
 #include "port.h"
@@ -43,6 +44,7 @@ class AgentRuntime {
   ModuleLoader& modules() { return *modules_; }
   Test262Host* test262() { return test262_.get(); }
   PortBinder* ports() { return ports_.get(); }
+  HostCalls& host_calls() { return host_calls_; }
   const std::shared_ptr<AgentEventSink>& sink() const { return sink_; }
   const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
   // True once the agent must stop (terminate, close, failure, out of memory).
@@ -113,6 +115,7 @@ class AgentRuntime {
   std::unique_ptr<Test262Host> test262_;
   std::shared_ptr<PortOwner> port_owner_;
   std::unique_ptr<PortBinder> ports_;
+  HostCalls host_calls_;  // async host.NAME() calls awaiting their answer
   int entry_phase_ = 0;  // where the entry failed: 0 runtime, 1 parse, 2 resolution
   std::vector<v8::Global<v8::Function>> message_listeners_;
   // Live timers by id, and the same ordered by (due time, creation order):
