@@ -9,6 +9,7 @@
         "native/agent_runtime.cc",
         "native/agent_globals.cc",
         "native/agent_thread.cc",
+        "native/host_bridge.cc",
         "native/mailbox.cc",
         "native/message.cc",
         "native/module_loader.cc",

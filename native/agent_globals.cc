@@ -220,7 +220,7 @@ void InstallGlobals(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   DefineHidden(context, performance, "now", NewFunction(context, "now", PerformanceNow, 0));
   DefineHidden(context, global, "performance", performance);
 
-  if (options.host == HostKind::kAgent) InstallMessaging(runtime, context);
+  if (options.globals == GlobalsKind::kAgent) InstallMessaging(runtime, context);
 }
 
 }  // namespace agentcluster

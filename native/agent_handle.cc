@@ -6,6 +6,7 @@
 
 #include "agent_runtime.h"
 #include "flow_control.h"
+#include "host_bridge.h"
 #include "host_string.h"
 #include "v8_bridge.h"
 #include "v8_util.h"
@@ -17,7 +18,7 @@ namespace {
 // Event kinds as the TypeScript side (src/agent/native.ts) knows them.
 enum HostEventKind {
   kReady = 0, kMessage = 1, kConsole = 2, kError = 3, kEvalResult = 4, kExit = 5, kMessageError = 6,
-  kDiagnostic = 7, kDrain = 8,
+  kDiagnostic = 7, kDrain = 8, kHostCall = 9,
 };
 
 // An AgentError(code, message) when the class was handed over, else a plain
@@ -413,6 +414,7 @@ Napi::Function AgentHandle::DefineClass(Napi::Env env) {
           InstanceMethod<&AgentHandle::Unref>("unref"),
           InstanceMethod<&AgentHandle::CheckThreadFromForeignThread>("checkThreadFromForeignThread"),
           InstanceMethod<&AgentHandle::DrainMore>("drainEvents"),
+          InstanceMethod<&AgentHandle::HostReply>("hostReply"),
           InstanceAccessor<&AgentHandle::GetThreadId>("threadId"),
           InstanceAccessor<&AgentHandle::GetBufferedMessages>("bufferedMessages"),
           InstanceAccessor<&AgentHandle::GetBufferedBytes>("bufferedBytes"),
@@ -444,8 +446,22 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   agent_options.heap_snapshot_near_limit_file = GetString(options, "heapSnapshotNearLimitFile");
   agent_options.track_unhandled_rejections =
       GetBool(options, "trackUnhandledRejections", true);
-  std::string host = GetString(options, "host");
-  if (host == "test262") agent_options.host = HostKind::kTest262;
+  std::string globals = GetString(options, "globals");
+  if (globals == "test262") agent_options.globals = GlobalsKind::kTest262;
+
+  // The host bridge: the names of the functions the agent may call (src/agent/host-bridge.ts
+  // took them from the `host` option, own enumerable function-valued properties only).
+  Napi::Value host_methods = options.Get("hostMethods");
+  if (host_methods.IsArray()) {
+    Napi::Array names = host_methods.As<Napi::Array>();
+    std::vector<std::string> list;
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      Napi::Value name = names.Get(i);
+      if (name.IsString()) list.push_back(name.As<Napi::String>().Utf8Value());
+    }
+    agent_options.host_bridge = std::make_shared<HostBridge>(std::move(list));
+    bridge_ = agent_options.host_bridge;
+  }
 
   Napi::Value builtins = options.Get("builtinModules");
   if (builtins.IsObject()) {
@@ -588,6 +604,37 @@ Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
   WorkItem item;
   item.weight = source.size();
   item.job = [id, source](AgentRuntime& runtime) { runtime.Evaluate(id, source); };
+  return Napi::Boolean::New(
+      env, thread_->mailbox()->PostCounted(std::move(item)) != Mailbox::PostResult::kRefused);
+}
+
+// hostReply(id, sync, answer, transferList): the answer of host call `id`,
+// [status, payload] (src/agent/host-bridge.ts), serialized here on the host
+// (a DataCloneError or a getter's exception is thrown to the caller, which
+// then answers with that error instead). Returns whether it was delivered.
+Napi::Value AgentHandle::HostReply(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  if (!bridge_ || !info[0].IsNumber()) return Napi::Boolean::New(env, false);
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  bool sync = info[1].ToBoolean().Value();
+  if (finished_ || thread_->terminate_requested() || thread_->mailbox()->closed()) {
+    return Napi::Boolean::New(env, false);  // nobody is left to read it: detach nothing
+  }
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  v8::TryCatch try_catch(isolate);
+  auto message = std::make_shared<Message>();
+  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[2]), ToV8(info[3]), message.get())) {
+    RethrowToNapi(env, try_catch);
+    return env.Undefined();
+  }
+  if (sync) return Napi::Boolean::New(env, bridge_->AnswerSync(id, std::move(*message)));
+  WorkItem item;
+  item.weight = message->bytes.size;
+  item.job = [id, message](AgentRuntime& runtime) {
+    runtime.host_calls().Settle(runtime, id, std::move(*message));
+  };
+  // Counted like a message (the host never blocks; buffered figures show it).
   return Napi::Boolean::New(
       env, thread_->mailbox()->PostCounted(std::move(item)) != Mailbox::PostResult::kRefused);
 }
@@ -780,6 +827,16 @@ Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& even
       case AgentEvent::Kind::kDrain:
         entry.Set(0u, Napi::Number::New(env, kDrain));
         break;
+      case AgentEvent::Kind::kHostCall: {  // [kHostCall, id, method index, sync, ok, args or error]
+        bool ok = deserialize(&event.message, &value);
+        entry.Set(0u, Napi::Number::New(env, kHostCall));
+        entry.Set(1u, event.id);
+        entry.Set(2u, Napi::Number::New(env, event.level));
+        entry.Set(3u, event.partial);
+        entry.Set(4u, ok);
+        entry.Set(5u, value);
+        break;
+      }
       case AgentEvent::Kind::kExit:
         thread_->Join();
         *exited = true;

@@ -42,6 +42,7 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   Napi::Value GetBufferedMessages(const Napi::CallbackInfo& info);
   Napi::Value GetBufferedBytes(const Napi::CallbackInfo& info);
   Napi::Value DrainMore(const Napi::CallbackInfo& info);
+  Napi::Value HostReply(const Napi::CallbackInfo& info);
   Napi::Value EndingReason(const Napi::CallbackInfo& info);
   Napi::Value Interrupt(const Napi::CallbackInfo& info);
   Napi::Value AtomicsStats(const Napi::CallbackInfo& info);
@@ -58,6 +59,7 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   AddonState* state_ = nullptr;
   std::shared_ptr<Sink> sink_;
   std::shared_ptr<AgentThread> thread_;
+  std::shared_ptr<HostBridge> bridge_;  // set when the agent has a `host` bridge
   Napi::FunctionReference on_event_;
   Napi::ObjectReference self_ref_;  // keeps the wrapper alive while the agent runs
   Napi::ThreadSafeFunction wakeup_;

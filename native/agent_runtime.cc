@@ -114,6 +114,7 @@ AgentRuntime::~AgentRuntime() {
   due_.clear();
   timers_.clear();
   halt_probe_.Reset();
+  host_calls_.Clear();
   message_listeners_.clear();
   unhandled_rejections_.clear();
   modules_.reset();
@@ -162,7 +163,8 @@ void AgentRuntime::Run() {
     }
   }
   InstallGlobals(*this, context);
-  if (options_.host == HostKind::kAgent) {
+  InstallHostBridge(*this, context);
+  if (options_.globals == GlobalsKind::kAgent) {
     web_ = std::make_unique<WebRealm>(*this);
     web_->Install(context);
   } else {

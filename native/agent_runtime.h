@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent_types.h"
+#include "host_bridge.h"
 #include "mailbox.h"
 #include "module_loader.h"
 #include "port.h"
@@ -46,6 +47,7 @@ class AgentRuntime {
   PortBinder* ports() { return ports_.get(); }
   // The web globals; null in test262 agents (they do not have them).
   WebRealm* web() { return web_.get(); }
+  HostCalls& host_calls() { return host_calls_; }
   const std::shared_ptr<AgentEventSink>& sink() const { return sink_; }
   const std::shared_ptr<Mailbox>& mailbox() const { return mailbox_; }
   // True once the agent must stop (terminate, close, failure, out of memory).
@@ -117,6 +119,7 @@ class AgentRuntime {
   std::shared_ptr<PortOwner> port_owner_;
   std::unique_ptr<PortBinder> ports_;
   std::unique_ptr<WebRealm> web_;
+  HostCalls host_calls_;  // async host.NAME() calls awaiting their answer
   int entry_phase_ = 0;  // where the entry failed: 0 runtime, 1 parse, 2 resolution
   std::vector<v8::Global<v8::Function>> message_listeners_;
   // Live timers by id, and the same ordered by (due time, creation order):

@@ -100,10 +100,13 @@ void AgentThread::Terminate() {
     }
   }
   mailbox_->Wake();
-  sink_->WakeBlocked();  // a postMessage waiting for the host's queue to drain
+  sink_->WakeBlocked();
+  if (options_.host_bridge) options_.host_bridge->Terminate();  // a pending host.sync call  // a postMessage waiting for the host's queue to drain
 }
 
 bool AgentThread::Interrupt() {
+  // A pending host.sync call is the other wait interrupt() ends.
+  if (options_.host_bridge && options_.host_bridge->Interrupt()) return true;
   std::lock_guard<std::mutex> lock(wait_mutex_);
   if (wait_handle_ == nullptr) return false;
   wait_interrupted_ = true;

@@ -15,9 +15,10 @@
 namespace agentcluster {
 
 struct Test262Cluster;
+class HostBridge;
 
 // Which global scope an agent gets.
-enum class HostKind {
+enum class GlobalsKind {
   kAgent,         // the Agent API: postMessage, onmessage, console, timers, ...
   kTest262,       // a test262 test: print, $262 (with $262.agent.start/broadcast/getReport)
   kTest262Child,  // an agent a test started: print, $262.agent.receiveBroadcast/report/...
@@ -72,8 +73,10 @@ struct AgentOptions {
   std::shared_ptr<EntryData> entry_data;  // set: data/has_data arrive through it
   std::map<std::string, std::string> builtin_modules;  // specifier -> absolute path
   bool track_unhandled_rejections = true;
-  HostKind host = HostKind::kAgent;
-  std::shared_ptr<Test262Cluster> test262_cluster;  // kTest262Child: the test's shared state
+  GlobalsKind globals = GlobalsKind::kAgent;
+  std::shared_ptr<Test262Cluster> test262_cluster;
+  // The host bridge (native/host_bridge.h): set when the owner passed `host`.
+  std::shared_ptr<HostBridge> host_bridge;  // kTest262Child: the test's shared state
 };
 
 enum class ExitReason { kClosed, kTerminated, kOutOfMemory, kError };
@@ -89,19 +92,19 @@ inline const char* ExitReasonName(ExitReason reason) {
 }
 
 struct AgentEvent {
-  enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit, kDiagnostic, kDrain };
+  enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit, kDiagnostic, kDrain, kHostCall };
   Kind kind;
   Message message;     // kMessage payload, kError error, kEvalResult value or error
   std::string text;    // kConsole text
-  int level = 0;       // kConsole: 0 log, 1 info, 2 warn, 3 error, 4 debug, 5 print (test262)
-  uint32_t id = 0;     // kEvalResult request id
+  int level = 0;       // kConsole: 0 log, 1 info, 2 warn, 3 error, 4 debug, 5 print (test262); kHostCall: method index
+  uint32_t id = 0;     // kEvalResult request id, kHostCall call id
   bool ok = true;      // kEvalResult: fulfilled or rejected
   int exit_code = 0;   // kExit
   std::string summary;  // kError: "Name: message", computed in the agent
   int phase = 0;        // kError: 0 runtime, 1 parse, 2 resolution (module linking)
   bool out_of_memory = false;  // kError
   ExitReason reason = ExitReason::kClosed;  // kExit
-  bool partial = false;  // kDiagnostic: a heap snapshot chunk, more follow (native/agent_diagnostics.h)
+  bool partial = false;  // kDiagnostic: a heap snapshot chunk, more follow (native/agent_diagnostics.h); kHostCall: sync
 
   // What this event weighs in its receiver's queue (flow control): the
   // serialized payload plus any text; transferred buffers are not copied.

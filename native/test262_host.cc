@@ -114,7 +114,7 @@ void Test262Host::Install(v8::Local<v8::Context> context) {
 
   v8::Local<v8::Object> host = v8::Object::New(isolate);
   host->CreateDataProperty(context, Str(isolate, "global"), global).FromMaybe(false);
-  if (runtime_.options().host == HostKind::kTest262) {
+  if (runtime_.options().globals == GlobalsKind::kTest262) {
     host->CreateDataProperty(context, Str(isolate, "createRealm"),
               NewFunction(context, "createRealm", CreateRealm, 0)).FromMaybe(false);
     host->CreateDataProperty(context, Str(isolate, "evalScript"),
@@ -145,7 +145,7 @@ v8::Local<v8::Object> Test262Host::MakeAgentObject(v8::Local<v8::Context> contex
   };
   set("sleep", Sleep, 1);
   set("monotonicNow", MonotonicNow, 0);
-  if (runtime_.options().host == HostKind::kTest262) {
+  if (runtime_.options().globals == GlobalsKind::kTest262) {
     set("start", Start, 1);
     set("broadcast", Broadcast, 2);
     set("getReport", GetReport, 0);
@@ -228,7 +228,7 @@ void Test262Host::Start(const v8::FunctionCallbackInfo<v8::Value>& info) {
   options.name = parent.name + "/agent-" + std::to_string(self.children_.size() + 1);
   options.source = ToStdString(isolate, source);
   options.base_path = parent.base_path;
-  options.host = HostKind::kTest262Child;
+  options.globals = GlobalsKind::kTest262Child;
   options.test262_cluster = self.cluster_;
   options.track_unhandled_rejections = false;
   options.builtin_modules = parent.builtin_modules;

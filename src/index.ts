@@ -1,6 +1,6 @@
 export { Agent } from './agent/agent.js';
 export type { AgentEvents, AgentFailure, ConsoleLevel, ExitInfo, ExitReason } from './agent/agent.js';
-export type { AgentOptions, ResourceLimits } from './agent/options.js';
+export type { AgentOptions, HostFunctions, ResourceLimits } from './agent/options.js';
 export type { AgentCpuUsage, AgentHeapStatistics, CpuProfile } from './agent/diagnostics.js';
 export { AgentError } from './agent/errors.js';
 export type { AgentErrorCode } from './agent/errors.js';

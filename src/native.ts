@@ -37,8 +37,10 @@ export interface NativeAgentOptions {
   terminatedBeforeStart?: boolean;
   /** Where to write a heap snapshot when the agent nears its heap limit. */
   heapSnapshotNearLimitFile?: string;
-  /** 'test262': print + $262 globals instead of the messaging ones. */
-  host?: 'agent' | 'test262';
+  /** The global set: 'test262' gives print + $262 instead of the messaging globals. */
+  globals?: 'agent' | 'test262';
+  /** The host bridge's function names (src/agent/host-bridge.ts); absent: no `host` global. */
+  hostMethods?: readonly string[];
   /** Flow control, both directions (src/flow-control.ts). */
   highWaterMessages?: number;
   highWaterBytes?: number;
@@ -57,6 +59,8 @@ export enum NativeEvent {
   Diagnostic = 7,
   /** The agent's mailbox fell back to its low-water mark after reaching the high-water mark. */
   Drain = 8,
+  /** host.NAME() / host.sync.NAME() in the agent: [id, method index, sync, ok, args or error]. */
+  HostCall = 9,
 }
 
 export type NativeEventBatch = ReadonlyArray<readonly [NativeEvent, ...unknown[]]>;
@@ -71,6 +75,8 @@ export interface NativeAgentHandle {
   readonly bufferedMessages: number;
   readonly bufferedBytes: number;
   evaluate(id: number, source: string): boolean;
+  /** The answer of host call `id`: [status, payload]; throws what serializing it threw. */
+  hostReply(id: number, sync: boolean, answer: unknown, transfer?: readonly unknown[]): boolean | undefined;
   terminate(): void;
   ref(): void;
   unref(): void;

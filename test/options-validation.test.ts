@@ -65,6 +65,9 @@ const agentRows: [string, unknown, RegExp][] = [
   ['a pool option', { source: '', maxThreads: 2 }, /^Unknown Agent option "maxThreads"; valid options: source, file, /],
   ['resourceLimits not an object', { source: '', resourceLimits: 16 }, /"resourceLimits" option must be an object; got 16$/],
   ['options not an object', 'x', /"options" option must be an object; got "x"$/],
+  ['the old host: \'test262\' form', { source: '', host: 'test262' }, /"host" option must be an object of functions \(the host bridge\); the global set is now chosen with globals: 'test262'; got "test262"$/],
+  ['the old host: \'agent\' form', { source: '', host: 'agent' }, /now chosen with globals: 'agent'; got "agent"$/],
+  ['an unknown global set', { source: '', globals: 'node' }, /"globals" option must be 'agent' or 'test262'; got "node"$/],
   ['a pool-only limit name', { source: '', resourceLimits: { maxOldGenerationSizeMb: 64 } }, /^Unknown resourceLimits option "maxOldGenerationSizeMb"; valid options: maxHeapMB, maxYoungGenMB, stackSizeMB, heapSnapshotNearLimitFile$/],
 ];
 

@@ -17,7 +17,7 @@ function printed(agent: Agent): string[] {
 describe('$262.agent blocking calls', () => {
   it('broadcast returns when a child accepted the job and then died before running it', async () => {
     const agent = spawnAgent({
-      host: 'test262',
+      globals: 'test262',
       source: `
         $262.agent.start('setTimeout(() => { $262.agent.sleep(300); throw new Error("child dies"); }, 10);');
         $262.agent.sleep(100); // the child is inside its sleep: the job waits in its mailbox
@@ -41,7 +41,7 @@ describe('$262.agent blocking calls', () => {
     ['start', "$262.agent.start('for (;;) {}');"],
   ] as const) {
     it(`a terminated agent runs no JS after ${what} returns`, async () => {
-      const agent = spawnAgent({ host: 'test262', source: `print('waiting'); ${source} print('AFTER');` });
+      const agent = spawnAgent({ globals: 'test262', source: `print('waiting'); ${source} print('AFTER');` });
       const lines = printed(agent);
       await within(
         new Promise<void>((resolve) => agent.on('console', (_level, text) => text === 'waiting' && resolve())),

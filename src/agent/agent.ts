@@ -5,6 +5,7 @@ import { native, NativeEvent, type AtomicsWaitStats, type NativeAgentHandle, typ
 import { AgentError, asAgentError } from './errors.js';
 import { toNativeOptions, type AgentOptions } from './options.js';
 import { installExitHook } from './exit-hook.js';
+import { HostBridgeServer, snapshotHost } from './host-bridge.js';
 import { AgentDiagnosticsClient, readAll, type AgentCpuUsage, type AgentHeapStatistics, type CpuProfile } from './diagnostics.js';
 import type { Readable } from 'node:stream';
 import type { AgentPort } from '../clone/channel.js';
@@ -75,11 +76,15 @@ export class Agent extends EventEmitter<AgentEvents> {
   #nextEvaluation = 1;
   #diagnostics: AgentDiagnosticsClient;
   #referenced = true;
+  #host: HostBridgeServer | undefined;
   readonly #drainMore = () => this.#handle.drainEvents();
 
   constructor(options: AgentOptions) {
     super();
     const nativeOptions = toNativeOptions(options);
+    // Read once, now: later changes to the object are not seen by the agent.
+    const host = snapshotHost(options.host);
+    if (host) nativeOptions.hostMethods = host.names;
     this.name = nativeOptions.name;
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
@@ -105,6 +110,10 @@ export class Agent extends EventEmitter<AgentEvents> {
       throw asAgentError(error, this.name); // e.g. ERR_AGENT_START_FAILED
     }
     this.threadId = this.#handle.threadId;
+    if (host) {
+      const handle = this.#handle;
+      this.#host = new HostBridgeServer(host, (id, sync, answer, transfer) => handle.hostReply(id, sync, answer, transfer));
+    }
     this.#diagnostics = new AgentDiagnosticsClient(this.#handle, this.name, () => this.#deadError('the diagnostics request'), this.exited);
 
     if (signal && !signal.aborted) {
@@ -151,6 +160,11 @@ export class Agent extends EventEmitter<AgentEvents> {
   evaluate<T = unknown>(source: string): Promise<T> {
     if (typeof source !== 'string') return Promise.reject(new TypeError('evaluate() takes a source string'));
     if (this.#state === 'exited') return Promise.reject(this.#deadError('evaluate'));
+    // The agent is blocked in host.sync.NAME() until the host answers: an evaluate
+    // awaited by that host function would never run (a deadlock), so refuse it now.
+    if (this.#host !== undefined && this.#host.pendingSync > 0) {
+      return Promise.reject(new AgentError('ERR_AGENT_BLOCKED', `Agent "${this.name}" is blocked in a host.sync call; evaluate() would run only after the host answers it`, { agentName: this.name }));
+    }
     const id = this.#nextEvaluation++;
     return new Promise<T>((resolve, reject) => {
       this.#evaluations.set(id, { resolve: resolve as (value: unknown) => void, reject });
@@ -311,6 +325,9 @@ export class Agent extends EventEmitter<AgentEvents> {
         else pending.reject(restoreIdentity(event[3], event[4] as string, event[5] as string));
         return;
       }
+      case NativeEvent.HostCall:
+        this.#host?.call(event[1] as number, event[2] as number, event[3] as boolean, event[4] as boolean, event[5]);
+        return;
       case NativeEvent.Diagnostic:
         this.#diagnostics.onAnswer(event[1] as number, event[2] as boolean, event[3] as boolean, event[4] as Buffer | string);
         return;

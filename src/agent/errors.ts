@@ -9,6 +9,9 @@ export type AgentErrorCode =
   | 'ERR_AGENT_WRONG_THREAD'
   | 'ERR_AGENT_INVALID_OPTION'
   | 'ERR_AGENT_START_FAILED'
+  // The host bridge (src/agent/host-bridge.ts)
+  | 'ERR_AGENT_BLOCKED'
+  | 'ERR_AGENT_CANNOT_BLOCK'
   // Diagnostics (src/agent/diagnostics.ts)
   | 'ERR_AGENT_PROFILE_ACTIVE'
   | 'ERR_AGENT_NO_PROFILE'

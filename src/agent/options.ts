@@ -7,6 +7,9 @@ import { validateResourceLimits, type ResourceLimits } from '../options/limits.j
 import { checkOptionNames } from '../options/names.js';
 import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
 
+/** What the `host` option takes: named functions, each called with cloned arguments. */
+export type HostFunctions = Record<string, (...args: any[]) => unknown>;
+
 export type { ResourceLimits } from '../options/limits.js';
 
 export interface AgentOptions {
@@ -34,7 +37,13 @@ export interface AgentOptions {
    * The agent's global scope: 'agent' (default: postMessage, onmessage, ...) or
    * 'test262' (print and a native $262 with $262.agent, as test262's INTERPRETING.md defines).
    */
-  host?: 'agent' | 'test262';
+  globals?: 'agent' | 'test262';
+  /**
+   * The host bridge: functions the agent may call as `host.NAME(...)` (a promise) or
+   * `host.sync.NAME(...)` (blocks the agent). Only own enumerable function-valued
+   * properties, read once at creation; nothing else of the host is reachable.
+   */
+  host?: HostFunctions;
   /**
    * Flow control, for each direction (host → agent mailbox, agent → host queue);
    * default `{ messages: 4096, bytes: 16 MiB }`. An agent's postMessage/console
@@ -47,7 +56,7 @@ export interface AgentOptions {
 /** Every name `new Agent()` accepts (others are refused with the nearest of these). */
 export const agentOptionNames: readonly (keyof AgentOptions)[] = [
   'source', 'file', 'type', 'filename', 'name', 'resourceLimits', 'canBlock', 'signal',
-  'data', 'transferList', 'trackUnhandledRejections', 'host', 'highWaterMark',
+  'data', 'transferList', 'trackUnhandledRejections', 'globals', 'host', 'highWaterMark',
 ];
 
 export function checkResourceLimits(value: unknown): ResourceLimits {
@@ -91,8 +100,13 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
   const isModule = options.type ? options.type === 'module' : filePath !== undefined && !filePath.endsWith('.cjs');
   if (options.canBlock !== undefined && typeof options.canBlock !== 'boolean') throw invalidOption('canBlock', 'a boolean');
   if (options.name !== undefined && typeof options.name !== 'string') throw invalidOption('name', 'a string');
-  if (options.host !== undefined && options.host !== 'agent' && options.host !== 'test262') {
-    throw invalidOption('host', "'agent' or 'test262'");
+  if (options.globals !== undefined && options.globals !== 'agent' && options.globals !== 'test262') {
+    throw invalidOption('globals', "'agent' or 'test262'", options.globals);
+  }
+  // `host` used to pick the global set; a string there is that old form, refused with its new name.
+  const legacyHost = (options as { host?: unknown }).host;
+  if (typeof legacyHost === 'string') {
+    throw invalidOption('host', `an object of functions (the host bridge); the global set is now chosen with globals: '${legacyHost === 'test262' ? 'test262' : 'agent'}'`, legacyHost);
   }
   const limits = checkResourceLimits(options.resourceLimits);
   const mark = toHighWaterMark(options.highWaterMark);
@@ -113,7 +127,7 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     ...('data' in options ? { data: options.data, dataTransfer: options.transferList } : {}),
     builtinModules: builtinModules(),
     trackUnhandledRejections: options.trackUnhandledRejections ?? true,
-    host: options.host ?? 'agent',
+    globals: options.globals ?? 'agent',
     highWaterMessages: mark.messages,
     highWaterBytes: mark.bytes,
   };

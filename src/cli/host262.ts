@@ -43,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Tests that include doneprintHandle.js finish when they print; others when evaluated.
   const isAsync = source.includes(asyncMarker);
-  const agent = new Agent({ source, type: isModule ? 'module' : 'classic', filename: path, host: 'test262', trackUnhandledRejections: false });
+  const agent = new Agent({ source, type: isModule ? 'module' : 'classic', filename: path, globals: 'test262', trackUnhandledRejections: false });
   let output = '';
   agent.on('console', (level, text) => {
     if (level === 'print') {

@@ -4,7 +4,7 @@
 // agent-bootstrap.ts), and whether it keeps the host alive.
 import { Agent, type ExitInfo } from '../agent/agent.js';
 import { AgentError } from '../agent/errors.js';
-import type { ResourceLimits } from '../agent/options.js';
+import type { HostFunctions, ResourceLimits } from '../agent/options.js';
 import type { HighWaterMark } from '../flow-control.js';
 import { bootstrapSource, type BootstrapConfig } from './agent-bootstrap.js';
 import { PoolError } from './errors.js';
@@ -35,6 +35,7 @@ export interface SlotOptions {
   canBlock: boolean;
   highWaterMark: Required<HighWaterMark>;
   data: unknown;
+  host: HostFunctions | undefined;
 }
 
 const SEQ_MAX = 0x3fffffff;
@@ -114,6 +115,7 @@ export class AgentSlot {
       resourceLimits: options.resourceLimits,
       canBlock: options.canBlock,
       highWaterMark: options.highWaterMark,
+      ...(options.host === undefined ? {} : { host: options.host }),
       data: config,
     });
     this.agent.on('message', (message) => {

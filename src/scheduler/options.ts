@@ -6,6 +6,8 @@ import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
 import { validateResourceLimits, type ResourceLimits } from '../options/limits.js';
 import { checkOptionNames } from '../options/names.js';
 import { invalidOption, unknownOption, type PoolError } from './errors.js';
+import { snapshotHost } from '../agent/host-bridge.js';
+import type { HostFunctions } from '../agent/options.js';
 
 /** Our names, or piscina's / Node Worker's (maxOldGenerationSizeMb, ...). */
 export interface PoolResourceLimits extends ResourceLimits {
@@ -42,6 +44,8 @@ export interface AgentPoolOptions {
   priorityAging?: number;
   /** Flow control of each agent's messages, both directions (see the Agent option; default { messages: 4096, bytes: 16 MiB }). */
   highWaterMark?: HighWaterMark;
+  /** The host bridge of every agent (see the Agent option): read once, when the pool is created. */
+  host?: HostFunctions;
   // piscina's names, accepted so switching is a one-line change
   minThreads?: number;
   maxThreads?: number;
@@ -65,6 +69,7 @@ export interface FilledOptions {
   data: unknown;
   priorityAging: number;
   highWaterMark: Required<HighWaterMark>;
+  host: HostFunctions | undefined;
 }
 
 function count(value: unknown, name: string, min: number): number | undefined {
@@ -96,7 +101,7 @@ export function jobUrl(filename: string | URL): string {
 /** Every name `new AgentPool()` accepts (others are refused with the nearest of these). */
 export const poolOptionNames: readonly (keyof AgentPoolOptions)[] = [
   'filename', 'source', 'name', 'minAgents', 'maxAgents', 'idleTimeout', 'maxQueue', 'concurrentTasksPerAgent',
-  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark',
+  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark', 'host',
   'minThreads', 'maxThreads', 'concurrentTasksPerWorker', 'workerData',
 ];
 
@@ -170,5 +175,29 @@ export function fillOptions(options: AgentPoolOptions): FilledOptions {
     data: 'data' in options ? options.data : options.workerData,
     priorityAging: duration(options.priorityAging, 'priorityAging', false) ?? 1000,
     highWaterMark: toHighWaterMark(options.highWaterMark),
+    host: poolHost(options.host),
   };
+}
+
+/**
+ * The pool's snapshot of `host`: one frozen object of the functions found now
+ * (each still called with the original object as `this`), given to every agent
+ * the pool starts, replacements included.
+ */
+function poolHost(host: unknown): HostFunctions | undefined {
+  if (typeof host === 'string') throw invalidOption('host', 'an object of functions (the host bridge)', host);
+  let snapshot;
+  try {
+    snapshot = snapshotHost(host);
+  } catch {
+    throw invalidOption('host', 'an object of functions (the host bridge), without a function named sync', host);
+  }
+  if (snapshot === undefined) return undefined;
+  const { names, functions, receiver } = snapshot;
+  const bound: HostFunctions = {};
+  names.forEach((name, i) => {
+    const fn = functions[i]!;
+    Object.defineProperty(bound, name, { value: (...args: unknown[]) => fn.apply(receiver, args), enumerable: true });
+  });
+  return Object.freeze(bound);
 }

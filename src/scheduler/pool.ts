@@ -546,6 +546,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
         canBlock: this.#options.canBlock,
         data: this.#options.data,
         highWaterMark: this.#options.highWaterMark,
+        host: this.#options.host,
       },
       this.#owner,
     );

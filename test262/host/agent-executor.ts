@@ -36,7 +36,7 @@ export function runInAgent(request: ExecRequest, signal: AbortSignal, maxHeapMB 
         type: request.isModule ? 'module' : 'classic',
         filename: request.file,
         name: request.relPath,
-        host: 'test262',
+        globals: 'test262',
         canBlock: request.canBlock,
         trackUnhandledRejections: false,
         resourceLimits: { maxHeapMB },
