@@ -9,6 +9,8 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "message.h"
 
@@ -52,6 +54,8 @@ class EntryData {
   Message data_;
 };
 
+struct ModuleTable;  // module_table.h
+
 struct AgentOptions {
   std::string name;
   std::string source;     // classic script or module text, when no file
@@ -71,6 +75,9 @@ struct AgentOptions {
   mutable Message data;
   std::shared_ptr<EntryData> entry_data;  // set: data/has_data arrive through it
   std::map<std::string, std::string> builtin_modules;  // specifier -> absolute path
+  std::shared_ptr<const ModuleTable> module_table;  // the host's module graph, or null
+  bool has_env = false;  // `env` given: a frozen process.env of exactly these
+  std::vector<std::pair<std::string, std::string>> env;
   bool track_unhandled_rejections = true;
   HostKind host = HostKind::kAgent;
   std::shared_ptr<Test262Cluster> test262_cluster;  // kTest262Child: the test's shared state

@@ -6,6 +6,7 @@ import { Agent, type ExitInfo } from '../agent/agent.js';
 import { AgentError } from '../agent/errors.js';
 import type { ResourceLimits } from '../agent/options.js';
 import type { HighWaterMark } from '../flow-control.js';
+import { moduleGraphKey, type ModuleGraph } from '../modules/index.js';
 import { bootstrapSource, type BootstrapConfig } from './agent-bootstrap.js';
 import { PoolError } from './errors.js';
 import type { Task } from './task.js';
@@ -35,6 +36,9 @@ export interface SlotOptions {
   canBlock: boolean;
   highWaterMark: Required<HighWaterMark>;
   data: unknown;
+  /** The pool's module graph of the job, one for all its agents. */
+  moduleGraph: ModuleGraph;
+  env: Record<string, string> | undefined;
 }
 
 const SEQ_MAX = 0x3fffffff;
@@ -115,6 +119,8 @@ export class AgentSlot {
       canBlock: options.canBlock,
       highWaterMark: options.highWaterMark,
       data: config,
+      ...(options.env === undefined ? {} : { env: options.env }),
+      [moduleGraphKey]: options.moduleGraph,
     });
     this.agent.on('message', (message) => {
       const sig = this.#sig;

@@ -6,6 +6,7 @@ import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
 import { validateResourceLimits, type ResourceLimits } from '../options/limits.js';
 import { checkOptionNames } from '../options/names.js';
 import { invalidOption, unknownOption, type PoolError } from './errors.js';
+import { checkConditions, checkEnv } from '../modules/index.js';
 
 /** Our names, or piscina's / Node Worker's (maxOldGenerationSizeMb, ...). */
 export interface PoolResourceLimits extends ResourceLimits {
@@ -42,6 +43,10 @@ export interface AgentPoolOptions {
   priorityAging?: number;
   /** Flow control of each agent's messages, both directions (see the Agent option; default { messages: 4096, bytes: 16 MiB }). */
   highWaterMark?: HighWaterMark;
+  /** Package export/import conditions of the agents (see the Agent option; default ['agentcluster', 'worker', 'browser']). */
+  conditions?: readonly string[];
+  /** A frozen `process.env` of exactly these strings in every agent (see the Agent option). */
+  env?: Record<string, string>;
   // piscina's names, accepted so switching is a one-line change
   minThreads?: number;
   maxThreads?: number;
@@ -65,6 +70,8 @@ export interface FilledOptions {
   data: unknown;
   priorityAging: number;
   highWaterMark: Required<HighWaterMark>;
+  conditions: readonly string[] | undefined;
+  env: Record<string, string> | undefined;
 }
 
 function count(value: unknown, name: string, min: number): number | undefined {
@@ -96,7 +103,7 @@ export function jobUrl(filename: string | URL): string {
 /** Every name `new AgentPool()` accepts (others are refused with the nearest of these). */
 export const poolOptionNames: readonly (keyof AgentPoolOptions)[] = [
   'filename', 'source', 'name', 'minAgents', 'maxAgents', 'idleTimeout', 'maxQueue', 'concurrentTasksPerAgent',
-  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark',
+  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark', 'conditions', 'env',
   'minThreads', 'maxThreads', 'concurrentTasksPerWorker', 'workerData',
 ];
 
@@ -170,5 +177,7 @@ export function fillOptions(options: AgentPoolOptions): FilledOptions {
     data: 'data' in options ? options.data : options.workerData,
     priorityAging: duration(options.priorityAging, 'priorityAging', false) ?? 1000,
     highWaterMark: toHighWaterMark(options.highWaterMark),
+    conditions: checkConditions(options.conditions, invalidOption),
+    env: checkEnv(options.env, invalidOption),
   };
 }

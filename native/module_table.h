@@ -1,0 +1,36 @@
+// The module graph the host discovered for a job (src/modules/graph.ts):
+// how each importer's specifiers resolve, each file's format, the ES facades
+// of CommonJS files. Immutable once built and shared by every agent given
+// the same graph (a pool's agents), across threads.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace agentcluster {
+
+struct ModuleTable {
+  // importer + '\0' + ('i' import | 'r' require) + '\0' + specifier -> path,
+  // or "\x01CODE\x01message" for a failure kept until the code asks for it.
+  std::unordered_map<std::string, std::string> resolutions;
+  std::unordered_map<std::string, std::string> formats;  // path -> "esm" | "cjs" | "json"
+  std::unordered_map<std::string, std::string> facades;  // CommonJS path -> ES facade source
+
+  // Null when the graph does not know the specifier.
+  const std::string* Find(const std::string& importer, char kind, const std::string& specifier) const;
+  // Empty when the graph does not know the file.
+  std::string FormatOf(const std::string& path) const;
+};
+
+// The table of a `moduleGraph` option ({id, resolutions, formats, facades}),
+// shared process-wide by id while any agent holds it. Null when absent or malformed.
+std::shared_ptr<const ModuleTable> SharedModuleTable(const Napi::Value& graph);
+
+// A file's text, shared process-wide by path while its size and mtime stay
+// the same (every agent of a pool reads the same graph). False if unreadable.
+bool ReadSourceShared(const std::string& path, std::shared_ptr<const std::string>* out);
+
+}  // namespace agentcluster

@@ -1,0 +1,121 @@
+// Static discovery of a job's module graph on the host: every file reachable
+// from the entry by static import, literal import() and literal require(),
+// each specifier resolved once (Node's algorithm, the agent's conditions).
+// Agents get the result as a table (importer + kind + specifier -> file) and
+// never touch the file system to resolve; a pool computes it once for all
+// its agents. Failures are recorded, not thrown: an import that fails fails
+// when the agent links it, a require() when it runs (as in Node, where a
+// guarded `try { require('fs') } catch {}` is fine).
+import { readFileSync } from 'node:fs';
+import { parse as parseEsm } from 'es-module-lexer/js';
+import { cjsExportNames, facadeSource } from './cjs.js';
+import { formatOf, isAmbiguous, Resolver, type Format, type ResolveKind } from './resolver.js';
+
+export interface ModuleGraph {
+  /** Agents of one pool share one native copy of the graph through this id. */
+  id: number;
+  /** `${importer}\0${'i'|'r'}\0${specifier}` -> absolute real path, or '\u0001CODE\u0001message'. */
+  resolutions: Record<string, string>;
+  formats: Record<string, Format>;
+  /** CommonJS file -> the ES facade source that stands for it in the ES graph. */
+  facades: Record<string, string>;
+}
+
+export interface GraphEntry {
+  path: string;
+  /** The entry's text when it is not read from `path` (a source agent). */
+  source?: string;
+  /** What the entry is when its name does not say (source text is an ES module). */
+  format?: Format;
+}
+
+let nextId = 1;
+
+/** `require('x')` calls with a literal name: over-approximate, failures are recorded lazily. */
+const requirePattern = /(?<![\w$.])require\s*\(\s*(['"])((?:(?!\1)[^\\\n]|\\.)*)\1\s*\)/g;
+
+/** Whether the text has import/export syntax (so a typeless `.js` file is an ES module, as Node 22 decides). */
+function hasModuleSyntax(source: string): boolean {
+  try {
+    return parseEsm(source)[3] === true;
+  } catch {
+    return false;
+  }
+}
+
+function esmSpecifiers(source: string): string[] {
+  try {
+    const [imports] = parseEsm(source);
+    const out: string[] = [];
+    for (const entry of imports) {
+      const record = entry as { specifier?: string; typeOnly?: boolean; probablyTypeOnly?: boolean };
+      if (typeof record.specifier === 'string' && record.typeOnly !== true) out.push(record.specifier);
+    }
+    return out;
+  } catch {
+    return []; // a syntax error: the agent reports it with file:line:col when it compiles the file
+  }
+}
+
+function cjsSpecifiers(source: string): string[] {
+  const out: string[] = [];
+  for (const match of source.matchAll(requirePattern)) {
+    const raw = match[2]!;
+    try {
+      out.push(raw.includes('\\') ? (JSON.parse(`"${raw.replace(/"/g, '\\"')}"`) as string) : raw);
+    } catch {
+      // not a plain string literal
+    }
+  }
+  return out;
+}
+
+export function buildGraph(entries: readonly GraphEntry[], conditions?: readonly string[]): ModuleGraph {
+  const resolver = new Resolver(conditions);
+  const graph: ModuleGraph = { id: nextId++, resolutions: {}, formats: {}, facades: {} };
+  const queue: { path: string; source?: string; format: Format }[] = [];
+  const queued = new Set<string>();
+  const enqueue = (path: string, format: Format, source?: string) => {
+    if (queued.has(path)) return;
+    queued.add(path);
+    queue.push({ path, format, ...(source === undefined ? {} : { source }) });
+  };
+  for (const entry of entries) enqueue(entry.path, entry.format ?? formatOf(entry.path), entry.source);
+
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    const { path, source } = next;
+    let format = next.format;
+    graph.formats[path] = format;
+    if (format === 'json') continue;
+    let text = source;
+    if (text === undefined) {
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        continue; // the agent reports the unreadable file when it loads it
+      }
+    }
+    if (format === 'cjs' && source === undefined && isAmbiguous(path) && hasModuleSyntax(text)) {
+      format = 'esm';
+      graph.formats[path] = format;
+    }
+    const kind: ResolveKind = format === 'esm' ? 'import' : 'require';
+    if (format === 'cjs') graph.facades[path] = facadeSource(path, cjsExportNames(path, text, resolver));
+    const specifiers = format === 'esm' ? esmSpecifiers(text) : cjsSpecifiers(text);
+    for (const specifier of specifiers) {
+      // agentcluster: built-ins, data: and other URL schemes are the agent's own business.
+      if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^(file|node):/.test(specifier)) continue;
+      const key = `${path}\0${kind === 'import' ? 'i' : 'r'}\0${specifier}`;
+      if (key in graph.resolutions) continue;
+      const resolved = resolver.resolve(specifier, path, kind);
+      if ('path' in resolved) {
+        graph.resolutions[key] = resolved.path;
+        enqueue(resolved.path, formatOf(resolved.path));
+      } else {
+        graph.resolutions[key] = `\u0001${resolved.error.code}\u0001${resolved.error.message}`;
+      }
+    }
+  }
+  return graph;
+}
