@@ -290,8 +290,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Compile(v8::Local<v8::Context> context,
       text = std::string("import load from \"") + kCjsRuntimeSpecifier +
              "\";\nexport default load(" + quoted + ");";
     }
-  } else if (!ReadFile(path, &text)) {
-    ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
+  } else if (!ReadText(path, &text)) {
     return {};
   }
   v8::ScriptOrigin origin(isolate_, Str(isolate_, UrlOf(path)), 0, 0, false, -1,
@@ -515,13 +514,32 @@ void ModuleLoader::ImportMetaCallback(v8::Local<v8::Context> context, v8::Local<
       .FromMaybe(false);
 }
 
+bool ModuleLoader::ReadText(const std::string& path, std::string* out) {
+  const std::shared_ptr<const ModuleTable>& table = AgentRuntime::From(isolate_)->options().module_table;
+  if (table) {
+    auto failure = table->failures.find(path);
+    if (failure != table->failures.end()) {
+      isolate_->ThrowException(v8::Exception::SyntaxError(Str(isolate_, failure->second)));
+      return false;
+    }
+    auto source = table->sources.find(path);
+    if (source != table->sources.end()) {
+      *out = source->second;
+      return true;
+    }
+  }
+  if (ReadFile(path, out)) return true;
+  ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
+  return false;
+}
+
 std::string ModuleLoader::FormatOf(const std::string& path) const {
   const std::shared_ptr<const ModuleTable>& table = AgentRuntime::From(isolate_)->options().module_table;
   if (table) {
     std::string format = table->FormatOf(path);
     if (!format.empty()) return format;
   }
-  if (EndsWith(path, ".cjs")) return "cjs";
+  if (EndsWith(path, ".cjs") || EndsWith(path, ".cts")) return "cjs";
   if (EndsWith(path, ".json")) return "json";
   return "esm";
 }
@@ -561,10 +579,7 @@ v8::MaybeLocal<v8::Function> ModuleLoader::CompileCommonJs(v8::Local<v8::Context
                                                            const std::string& path) {
   v8::EscapableHandleScope scope(isolate_);
   std::string text;
-  if (!ReadFile(path, &text)) {
-    ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
-    return {};
-  }
+  if (!ReadText(path, &text)) return {};
   BlankHashbang(&text);
   v8::Local<v8::String> source_string;
   if (!NewString(isolate_, text).ToLocal(&source_string)) return {};

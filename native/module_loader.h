@@ -104,6 +104,9 @@ class ModuleLoader {
   // The format of `path`: the host's, or by extension for files it did not see.
   std::string FormatOf(const std::string& path) const;
   v8::MaybeLocal<v8::Module> CompileCjsRuntimeModule(v8::Local<v8::Context> context);
+  // A file's text: the host's transformed source if it has one, else the
+  // file. False with an exception thrown (not found, or a host failure).
+  bool ReadText(const std::string& path, std::string* out);
 
   v8::Isolate* isolate_;
   std::map<std::string, std::string> builtins_;

@@ -74,7 +74,9 @@ std::shared_ptr<const ModuleTable> SharedModuleTable(const Napi::Value& graph) {
   auto table = std::make_shared<ModuleTable>();
   if (!ReadStringMap(object.Get("resolutions"), &table->resolutions) ||
       !ReadStringMap(object.Get("formats"), &table->formats) ||
-      !ReadStringMap(object.Get("facades"), &table->facades)) {
+      !ReadStringMap(object.Get("facades"), &table->facades) ||
+      !ReadStringMap(object.Get("sources"), &table->sources) ||
+      !ReadStringMap(object.Get("failures"), &table->failures)) {
     return nullptr;
   }
   if (id > 0) {

@@ -18,6 +18,8 @@ struct ModuleTable {
   std::unordered_map<std::string, std::string> resolutions;
   std::unordered_map<std::string, std::string> formats;  // path -> "esm" | "cjs" | "json"
   std::unordered_map<std::string, std::string> facades;  // CommonJS path -> ES facade source
+  std::unordered_map<std::string, std::string> sources;  // path -> text transformed on the host (TypeScript)
+  std::unordered_map<std::string, std::string> failures;  // path -> SyntaxError message (cannot load)
 
   // Null when the graph does not know the specifier.
   const std::string* Find(const std::string& importer, char kind, const std::string& specifier) const;

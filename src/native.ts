@@ -33,7 +33,7 @@ export interface NativeAgentOptions {
   dataTransfer?: readonly unknown[];
   builtinModules: Record<string, string>;
   /** The host's module graph (src/modules/graph.ts). */
-  moduleGraph?: { id: number; resolutions: Record<string, string>; formats: Record<string, string>; facades: Record<string, string> };
+  moduleGraph?: { id: number; resolutions: Record<string, string>; formats: Record<string, string>; facades: Record<string, string>; sources: Record<string, string>; failures: Record<string, string> };
   /** A frozen process.env of these. */
   env?: Record<string, string>;
   trackUnhandledRejections?: boolean;

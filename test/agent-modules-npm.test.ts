@@ -69,6 +69,45 @@ describe('npm packages in AgentPool, compared with piscina', () => {
   });
 });
 
+describe('TypeScript jobs', () => {
+  it('a .ts job importing two packages runs, with the same result as its JavaScript run by piscina', async () => {
+    const pool = new AgentPool({ filename: fixture('npm/typed-job.ts'), minAgents: 1, maxAgents: 1 });
+    const theirs = new Piscina({ filename: fixture('npm/piscina-style.cjs'), minThreads: 1, maxThreads: 1 });
+    try {
+      const task = { duration: '2h', versions: ['3.0.0', '3.1.4', '4.0.0'], range: '~3.1' };
+      const result = await pool.run(task);
+      assert.deepEqual(result, { ms: 7_200_000, newest: '3.1.4' });
+      assert.deepEqual(result, await theirs.run(task));
+    } finally {
+      await pool.destroy();
+      await theirs.destroy();
+    }
+  });
+
+  it("a stack points at the .ts file's own line and column", async () => {
+    const pool = new AgentPool({ filename: fixture('npm/typed-job.ts'), minAgents: 1, maxAgents: 1 });
+    try {
+      const error = await pool.run(null, { name: 'fails' }).then(() => undefined, (e: Error) => e);
+      assert.equal(error?.message, 'failed in typed');
+      // Line 13, column 40: `new Error(...)` after the annotated declaration on the same line (blanked types keep columns).
+      assert.match(error!.stack!, /typed-job\.ts:13:40/);
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('TypeScript that is not only types (enum) fails with a SyntaxError naming file:line:col', async () => {
+    const pool = new AgentPool({ filename: fixture('npm/typed-enum.ts'), minAgents: 1, maxAgents: 1 });
+    try {
+      const error = await pool.ready.then(() => undefined, (e: { cause: Error }) => e.cause);
+      assert.equal(error?.name, 'SyntaxError');
+      assert.match(error!.message, /'enum Color \{ Red \}' at .*typed-enum\.ts:2:1/);
+    } finally {
+      await pool.destroy();
+    }
+  });
+});
+
 describe('Node built-ins', () => {
   it('a static import of node:fs fails the start with ERR_AGENT_NODE_BUILTIN naming the importer and the ways out', async () => {
     const pool = new AgentPool({ filename: fixture('npm/builtin-import.mjs'), minAgents: 1, maxAgents: 1 });

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseEsm } from 'es-module-lexer/js';
 import { cjsExportNames, facadeSource } from './cjs.js';
+import { isTypeScript, stripTypes } from './typescript.js';
 import { formatOf, isAmbiguous, Resolver, type Format, type ResolveKind } from './resolver.js';
 
 export interface ModuleGraph {
@@ -19,6 +20,10 @@ export interface ModuleGraph {
   formats: Record<string, Format>;
   /** CommonJS file -> the ES facade source that stands for it in the ES graph. */
   facades: Record<string, string>;
+  /** Files agents get as transformed here (TypeScript with its types blanked out). */
+  sources: Record<string, string>;
+  /** Files that cannot load, with the SyntaxError message agents throw for them. */
+  failures: Record<string, string>;
 }
 
 export interface GraphEntry {
@@ -70,9 +75,23 @@ function cjsSpecifiers(source: string): string[] {
   return out;
 }
 
+/** The JavaScript of a TypeScript file (positions kept), or why it has none. */
+function typeScript(path: string, text: string): string | { failure: string } | undefined {
+  try {
+    const { code, error } = stripTypes(text);
+    if (error === undefined) return code;
+    return {
+      failure: `TypeScript syntax that cannot be stripped (it is not just types: enum, namespace, parameter property...) ` +
+        `'${error.text}' at ${path}:${error.line}:${error.column}; agents run TypeScript by erasing types only, as Node does`,
+    };
+  } catch (error) {
+    return { failure: `${path}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
 export function buildGraph(entries: readonly GraphEntry[], conditions?: readonly string[]): ModuleGraph {
   const resolver = new Resolver(conditions);
-  const graph: ModuleGraph = { id: nextId++, resolutions: {}, formats: {}, facades: {} };
+  const graph: ModuleGraph = { id: nextId++, resolutions: {}, formats: {}, facades: {}, sources: {}, failures: {} };
   const queue: { path: string; source?: string; format: Format }[] = [];
   const queued = new Set<string>();
   const enqueue = (path: string, format: Format, source?: string) => {
@@ -95,6 +114,19 @@ export function buildGraph(entries: readonly GraphEntry[], conditions?: readonly
       } catch {
         continue; // the agent reports the unreadable file when it loads it
       }
+    }
+    if (isTypeScript(path)) {
+      const stripped = typeScript(path, text);
+      if (stripped === undefined) {
+        graph.failures[path] = `${path}: could not strip its types`;
+        continue;
+      }
+      if (typeof stripped !== 'string') {
+        graph.failures[path] = stripped.failure;
+        continue;
+      }
+      text = stripped;
+      graph.sources[path] = text;
     }
     if (format === 'cjs' && source === undefined && isAmbiguous(path) && hasModuleSyntax(text)) {
       format = 'esm';

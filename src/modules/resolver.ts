@@ -76,7 +76,7 @@ export function formatOf(file: string): Format {
 
 /** A `.js` file whose package states no `type`: its syntax decides (Node 22's module detection). */
 export function isAmbiguous(file: string): boolean {
-  return extname(file) === '.js' && packageScope(file)?.pkg.type === undefined;
+  return (extname(file) === '.js' || extname(file) === '.ts') && packageScope(file)?.pkg.type === undefined;
 }
 
 function isFile(path: string): boolean {
