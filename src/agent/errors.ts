@@ -9,6 +9,8 @@ export type AgentErrorCode =
   | 'ERR_AGENT_WRONG_THREAD'
   | 'ERR_AGENT_INVALID_OPTION'
   | 'ERR_AGENT_START_FAILED'
+  // Modules (src/modules/builtins.ts): a node: built-in reached from agent code
+  | 'ERR_AGENT_NODE_BUILTIN'
   // Diagnostics (src/agent/diagnostics.ts)
   | 'ERR_AGENT_PROFILE_ACTIVE'
   | 'ERR_AGENT_NO_PROFILE'
