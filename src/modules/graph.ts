@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseEsm } from 'es-module-lexer/js';
 import { cjsExportNames, facadeSource } from './cjs.js';
 import { isTypeScript, stripTypes } from './typescript.js';
-import { formatOf, isAmbiguous, Resolver, type Format, type ResolveKind } from './resolver.js';
+import { clearPackageCache, formatOf, isAmbiguous, Resolver, type Format, type ResolveKind } from './resolver.js';
 
 export interface ModuleGraph {
   /** Agents of one pool share one native copy of the graph through this id. */
@@ -90,6 +90,16 @@ function typeScript(path: string, text: string): string | { failure: string } | 
 }
 
 export function buildGraph(entries: readonly GraphEntry[], conditions?: readonly string[]): ModuleGraph {
+  // package.json files are read afresh for each graph (edits between pools count) and not kept after.
+  clearPackageCache();
+  try {
+    return discover(entries, conditions);
+  } finally {
+    clearPackageCache();
+  }
+}
+
+function discover(entries: readonly GraphEntry[], conditions?: readonly string[]): ModuleGraph {
   const resolver = new Resolver(conditions);
   const graph: ModuleGraph = { id: nextId++, resolutions: {}, formats: {}, facades: {}, sources: {}, failures: {} };
   const queue: { path: string; source?: string; format: Format }[] = [];
