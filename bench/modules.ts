@@ -3,7 +3,9 @@
 // dominated), AgentPool against piscina, for two jobs: render (marked + ajv)
 // and the test job set (12 packages, about 1300 files with lodash-es and
 // date-fns). The pool discovers the graph on the host once; agents share
-// the table and the source texts. There is no V8 code cache yet.
+// the table and the source texts, and a process-wide V8 code cache (the
+// first agent to compile a file leaves its code for the next ones):
+// "one agent" is also measured with the cache off (AGENTCLUSTER_CODE_CACHE=0).
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { AgentPool } from '../src/index.js';
@@ -52,6 +54,20 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
       ratios.push(ratio('modules', metric, o.p50, p.p50, 'ns'));
       rows.push([metric, fmtTime(o.p50), fmtTime(p.p50), fmtRatio(p.p50 / o.p50)]);
       data[metric] = { ours: o, piscina: p };
+      if (agents === 1) {
+        const cold: number[] = [];
+        process.env.AGENTCLUSTER_CODE_CACHE = '0';
+        try {
+          for (let i = 0; i < reps; i++) cold.push(await oursTime(job.file, job.name, job.task, 1));
+        } finally {
+          delete process.env.AGENTCLUSTER_CODE_CACHE;
+        }
+        const c = stats(cold);
+        const coldMetric = `${label}: one agent, code cache off vs on, p50`;
+        ratios.push(ratio('modules', coldMetric, o.p50, c.p50, 'ns'));
+        rows.push([coldMetric, fmtTime(o.p50), `${fmtTime(c.p50)} (off)`, fmtRatio(c.p50 / o.p50)]);
+        data[coldMetric] = { cacheOn: o, cacheOff: c };
+      }
     }
   }
   printTable('Module loading (AgentPool vs piscina)', ['metric', 'AgentPool', 'piscina', 'ratio'], rows);

@@ -49,6 +49,14 @@ bool EndsWith(const std::string& text, const char* suffix) {
 
 // "#!" starts a line comment only at the start of a script or module; a
 // CommonJS wrapper body is neither, so blank it (positions stay).
+// A view of shared cache bytes for V8 (the Source owns the view, not the bytes).
+v8::ScriptCompiler::CachedData* CachedDataOf(const std::shared_ptr<const std::string>& bytes) {
+  if (!bytes) return nullptr;
+  return new v8::ScriptCompiler::CachedData(reinterpret_cast<const uint8_t*>(bytes->data()),
+                                            static_cast<int>(bytes->size()),
+                                            v8::ScriptCompiler::CachedData::BufferNotOwned);
+}
+
 void BlankHashbang(std::string* text) {
   if (text->rfind("#!", 0) == 0) (*text)[0] = (*text)[1] = '/';
 }
@@ -297,9 +305,22 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Compile(v8::Local<v8::Context> context,
                           v8::Local<v8::Value>(), false, false, true);
   v8::Local<v8::String> source_string;
   if (!NewString(isolate_, text).ToLocal(&source_string)) return {};
-  v8::ScriptCompiler::Source compiler_source(source_string, origin);
+  // Code another agent compiled from the same text, when there is some.
+  const std::string cache_key = source == nullptr ? CodeCacheKey(path, text) : std::string();
+  std::shared_ptr<const std::string> cached_code = FindCodeCache(cache_key);
+  v8::ScriptCompiler::Source compiler_source(source_string, origin, CachedDataOf(cached_code));
   v8::Local<v8::Module> module;
-  if (!v8::ScriptCompiler::CompileModule(isolate_, &compiler_source).ToLocal(&module)) return {};
+  if (!v8::ScriptCompiler::CompileModule(isolate_, &compiler_source,
+                                         cached_code ? v8::ScriptCompiler::kConsumeCodeCache
+                                                     : v8::ScriptCompiler::kNoCompileOptions)
+           .ToLocal(&module)) {
+    return {};
+  }
+  if (!cache_key.empty() && (!cached_code || compiler_source.GetCachedData()->rejected)) {
+    std::unique_ptr<v8::ScriptCompiler::CachedData> made(
+        v8::ScriptCompiler::CreateCodeCache(module->GetUnboundModuleScript()));
+    if (made) StoreCodeCache(cache_key, made->data, made->length);
+  }
   by_path_.emplace(path, v8::Global<v8::Module>(isolate_, module));
   path_by_hash_.emplace(module->GetIdentityHash(),
                         std::make_pair(v8::Global<v8::Module>(isolate_, module), path));
@@ -584,18 +605,28 @@ v8::MaybeLocal<v8::Function> ModuleLoader::CompileCommonJs(v8::Local<v8::Context
   v8::Local<v8::String> source_string;
   if (!NewString(isolate_, text).ToLocal(&source_string)) return {};
   v8::ScriptOrigin origin(isolate_, Str(isolate_, PathToFileUrl(path)));
-  v8::ScriptCompiler::Source source(source_string, origin);
+  const std::string cache_key = CodeCacheKey(path, text);
+  std::shared_ptr<const std::string> cached_code = FindCodeCache(cache_key);
+  v8::ScriptCompiler::Source source(source_string, origin, CachedDataOf(cached_code));
   v8::Local<v8::String> params[] = {Str(isolate_, "exports"), Str(isolate_, "require"),
                                     Str(isolate_, "module"), Str(isolate_, "__filename"),
                                     Str(isolate_, "__dirname")};
   v8::TryCatch try_catch(isolate_);
   v8::Local<v8::Function> wrapper;
-  if (!v8::ScriptCompiler::CompileFunction(context, &source, 5, params, 0, nullptr).ToLocal(&wrapper)) {
+  if (!v8::ScriptCompiler::CompileFunction(context, &source, 5, params, 0, nullptr,
+                                           cached_code ? v8::ScriptCompiler::kConsumeCodeCache
+                                                       : v8::ScriptCompiler::kNoCompileOptions)
+           .ToLocal(&wrapper)) {
     if (try_catch.HasCaught() && !try_catch.HasTerminated()) {
       DescribeLoadFailure(context, try_catch);  // file:line:col of a SyntaxError
       try_catch.ReThrow();
     }
     return {};
+  }
+  if (!cache_key.empty() && (!cached_code || source.GetCachedData()->rejected)) {
+    std::unique_ptr<v8::ScriptCompiler::CachedData> made(
+        v8::ScriptCompiler::CreateCodeCacheForFunction(wrapper));
+    if (made) StoreCodeCache(cache_key, made->data, made->length);
   }
   return scope.Escape(wrapper);
 }

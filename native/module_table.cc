@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -40,7 +42,42 @@ size_t cached_bytes = 0;
 // Bounded: past this many bytes the cache starts over (sources are re-read).
 constexpr size_t kMaxCachedBytes = 256u << 20;
 
+std::mutex code_mutex;
+std::unordered_map<std::string, std::shared_ptr<const std::string>> code_cache;
+size_t code_bytes = 0;
+constexpr size_t kMaxCodeBytes = 128u << 20;
+
 }  // namespace
+
+std::string CodeCacheKey(const std::string& path, const std::string& text) {
+  const char* setting = getenv("AGENTCLUSTER_CODE_CACHE");
+  if (setting != nullptr && std::string(setting) == "0") return std::string();
+  return path + '\0' + std::to_string(text.size()) + ':' +
+         std::to_string(std::hash<std::string>{}(text));
+}
+
+std::shared_ptr<const std::string> FindCodeCache(const std::string& key) {
+  if (key.empty()) return nullptr;
+  std::lock_guard<std::mutex> lock(code_mutex);
+  auto it = code_cache.find(key);
+  return it == code_cache.end() ? nullptr : it->second;
+}
+
+void StoreCodeCache(const std::string& key, const uint8_t* data, int length) {
+  if (key.empty() || data == nullptr || length <= 0) return;
+  auto bytes = std::make_shared<const std::string>(reinterpret_cast<const char*>(data),
+                                                   static_cast<size_t>(length));
+  std::lock_guard<std::mutex> lock(code_mutex);
+  if (code_bytes + bytes->size() > kMaxCodeBytes) {
+    code_cache.clear();
+    code_bytes = 0;
+  }
+  // Replaces an entry V8 rejected (or one another agent made at the same time).
+  auto it = code_cache.find(key);
+  if (it != code_cache.end()) code_bytes -= it->second->size();
+  code_cache[key] = bytes;
+  code_bytes += bytes->size();
+}
 
 const std::string* ModuleTable::Find(const std::string& importer, char kind,
                                      const std::string& specifier) const {

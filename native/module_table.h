@@ -35,4 +35,12 @@ std::shared_ptr<const ModuleTable> SharedModuleTable(const Napi::Value& graph);
 // the same (every agent of a pool reads the same graph). False if unreadable.
 bool ReadSourceShared(const std::string& path, std::shared_ptr<const std::string>* out);
 
+// The process-wide V8 code cache: compiled code of a file, keyed by path and
+// a hash of its text, made by the first agent that compiled it and used by
+// the next ones. Bounded (past a total size it starts over). Empty key: off
+// (AGENTCLUSTER_CODE_CACHE=0 in the environment, for comparisons).
+std::string CodeCacheKey(const std::string& path, const std::string& text);
+std::shared_ptr<const std::string> FindCodeCache(const std::string& key);
+void StoreCodeCache(const std::string& key, const uint8_t* data, int length);
+
 }  // namespace agentcluster
