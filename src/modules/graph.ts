@@ -6,6 +6,7 @@
 // its agents. Failures are recorded, not thrown: an import that fails fails
 // when the agent links it, a require() when it runs (as in Node, where a
 // guarded `try { require('fs') } catch {}` is fine).
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseEsm } from 'es-module-lexer/js';
 import { cjsExportNames, facadeSource } from './cjs.js';
@@ -34,7 +35,8 @@ export interface GraphEntry {
   format?: Format;
 }
 
-let nextId = 1;
+// Ids are random: two copies of this library in one process share the addon's table cache.
+const newId = (): number => randomBytes(6).readUIntBE(0, 6) + 1;
 
 /** `require('x')` calls with a literal name: over-approximate, failures are recorded lazily. */
 const requirePattern = /(?<![\w$.])require\s*\(\s*(['"])((?:(?!\1)[^\\\n]|\\.)*)\1\s*\)/g;
@@ -101,7 +103,7 @@ export function buildGraph(entries: readonly GraphEntry[], conditions?: readonly
 
 function discover(entries: readonly GraphEntry[], conditions?: readonly string[]): ModuleGraph {
   const resolver = new Resolver(conditions);
-  const graph: ModuleGraph = { id: nextId++, resolutions: {}, formats: {}, facades: {}, sources: {}, failures: {} };
+  const graph: ModuleGraph = { id: newId(), resolutions: {}, formats: {}, facades: {}, sources: {}, failures: {} };
   const queue: { path: string; source?: string; format: Format }[] = [];
   const queued = new Set<string>();
   const enqueue = (path: string, format: Format, source?: string) => {
