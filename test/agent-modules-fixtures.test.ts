@@ -70,6 +70,24 @@ before(() => {
     'app/src/missing-entry.js': "import 'no-such-package/sub';\nexport default () => 1;",
     'app/src/cjs-syntax.cjs': 'module.exports = () => 1;\nfunction (\n',
     'app/src/requires-esm.cjs': 'let code; try { require("./self.js"); } catch (e) { code = e.code; }\nmodule.exports = () => code;',
+    'app/src/hostile.cjs': [
+      'const out = {};',
+      'try { require(42); } catch (e) { out.nonString = e.name; }',
+      'const first = require("./counter.cjs"); delete require.cache[require.resolve("./counter.cjs")];',
+      'out.reloaded = require("./counter.cjs") !== first;',
+      'try { require("./deep.cjs"); } catch (e) { out.deep = e.name; }',
+      'out.nullExports = require("./null.cjs");',
+      'module.exports = async () => {',
+      '  try { await import("./throwing.cjs"); } catch (e) { out.getter = e.message; }',
+      '  return out;',
+      '};',
+    ].join('\n'),
+    'app/src/counter.cjs': 'module.exports = {};',
+    'app/src/deep.cjs': 'delete require.cache[__filename]; require("./deep.cjs");',
+    'app/src/null.cjs': 'module.exports = null;',
+    // The getter form cjs-module-lexer recognises (`get: function () { return a.b; }`), reading a throwing getter.
+    'app/src/throwing.cjs': 'const boom = { get value() { throw new Error("getter threw"); } };\nexports.ok = 1;\nObject.defineProperty(exports, "bad", { enumerable: true, get: function () { return boom.value; } });',
+    'app/src/esm-internal.js': 'let code; try { await import("agentcluster:internal/cjs"); } catch (e) { code = e.code; }\nexport default () => code;',
   });
   symlinkSync(join(root, 'packages/linked'), join(root, 'app/node_modules/linked'), 'dir');
   symlinkSync(join(root, 'packages/linked'), join(root, 'app/node_modules/linked-again'), 'dir');
@@ -145,6 +163,16 @@ describe('resolution and CommonJS in agents (fixture project)', () => {
     assert.ok(error.message.includes("'no-such-package/sub'"), error.message);
     assert.ok(error.message.includes('missing-entry.js'), error.message);
     assert.ok(error.message.includes(join(root, 'app/node_modules')), error.message);
+  });
+
+  it('hostile CommonJS: bad ids, cache deletion, unbounded recursion, null exports, throwing getters', async () => {
+    const result = (await runJob('app/src/hostile.cjs')) as Record<string, unknown>;
+    assert.equal(result.nonString, 'TypeError');
+    assert.equal(result.reloaded, true);
+    assert.equal(result.deep, 'RangeError');
+    assert.equal(result.nullExports, null);
+    assert.equal(result.getter, 'getter threw');
+    assert.equal(await runJob('app/src/esm-internal.js'), 'ERR_MODULE_NOT_FOUND');
   });
 
   it('a standalone Agent file module resolves packages too', async () => {

@@ -50,12 +50,14 @@ function hasModuleSyntax(source: string): boolean {
   }
 }
 
-function esmSpecifiers(source: string): string[] {
+/** Imports of an ES module; of a CommonJS file (`dynamicOnly`), its literal import() calls. */
+function esmSpecifiers(source: string, dynamicOnly = false): string[] {
   try {
     const [imports] = parseEsm(source);
     const out: string[] = [];
     for (const entry of imports) {
-      const record = entry as { specifier?: string; typeOnly?: boolean; probablyTypeOnly?: boolean };
+      const record = entry as { specifier?: string; type?: string; typeOnly?: boolean };
+      if (dynamicOnly && record.type !== 'dynamic') continue;
       if (typeof record.specifier === 'string' && record.typeOnly !== true) out.push(record.specifier);
     }
     return out;
@@ -144,10 +146,12 @@ function discover(entries: readonly GraphEntry[], conditions?: readonly string[]
       format = 'esm';
       graph.formats[path] = format;
     }
-    const kind: ResolveKind = format === 'esm' ? 'import' : 'require';
     if (format === 'cjs') graph.facades[path] = facadeSource(path, cjsExportNames(path, text, resolver));
-    const specifiers = format === 'esm' ? esmSpecifiers(text) : cjsSpecifiers(text);
-    for (const specifier of specifiers) {
+    const requests: [ResolveKind, string][] = format === 'esm'
+      ? esmSpecifiers(text).map((specifier) => ['import', specifier])
+      : [...cjsSpecifiers(text).map((specifier): [ResolveKind, string] => ['require', specifier]),
+        ...esmSpecifiers(text, true).map((specifier): [ResolveKind, string] => ['import', specifier])];
+    for (const [kind, specifier] of requests) {
       // agentcluster: built-ins, data: and other URL schemes are the agent's own business.
       if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^(file|node):/.test(specifier)) continue;
       const key = `${path}\0${kind === 'import' ? 'i' : 'r'}\0${specifier}`;
