@@ -13,6 +13,8 @@
         "native/mailbox.cc",
         "native/message.cc",
         "native/module_loader.cc",
+        "native/module_table.cc",
+        "native/cjs_runtime.cc",
         "native/node_snapshot.cc",
         "native/platform_delegate.cc",
         "native/port.cc",

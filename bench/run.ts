@@ -26,7 +26,7 @@ import {
   type Ratio,
 } from './lib.js';
 
-const benches = ['spawn', 'roundtrip', 'clone', 'transfer-receive', 'pool', 'atomics', 'flood', 'host-call'] as const;
+const benches = ['spawn', 'roundtrip', 'clone', 'transfer-receive', 'pool', 'atomics', 'flood', 'host-call', 'modules'] as const;
 
 interface BenchModule {
   run?: (options: BenchOptions) => Promise<unknown>;

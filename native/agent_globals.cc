@@ -191,6 +191,24 @@ void InstallMessaging(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   DefineHidden(context, global, "agentData", data);
 }
 
+// The `env` option: `process` is a frozen object whose only property is a
+// frozen `env` with exactly the given strings (for packages that read
+// process.env.NODE_ENV at load time); nothing else of Node's process.
+void InstallProcessEnv(v8::Local<v8::Context> context, const AgentOptions& options) {
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::Local<v8::Object> env = v8::Object::New(isolate);
+  for (const auto& [key, value] : options.env) {
+    if (env->CreateDataProperty(context, Str(isolate, key), Str(isolate, value)).IsNothing()) return;
+  }
+  v8::Local<v8::Object> process = v8::Object::New(isolate);
+  if (env->SetIntegrityLevel(context, v8::IntegrityLevel::kFrozen).IsNothing() ||
+      process->CreateDataProperty(context, Str(isolate, "env"), env).IsNothing() ||
+      process->SetIntegrityLevel(context, v8::IntegrityLevel::kFrozen).IsNothing()) {
+    return;
+  }
+  DefineHidden(context, context->Global(), "process", process);
+}
+
 void InstallGlobals(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   v8::Isolate* isolate = context->GetIsolate();
   v8::HandleScope scope(isolate);
@@ -221,6 +239,7 @@ void InstallGlobals(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   DefineHidden(context, global, "performance", performance);
 
   if (options.globals == GlobalsKind::kAgent) InstallMessaging(runtime, context);
+  if (options.has_env) InstallProcessEnv(context, options);
 }
 
 }  // namespace agentcluster

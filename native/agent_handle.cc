@@ -8,6 +8,7 @@
 #include "flow_control.h"
 #include "host_bridge.h"
 #include "host_string.h"
+#include "module_table.h"
 #include "v8_bridge.h"
 #include "v8_util.h"
 
@@ -470,6 +471,21 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
     for (uint32_t i = 0; i < keys.Length(); i++) {
       std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
       agent_options.builtin_modules[key] = map.Get(key).As<Napi::String>().Utf8Value();
+    }
+  }
+
+  agent_options.module_table = SharedModuleTable(options.Get("moduleGraph"));
+  Napi::Value env_value = options.Get("env");
+  if (env_value.IsObject()) {
+    Napi::Object env_map = env_value.As<Napi::Object>();
+    Napi::Array keys = env_map.GetPropertyNames();
+    agent_options.has_env = true;
+    for (uint32_t i = 0; i < keys.Length(); i++) {
+      Napi::Value key = keys.Get(i);
+      Napi::Value entry = env_map.Get(key);
+      if (!key.IsString() || !entry.IsString()) continue;  // validated on the JS side
+      agent_options.env.emplace_back(key.As<Napi::String>().Utf8Value(),
+                                     entry.As<Napi::String>().Utf8Value());
     }
   }
 

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "message.h"
 
@@ -53,6 +55,8 @@ class EntryData {
   Message data_;
 };
 
+struct ModuleTable;  // module_table.h
+
 struct AgentOptions {
   std::string name;
   std::string source;     // classic script or module text, when no file
@@ -72,6 +76,9 @@ struct AgentOptions {
   mutable Message data;
   std::shared_ptr<EntryData> entry_data;  // set: data/has_data arrive through it
   std::map<std::string, std::string> builtin_modules;  // specifier -> absolute path
+  std::shared_ptr<const ModuleTable> module_table;  // the host's module graph, or null
+  bool has_env = false;  // `env` given: a frozen process.env of exactly these
+  std::vector<std::pair<std::string, std::string>> env;
   bool track_unhandled_rejections = true;
   GlobalsKind globals = GlobalsKind::kAgent;
   std::shared_ptr<Test262Cluster> test262_cluster;

@@ -2,9 +2,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <cstring>
 #include <sstream>
 
 #include "agent_runtime.h"
+#include "cjs_runtime.h"
+#include "module_table.h"
 #include "v8_util.h"
 
 namespace agentcluster {
@@ -19,14 +22,43 @@ void ThrowModuleNotFound(v8::Isolate* isolate, const std::string& text) {
 }
 
 bool ReadFile(const std::string& path, std::string* out) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return false;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  *out = buffer.str();
+  std::shared_ptr<const std::string> text;
+  if (!ReadSourceShared(path, &text)) return false;
+  *out = *text;
   return true;
+}
+
+void ThrowCoded(v8::Isolate* isolate, const std::string& code, const std::string& text) {
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Object> error = (code == "ERR_INVALID_MODULE_SPECIFIER"
+                                     ? v8::Exception::TypeError(Str(isolate, text))
+                                     : v8::Exception::Error(Str(isolate, text)))
+                                    .As<v8::Object>();
+  error->CreateDataProperty(context, Str(isolate, "code"), Str(isolate, code)).FromMaybe(false);
+  isolate->ThrowException(error);
+}
+
+// What facades import the CommonJS runtime as; also its "path" (files have absolute paths).
+const char kCjsRuntimeSpecifier[] = "agentcluster:internal/cjs";
+const char* const kCjsRuntimePath = kCjsRuntimeSpecifier;
+
+bool EndsWith(const std::string& text, const char* suffix) {
+  size_t n = strlen(suffix);
+  return text.size() >= n && text.compare(text.size() - n, n, suffix) == 0;
+}
+
+// "#!" starts a line comment only at the start of a script or module; a
+// CommonJS wrapper body is neither, so blank it (positions stay).
+// A view of shared cache bytes for V8 (the Source owns the view, not the bytes).
+v8::ScriptCompiler::CachedData* CachedDataOf(const std::shared_ptr<const std::string>& bytes) {
+  if (!bytes) return nullptr;
+  return new v8::ScriptCompiler::CachedData(reinterpret_cast<const uint8_t*>(bytes->data()),
+                                            static_cast<int>(bytes->size()),
+                                            v8::ScriptCompiler::CachedData::BufferNotOwned);
+}
+
+void BlankHashbang(std::string* text) {
+  if (text->rfind("#!", 0) == 0) (*text)[0] = (*text)[1] = '/';
 }
 
 int HexValue(char c) {
@@ -130,6 +162,10 @@ std::string ModuleLoader::Resolve(v8::Local<v8::Context> context, const std::str
   namespace fs = std::filesystem;
   auto builtin = builtins_.find(specifier);
   if (builtin != builtins_.end()) return builtin->second;
+  if (specifier == kCjsRuntimeSpecifier && FormatOf(referrer_path) == "cjs") return kCjsRuntimePath;
+  std::string found;
+  if (!FromTable(referrer_path, 'i', specifier, &found)) return std::string();
+  if (!found.empty()) return found;
 
   std::string candidate;
   if (specifier.rfind("file://", 0) == 0) {
@@ -141,8 +177,9 @@ std::string ModuleLoader::Resolve(v8::Local<v8::Context> context, const std::str
   } else {
     ThrowModuleNotFound(isolate_, "Cannot find module '" + specifier + "' imported from " +
                                       UrlOf(referrer_path) +
-                                      ": agents resolve only relative, absolute and file: "
-                                      "specifiers and agentcluster: built-ins");
+                                      ": bare specifiers resolve through the module graph the "
+                                      "host discovers from the entry (static imports, import() "
+                                      "and require() with a literal); this one was not in it");
     return std::string();
   }
   std::string normal = fs::path(candidate).lexically_normal().string();
@@ -234,20 +271,56 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Compile(v8::Local<v8::Context> context,
     return synthetic;
   }
 
+  if (path == kCjsRuntimePath) return CompileCjsRuntimeModule(context);
   std::string text;
+  std::string format = source != nullptr ? std::string("esm") : FormatOf(path);
+  if (format == "json") {
+    ThrowCoded(isolate_, "ERR_IMPORT_ATTRIBUTE_MISSING",
+               "Module " + PathToFileUrl(path) + " needs an import attribute of type \"json\" "
+               "(import data from './file.json' with { type: 'json' })");
+    return {};
+  }
+  const std::shared_ptr<const ModuleTable>& table = AgentRuntime::From(isolate_)->options().module_table;
   if (source != nullptr) {
     text = *source;
-  } else if (!ReadFile(path, &text)) {
-    ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
+  } else if (format == "cjs") {
+    // A CommonJS file in the ES graph: the host's facade (named exports), or
+    // only a default export for a file the host did not see.
+    auto facade = table ? table->facades.find(path) : decltype(table->facades.end()){};
+    if (table && facade != table->facades.end()) {
+      text = facade->second;
+    } else {
+      std::string quoted;
+      v8::Local<v8::String> path_string = Str(isolate_, path);
+      v8::Local<v8::String> json;
+      if (!v8::JSON::Stringify(context, path_string).ToLocal(&json)) return {};
+      quoted = ToStdString(isolate_, json);
+      text = std::string("import load from \"") + kCjsRuntimeSpecifier +
+             "\";\nexport default load(" + quoted + ");";
+    }
+  } else if (!ReadText(path, &text)) {
     return {};
   }
   v8::ScriptOrigin origin(isolate_, Str(isolate_, UrlOf(path)), 0, 0, false, -1,
                           v8::Local<v8::Value>(), false, false, true);
   v8::Local<v8::String> source_string;
   if (!NewString(isolate_, text).ToLocal(&source_string)) return {};
-  v8::ScriptCompiler::Source compiler_source(source_string, origin);
+  // Code another agent compiled from the same text, when there is some.
+  const std::string cache_key = source == nullptr ? CodeCacheKey(path, text) : std::string();
+  std::shared_ptr<const std::string> cached_code = FindCodeCache(cache_key);
+  v8::ScriptCompiler::Source compiler_source(source_string, origin, CachedDataOf(cached_code));
   v8::Local<v8::Module> module;
-  if (!v8::ScriptCompiler::CompileModule(isolate_, &compiler_source).ToLocal(&module)) return {};
+  if (!v8::ScriptCompiler::CompileModule(isolate_, &compiler_source,
+                                         cached_code ? v8::ScriptCompiler::kConsumeCodeCache
+                                                     : v8::ScriptCompiler::kNoCompileOptions)
+           .ToLocal(&module)) {
+    return {};
+  }
+  if (!cache_key.empty() && (!cached_code || compiler_source.GetCachedData()->rejected)) {
+    std::unique_ptr<v8::ScriptCompiler::CachedData> made(
+        v8::ScriptCompiler::CreateCodeCache(module->GetUnboundModuleScript()));
+    if (made) StoreCodeCache(cache_key, made->data, made->length);
+  }
   by_path_.emplace(path, v8::Global<v8::Module>(isolate_, module));
   path_by_hash_.emplace(module->GetIdentityHash(),
                         std::make_pair(v8::Global<v8::Module>(isolate_, module), path));
@@ -275,8 +348,10 @@ bool ModuleLoader::LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8
     if (resolved.empty()) return false;
     if (by_path_.count(type.empty() ? resolved : resolved + "\n" + type)) continue;
     v8::Local<v8::Module> dependency;
+    // Synthetic modules (JSON, text, the CommonJS runtime) have no requests.
     if (!Compile(context, resolved, nullptr, type).ToLocal(&dependency) ||
-        (type.empty() && !LoadDependencies(context, dependency, resolved))) {
+        (type.empty() && dependency->IsSourceTextModule() &&
+         !LoadDependencies(context, dependency, resolved))) {
       import_chain_.push_back(UrlOf(path));
       return false;
     }
@@ -303,7 +378,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Load(v8::Local<v8::Context> context,
   v8::Local<v8::Module> module;
   if (!Compile(context, path, source).ToLocal(&module)) return {};
   *phase = 2;
-  if (!LoadDependencies(context, module, path)) return {};
+  if (module->IsSourceTextModule() && !LoadDependencies(context, module, path)) return {};
   v8::MaybeLocal<v8::Module> instantiated = Instantiate(context, module);
   if (!instantiated.IsEmpty()) *phase = 0;
   return instantiated;
@@ -458,6 +533,146 @@ void ModuleLoader::ImportMetaCallback(v8::Local<v8::Context> context, v8::Local<
   if (path == nullptr) return;
   meta->CreateDataProperty(context, Str(isolate, "url"), Str(isolate, PathToFileUrl(*path)))
       .FromMaybe(false);
+}
+
+bool ModuleLoader::ReadText(const std::string& path, std::string* out) {
+  const std::shared_ptr<const ModuleTable>& table = AgentRuntime::From(isolate_)->options().module_table;
+  if (table) {
+    auto failure = table->failures.find(path);
+    if (failure != table->failures.end()) {
+      isolate_->ThrowException(v8::Exception::SyntaxError(Str(isolate_, failure->second)));
+      return false;
+    }
+    auto source = table->sources.find(path);
+    if (source != table->sources.end()) {
+      *out = source->second;
+      return true;
+    }
+  }
+  if (ReadFile(path, out)) return true;
+  ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
+  return false;
+}
+
+std::string ModuleLoader::FormatOf(const std::string& path) const {
+  const std::shared_ptr<const ModuleTable>& table = AgentRuntime::From(isolate_)->options().module_table;
+  if (table) {
+    std::string format = table->FormatOf(path);
+    if (!format.empty()) return format;
+  }
+  if (EndsWith(path, ".cjs") || EndsWith(path, ".cts")) return "cjs";
+  if (EndsWith(path, ".json")) return "json";
+  return "esm";
+}
+
+bool ModuleLoader::FromTable(const std::string& importer, char kind, const std::string& specifier,
+                             std::string* path) {
+  path->clear();
+  const std::shared_ptr<const ModuleTable>& table = AgentRuntime::From(isolate_)->options().module_table;
+  const std::string* entry = table ? table->Find(importer, kind, specifier) : nullptr;
+  if (entry == nullptr) return true;
+  if (!entry->empty() && (*entry)[0] == '\x01') {
+    size_t split = entry->find('\x01', 1);
+    std::string code = split == std::string::npos ? "ERR_MODULE_NOT_FOUND" : entry->substr(1, split - 1);
+    std::string text = split == std::string::npos ? entry->substr(1) : entry->substr(split + 1);
+    ThrowCoded(isolate_, code, text);
+    return false;
+  }
+  *path = *entry;
+  return true;
+}
+
+bool ModuleLoader::ResolveRequire(const std::string& specifier, const std::string& from,
+                                  std::string* path, std::string* format) {
+  if (!FromTable(from, 'r', specifier, path)) return false;
+  if (path->empty()) {
+    ThrowModuleNotFound(isolate_, "Cannot find module '" + specifier + "' required from " + from +
+                                      ": agents resolve require() ahead of time, on the host, "
+                                      "for calls with a literal string; this one was not found "
+                                      "(a computed name?)");
+    return false;
+  }
+  *format = FormatOf(*path);
+  return true;
+}
+
+v8::MaybeLocal<v8::Function> ModuleLoader::CompileCommonJs(v8::Local<v8::Context> context,
+                                                           const std::string& path) {
+  v8::EscapableHandleScope scope(isolate_);
+  std::string text;
+  if (!ReadText(path, &text)) return {};
+  BlankHashbang(&text);
+  v8::Local<v8::String> source_string;
+  if (!NewString(isolate_, text).ToLocal(&source_string)) return {};
+  v8::ScriptOrigin origin(isolate_, Str(isolate_, PathToFileUrl(path)));
+  const std::string cache_key = CodeCacheKey(path, text);
+  std::shared_ptr<const std::string> cached_code = FindCodeCache(cache_key);
+  v8::ScriptCompiler::Source source(source_string, origin, CachedDataOf(cached_code));
+  v8::Local<v8::String> params[] = {Str(isolate_, "exports"), Str(isolate_, "require"),
+                                    Str(isolate_, "module"), Str(isolate_, "__filename"),
+                                    Str(isolate_, "__dirname")};
+  v8::TryCatch try_catch(isolate_);
+  v8::Local<v8::Function> wrapper;
+  if (!v8::ScriptCompiler::CompileFunction(context, &source, 5, params, 0, nullptr,
+                                           cached_code ? v8::ScriptCompiler::kConsumeCodeCache
+                                                       : v8::ScriptCompiler::kNoCompileOptions)
+           .ToLocal(&wrapper)) {
+    if (try_catch.HasCaught() && !try_catch.HasTerminated()) {
+      DescribeLoadFailure(context, try_catch);  // file:line:col of a SyntaxError
+      try_catch.ReThrow();
+    }
+    return {};
+  }
+  if (!cache_key.empty() && (!cached_code || source.GetCachedData()->rejected)) {
+    std::unique_ptr<v8::ScriptCompiler::CachedData> made(
+        v8::ScriptCompiler::CreateCodeCacheForFunction(wrapper));
+    if (made) StoreCodeCache(cache_key, made->data, made->length);
+  }
+  return scope.Escape(wrapper);
+}
+
+v8::MaybeLocal<v8::Value> ModuleLoader::ReadJson(v8::Local<v8::Context> context, const std::string& path) {
+  v8::EscapableHandleScope scope(isolate_);
+  std::string text;
+  if (!ReadFile(path, &text)) {
+    ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
+    return {};
+  }
+  v8::Local<v8::String> string;
+  if (!NewString(isolate_, text).ToLocal(&string)) return {};
+  v8::TryCatch try_catch(isolate_);
+  v8::Local<v8::Value> value;
+  if (!v8::JSON::Parse(context, string).ToLocal(&value)) {
+    if (!try_catch.HasCaught() || try_catch.HasTerminated()) return {};
+    v8::Local<v8::Value> message;
+    std::string text_message = "invalid JSON";
+    if (try_catch.Exception()->IsObject() &&
+        try_catch.Exception().As<v8::Object>()->Get(context, Str(isolate_, "message")).ToLocal(&message)) {
+      text_message = ToStdString(isolate_, message);
+    }
+    try_catch.Reset();
+    isolate_->ThrowException(v8::Exception::SyntaxError(Str(isolate_, path + ": " + text_message)));
+    return {};
+  }
+  return scope.Escape(value);
+}
+
+v8::MaybeLocal<v8::Module> ModuleLoader::CompileCjsRuntimeModule(v8::Local<v8::Context> context) {
+  auto cached = by_path_.find(kCjsRuntimePath);
+  if (cached != by_path_.end()) return cached->second.Get(isolate_);
+  v8::Local<v8::Function> load;
+  if (!NewCjsLoader(context).ToLocal(&load)) return {};
+  cjs_load_.Reset(isolate_, load);
+  std::vector<v8::Local<v8::String>> exports = {Str(isolate_, "default")};
+  v8::Local<v8::Module> module = v8::Module::CreateSyntheticModule(
+      isolate_, Str(isolate_, kCjsRuntimeSpecifier), exports, EvaluateSynthetic);
+  synthetic_values_.emplace(module->GetIdentityHash(),
+                            std::make_pair(v8::Global<v8::Module>(isolate_, module),
+                                           v8::Global<v8::Value>(isolate_, load)));
+  by_path_.emplace(kCjsRuntimePath, v8::Global<v8::Module>(isolate_, module));
+  path_by_hash_.emplace(module->GetIdentityHash(),
+                        std::make_pair(v8::Global<v8::Module>(isolate_, module), std::string(kCjsRuntimePath)));
+  return module;
 }
 
 }  // namespace agentcluster

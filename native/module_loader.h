@@ -49,6 +49,13 @@ class ModuleLoader {
   // agentcluster:source/NAME pseudo-URL for a source agent's own text.
   std::string UrlOf(const std::string& path) const;
 
+  // The CommonJS runtime's natives (native/cjs_runtime.cc); each returns
+  // false / empty with an exception thrown.
+  v8::MaybeLocal<v8::Function> CompileCommonJs(v8::Local<v8::Context> context, const std::string& path);
+  bool ResolveRequire(const std::string& specifier, const std::string& from, std::string* path,
+                      std::string* format);
+  v8::MaybeLocal<v8::Value> ReadJson(v8::Local<v8::Context> context, const std::string& path);
+
   static std::string PathToFileUrl(const std::string& path);
   static std::string FileUrlToPath(const std::string& url);
 
@@ -89,8 +96,21 @@ class ModuleLoader {
   static void ImportMetaCallback(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
                                  v8::Local<v8::Object> meta);
 
+  // The module table's entry for `specifier` from `importer`: true with
+  // `*path` set, false with an exception thrown for a recorded failure, or
+  // true with `*path` empty when the table does not know it.
+  bool FromTable(const std::string& importer, char kind, const std::string& specifier,
+                 std::string* path);
+  // The format of `path`: the host's, or by extension for files it did not see.
+  std::string FormatOf(const std::string& path) const;
+  v8::MaybeLocal<v8::Module> CompileCjsRuntimeModule(v8::Local<v8::Context> context);
+  // A file's text: the host's transformed source if it has one, else the
+  // file. False with an exception thrown (not found, or a host failure).
+  bool ReadText(const std::string& path, std::string* out);
+
   v8::Isolate* isolate_;
   std::map<std::string, std::string> builtins_;
+  v8::Global<v8::Function> cjs_load_;  // the CommonJS runtime's load(path), once built
   std::unordered_map<std::string, v8::Global<v8::Module>> by_path_;
   std::unordered_multimap<int, std::pair<v8::Global<v8::Module>, std::string>> path_by_hash_;
   std::unordered_multimap<int, std::pair<v8::Global<v8::Module>, v8::Global<v8::Value>>>

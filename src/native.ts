@@ -32,6 +32,10 @@ export interface NativeAgentOptions {
   data?: unknown;
   dataTransfer?: readonly unknown[];
   builtinModules: Record<string, string>;
+  /** The host's module graph (src/modules/graph.ts). */
+  moduleGraph?: { id: number; resolutions: Record<string, string>; formats: Record<string, string>; facades: Record<string, string>; sources: Record<string, string>; failures: Record<string, string> };
+  /** A frozen process.env of these. */
+  env?: Record<string, string>;
   trackUnhandledRejections?: boolean;
   /** Never run the code (the AbortSignal was aborted before construction). */
   terminatedBeforeStart?: boolean;

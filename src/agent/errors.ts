@@ -12,6 +12,8 @@ export type AgentErrorCode =
   // The host bridge (src/agent/host-bridge.ts)
   | 'ERR_AGENT_BLOCKED'
   | 'ERR_AGENT_CANNOT_BLOCK'
+  // Modules (src/modules/builtins.ts): a node: built-in reached from agent code
+  | 'ERR_AGENT_NODE_BUILTIN'
   // Diagnostics (src/agent/diagnostics.ts)
   | 'ERR_AGENT_PROFILE_ACTIVE'
   | 'ERR_AGENT_NO_PROFILE'

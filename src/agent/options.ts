@@ -6,6 +6,7 @@ import { invalidOption, unknownOption } from './errors.js';
 import { validateResourceLimits, type ResourceLimits } from '../options/limits.js';
 import { checkOptionNames } from '../options/names.js';
 import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
+import { buildGraph, checkConditions, checkEnv, moduleGraphKey, type ModuleGraph } from '../modules/index.js';
 
 /** What the `host` option takes: named functions, each called with cloned arguments. */
 export type HostFunctions = Record<string, (...args: any[]) => unknown>;
@@ -51,12 +52,22 @@ export interface AgentOptions {
    * false at the mark and the Agent emits 'drain' at half of it.
    */
   highWaterMark?: HighWaterMark;
+  /**
+   * Package export/import conditions for bare specifiers, in addition to
+   * 'import'/'require' and 'default' (default ['agentcluster', 'worker', 'browser']:
+   * runtime-neutral builds first; see docs/modules.md).
+   */
+  conditions?: readonly string[];
+  /** A frozen `process.env` holding exactly these strings (and `process` nothing else). Default: no `process`. */
+  env?: Record<string, string>;
+  /** @internal A pool's module graph, shared by its agents. */
+  [moduleGraphKey]?: ModuleGraph;
 }
 
 /** Every name `new Agent()` accepts (others are refused with the nearest of these). */
-export const agentOptionNames: readonly (keyof AgentOptions)[] = [
+export const agentOptionNames: readonly Exclude<keyof AgentOptions, symbol>[] = [
   'source', 'file', 'type', 'filename', 'name', 'resourceLimits', 'canBlock', 'signal',
-  'data', 'transferList', 'trackUnhandledRejections', 'globals', 'host', 'highWaterMark',
+  'data', 'transferList', 'trackUnhandledRejections', 'globals', 'host', 'highWaterMark', 'conditions', 'env',
 ];
 
 export function checkResourceLimits(value: unknown): ResourceLimits {
@@ -111,11 +122,17 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
   const limits = checkResourceLimits(options.resourceLimits);
   const mark = toHighWaterMark(options.highWaterMark);
   const name = options.name ?? `agent-${++anonymousCount}`;
+  const conditions = checkConditions(options.conditions, invalidOption);
+  const env = checkEnv(options.env, invalidOption);
+  const basePath = filePath ?? resolve(options.filename ?? `[${name}]`);
+  // Modules resolve bare specifiers and CommonJS through a graph found on the host, before start.
+  const moduleGraph = options[moduleGraphKey] ??
+    (isModule ? buildGraph([filePath !== undefined ? { path: filePath } : { path: basePath, source: source!, format: 'esm' }], conditions) : undefined);
   return {
     name,
     source,
     filePath,
-    basePath: filePath ?? resolve(options.filename ?? `[${name}]`),
+    basePath,
     // What stacks call source text with no file to name (a filename, when given, names it).
     ...(filePath === undefined && options.filename === undefined ? { sourceUrl: `agentcluster:source/${encodeURIComponent(name)}` } : {}),
     isModule,
@@ -130,5 +147,7 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     globals: options.globals ?? 'agent',
     highWaterMessages: mark.messages,
     highWaterBytes: mark.bytes,
+    ...(moduleGraph === undefined ? {} : { moduleGraph }),
+    ...(env === undefined ? {} : { env }),
   };
 }

@@ -6,6 +6,7 @@ import { Agent, type ExitInfo } from '../agent/agent.js';
 import { AgentError } from '../agent/errors.js';
 import type { HostFunctions, ResourceLimits } from '../agent/options.js';
 import type { HighWaterMark } from '../flow-control.js';
+import { moduleGraphKey, type ModuleGraph } from '../modules/index.js';
 import { bootstrapSource, type BootstrapConfig } from './agent-bootstrap.js';
 import { PoolError } from './errors.js';
 import type { Task } from './task.js';
@@ -36,6 +37,9 @@ export interface SlotOptions {
   highWaterMark: Required<HighWaterMark>;
   data: unknown;
   host: HostFunctions | undefined;
+  /** The pool's module graph of the job, one for all its agents. */
+  moduleGraph: ModuleGraph;
+  env: Record<string, string> | undefined;
 }
 
 const SEQ_MAX = 0x3fffffff;
@@ -117,6 +121,8 @@ export class AgentSlot {
       highWaterMark: options.highWaterMark,
       ...(options.host === undefined ? {} : { host: options.host }),
       data: config,
+      ...(options.env === undefined ? {} : { env: options.env }),
+      [moduleGraphKey]: options.moduleGraph,
     });
     this.agent.on('message', (message) => {
       const sig = this.#sig;

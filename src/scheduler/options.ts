@@ -8,6 +8,7 @@ import { checkOptionNames } from '../options/names.js';
 import { invalidOption, unknownOption, type PoolError } from './errors.js';
 import { snapshotHost } from '../agent/host-bridge.js';
 import type { HostFunctions } from '../agent/options.js';
+import { checkConditions, checkEnv } from '../modules/index.js';
 
 /** Our names, or piscina's / Node Worker's (maxOldGenerationSizeMb, ...). */
 export interface PoolResourceLimits extends ResourceLimits {
@@ -46,6 +47,10 @@ export interface AgentPoolOptions {
   highWaterMark?: HighWaterMark;
   /** The host bridge of every agent (see the Agent option): read once, when the pool is created. */
   host?: HostFunctions;
+  /** Package export/import conditions of the agents (see the Agent option; default ['agentcluster', 'worker', 'browser']). */
+  conditions?: readonly string[];
+  /** A frozen `process.env` of exactly these strings in every agent (see the Agent option). */
+  env?: Record<string, string>;
   // piscina's names, accepted so switching is a one-line change
   minThreads?: number;
   maxThreads?: number;
@@ -70,6 +75,8 @@ export interface FilledOptions {
   priorityAging: number;
   highWaterMark: Required<HighWaterMark>;
   host: HostFunctions | undefined;
+  conditions: readonly string[] | undefined;
+  env: Record<string, string> | undefined;
 }
 
 function count(value: unknown, name: string, min: number): number | undefined {
@@ -101,7 +108,7 @@ export function jobUrl(filename: string | URL): string {
 /** Every name `new AgentPool()` accepts (others are refused with the nearest of these). */
 export const poolOptionNames: readonly (keyof AgentPoolOptions)[] = [
   'filename', 'source', 'name', 'minAgents', 'maxAgents', 'idleTimeout', 'maxQueue', 'concurrentTasksPerAgent',
-  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark', 'host',
+  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark', 'host', 'conditions', 'env',
   'minThreads', 'maxThreads', 'concurrentTasksPerWorker', 'workerData',
 ];
 
@@ -176,6 +183,8 @@ export function fillOptions(options: AgentPoolOptions): FilledOptions {
     priorityAging: duration(options.priorityAging, 'priorityAging', false) ?? 1000,
     highWaterMark: toHighWaterMark(options.highWaterMark),
     host: poolHost(options.host),
+    conditions: checkConditions(options.conditions, invalidOption),
+    env: checkEnv(options.env, invalidOption),
   };
 }
 

@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { buildGraph, type ModuleGraph } from '../modules/index.js';
 import type { Agent, ExitInfo } from '../agent/agent.js';
 import { AgentError } from '../agent/errors.js';
 import { unwatch, watch } from './abort.js';
@@ -165,6 +166,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   #idleWaiters: (() => void)[] = [];
   #startFailed = false;
   #housekeeper: NodeJS.Timeout | undefined;
+  readonly #graph: ModuleGraph;
 
   constructor(options: AgentPoolOptions) {
     super();
@@ -181,6 +183,8 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
       filled.url = pathToFileURL(file).href;
     }
     this.#options = filled;
+    // One module graph for every agent the pool ever starts.
+    this.#graph = buildGraph([{ path: fileURLToPath(filled.url) }], filled.conditions);
     this.#queue = new TaskQueue(filled.priorityAging);
     const initial: Promise<void>[] = [];
     for (let i = 0; i < filled.minAgents; i++) initial.push(this.#spawn().agent.ready);
@@ -547,6 +551,8 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
         data: this.#options.data,
         highWaterMark: this.#options.highWaterMark,
         host: this.#options.host,
+        moduleGraph: this.#graph,
+        env: this.#options.env,
       },
       this.#owner,
     );

@@ -1,0 +1,169 @@
+// Static discovery of a job's module graph on the host: every file reachable
+// from the entry by static import, literal import() and literal require(),
+// each specifier resolved once (Node's algorithm, the agent's conditions).
+// Agents get the result as a table (importer + kind + specifier -> file) and
+// never touch the file system to resolve; a pool computes it once for all
+// its agents. Failures are recorded, not thrown: an import that fails fails
+// when the agent links it, a require() when it runs (as in Node, where a
+// guarded `try { require('fs') } catch {}` is fine).
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseEsm } from 'es-module-lexer/js';
+import { cjsExportNames, facadeSource } from './cjs.js';
+import { isTypeScript, stripTypes } from './typescript.js';
+import { clearPackageCache, formatOf, isAmbiguous, Resolver, type Format, type ResolveKind } from './resolver.js';
+
+export interface ModuleGraph {
+  /** Agents of one pool share one native copy of the graph through this id. */
+  id: number;
+  /** `${importer}\0${'i'|'r'}\0${specifier}` -> absolute real path, or '\u0001CODE\u0001message'. */
+  resolutions: Record<string, string>;
+  formats: Record<string, Format>;
+  /** CommonJS file -> the ES facade source that stands for it in the ES graph. */
+  facades: Record<string, string>;
+  /** Files agents get as transformed here (TypeScript with its types blanked out). */
+  sources: Record<string, string>;
+  /** Files that cannot load, with the SyntaxError message agents throw for them. */
+  failures: Record<string, string>;
+}
+
+export interface GraphEntry {
+  path: string;
+  /** The entry's text when it is not read from `path` (a source agent). */
+  source?: string;
+  /** What the entry is when its name does not say (source text is an ES module). */
+  format?: Format;
+}
+
+// Ids are random: two copies of this library in one process share the addon's table cache.
+const newId = (): number => randomBytes(6).readUIntBE(0, 6) + 1;
+
+/** `require('x')` calls with a literal name: over-approximate, failures are recorded lazily. */
+const requirePattern = /(?<![\w$.])require\s*\(\s*(['"])((?:(?!\1)[^\\\n]|\\.)*)\1\s*\)/g;
+
+/** Whether the text has import/export syntax (so a typeless `.js` file is an ES module, as Node 22 decides). */
+function hasModuleSyntax(source: string): boolean {
+  try {
+    return parseEsm(source)[3] === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Imports of an ES module; of a CommonJS file (`dynamicOnly`), its literal import() calls. */
+function esmSpecifiers(source: string, dynamicOnly = false): string[] {
+  try {
+    const [imports] = parseEsm(source);
+    const out: string[] = [];
+    for (const entry of imports) {
+      const record = entry as { specifier?: string; type?: string; typeOnly?: boolean };
+      if (dynamicOnly && record.type !== 'dynamic') continue;
+      if (typeof record.specifier === 'string' && record.typeOnly !== true) out.push(record.specifier);
+    }
+    return out;
+  } catch {
+    return []; // a syntax error: the agent reports it with file:line:col when it compiles the file
+  }
+}
+
+function cjsSpecifiers(source: string): string[] {
+  const out: string[] = [];
+  for (const match of source.matchAll(requirePattern)) {
+    const raw = match[2]!;
+    try {
+      out.push(raw.includes('\\') ? (JSON.parse(`"${raw.replace(/"/g, '\\"')}"`) as string) : raw);
+    } catch {
+      // not a plain string literal
+    }
+  }
+  return out;
+}
+
+/** The JavaScript of a TypeScript file (positions kept), or why it has none. */
+function typeScript(path: string, text: string): string | { failure: string } | undefined {
+  try {
+    const { code, error } = stripTypes(text);
+    if (error === undefined) return code;
+    return {
+      failure: `TypeScript syntax that cannot be stripped (it is not just types: enum, namespace, parameter property...) ` +
+        `'${error.text}' at ${path}:${error.line}:${error.column}; agents run TypeScript by erasing types only, as Node does`,
+    };
+  } catch (error) {
+    return { failure: `${path}: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+export function buildGraph(entries: readonly GraphEntry[], conditions?: readonly string[]): ModuleGraph {
+  // package.json files are read afresh for each graph (edits between pools count) and not kept after.
+  clearPackageCache();
+  try {
+    return discover(entries, conditions);
+  } finally {
+    clearPackageCache();
+  }
+}
+
+function discover(entries: readonly GraphEntry[], conditions?: readonly string[]): ModuleGraph {
+  const resolver = new Resolver(conditions);
+  const graph: ModuleGraph = { id: newId(), resolutions: {}, formats: {}, facades: {}, sources: {}, failures: {} };
+  const queue: { path: string; source?: string; format: Format }[] = [];
+  const queued = new Set<string>();
+  const enqueue = (path: string, format: Format, source?: string) => {
+    if (queued.has(path)) return;
+    queued.add(path);
+    queue.push({ path, format, ...(source === undefined ? {} : { source }) });
+  };
+  for (const entry of entries) enqueue(entry.path, entry.format ?? formatOf(entry.path), entry.source);
+
+  while (queue.length > 0) {
+    const next = queue.shift()!;
+    const { path, source } = next;
+    let format = next.format;
+    graph.formats[path] = format;
+    if (format === 'json') continue;
+    let text = source;
+    if (text === undefined) {
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch {
+        continue; // the agent reports the unreadable file when it loads it
+      }
+    }
+    if (isTypeScript(path)) {
+      const stripped = typeScript(path, text);
+      if (stripped === undefined) {
+        graph.failures[path] = `${path}: could not strip its types`;
+        continue;
+      }
+      if (typeof stripped !== 'string') {
+        graph.failures[path] = stripped.failure;
+        continue;
+      }
+      text = stripped;
+      graph.sources[path] = text;
+    }
+    if (format === 'cjs' && source === undefined && isAmbiguous(path) && hasModuleSyntax(text)) {
+      format = 'esm';
+      graph.formats[path] = format;
+    }
+    if (format === 'cjs') graph.facades[path] = facadeSource(path, cjsExportNames(path, text, resolver));
+    const requests: [ResolveKind, string][] = format === 'esm'
+      ? esmSpecifiers(text).map((specifier) => ['import', specifier])
+      : [...cjsSpecifiers(text).map((specifier): [ResolveKind, string] => ['require', specifier]),
+        ...esmSpecifiers(text, true).map((specifier): [ResolveKind, string] => ['import', specifier])];
+    for (const [kind, specifier] of requests) {
+      // agentcluster: built-ins, data: and other URL schemes are the agent's own business.
+      if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^(file|node):/.test(specifier)) continue;
+      const key = `${path}\0${kind === 'import' ? 'i' : 'r'}\0${specifier}`;
+      if (key in graph.resolutions) continue;
+      const resolved = resolver.resolve(specifier, path, kind);
+      if ('path' in resolved) {
+        graph.resolutions[key] = resolved.path;
+        enqueue(resolved.path, formatOf(resolved.path));
+      } else {
+        graph.resolutions[key] = `\u0001${resolved.error.code}\u0001${resolved.error.message}`;
+      }
+    }
+  }
+  return graph;
+}
