@@ -7,6 +7,7 @@
 #include "agent_runtime.h"
 #include "node_snapshot.h"
 #include "platform_delegate.h"
+#include "v8_compat.h"
 
 namespace agentcluster {
 
@@ -200,8 +201,7 @@ void AgentThread::Main() {
   mailbox_->Close();  // queued V8 tasks die while their isolate still exists
   {
     std::lock_guard<std::mutex> lock(IsolateLifecycleMutex());
-    g_platform->UnregisterIsolate(isolate);
-    isolate->Dispose();
+    compat::DisposeIsolate(g_platform, isolate);
   }
   diagnostics_->OnThreadEnd();
   sink_->Deliver(std::move(exit_event));

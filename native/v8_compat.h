@@ -3,6 +3,8 @@
 // calls these and never tests V8_MAJOR_VERSION itself.
 #pragma once
 
+#include <node.h>
+#include <node_version.h>
 #include <v8.h>
 #include <v8-version.h>
 
@@ -88,5 +90,19 @@ class TaskRunner : public v8::TaskRunner {
   void PostIdleTask(std::unique_ptr<v8::IdleTask>) override {}
 #endif
 };
+
+// Ends an isolate registered with RegisterIsolate. Node 24 (V8 13) asks the
+// platform for the isolate's task runner during Isolate::Dispose, so it must
+// still be registered then: MultiIsolatePlatform::DisposeIsolate does
+// deinitialize, unregister and free in that order. Before 24 the documented
+// order is unregister, then dispose.
+inline void DisposeIsolate(node::MultiIsolatePlatform* platform, v8::Isolate* isolate) {
+#if NODE_MAJOR_VERSION >= 24
+  platform->DisposeIsolate(isolate);
+#else
+  platform->UnregisterIsolate(isolate);
+  isolate->Dispose();
+#endif
+}
 
 }  // namespace agentcluster::compat
