@@ -71,6 +71,10 @@ mkdir -p "$WORK"
 (cd "$ROOT" && git ls-files -co --exclude-standard | grep -v '^node_modules/' |
   tar cf - -T - 2>/dev/null) | (cd "$WORK" && tar xf -)
 [ -e "$WORK/node_modules" ] || ln -s "$ROOT/node_modules" "$WORK/node_modules"
+# The test262 snapshot the tests find by default (../shared/test262 of the checkout).
+if [ -z "${TEST262_DIR:-}" ] && [ -d "$(dirname "$ROOT")/shared/test262/test" ]; then
+  export TEST262_DIR="$(dirname "$ROOT")/shared/test262"
+fi
 cd "$WORK"
 export PATH="$NODE_BIN:$PATH"
 start=$(date +%s)
