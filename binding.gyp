@@ -9,6 +9,7 @@
         "native/agent_runtime.cc",
         "native/agent_globals.cc",
         "native/agent_thread.cc",
+        "native/atomics_wait.cc",
         "native/host_bridge.cc",
         "native/mailbox.cc",
         "native/message.cc",
@@ -29,8 +30,14 @@
       "defines": ["NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
-      "cflags_cc": ["-std=c++17", "-fno-rtti", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc": ["-fno-rtti", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "conditions": [
+        # V8 13 headers (Node 24+) need C++20; Node 22 (module version 127) builds with it too.
+        ["node_module_version>=127", {
+          "cflags_cc": ["-std=c++20"]
+        }, {
+          "cflags_cc": ["-std=c++17"]
+        }],
         ["OS=='mac'", {
           "xcode_settings": {
             "GCC_ENABLE_CPP_EXCEPTIONS": "YES",

@@ -8,13 +8,12 @@
 #include <vector>
 
 #include "agent_runtime.h"
+#include "isolate_slots.h"
 
 namespace agentcluster {
 
 namespace {
 
-// Isolate data slot 0 is the AgentRuntime's.
-constexpr uint32_t kDiagnosticsSlot = 1;
 constexpr size_t kChunkBytes = 64 * 1024;
 
 // Error codes sent as the text of a failed answer (the TS side makes AgentErrors).

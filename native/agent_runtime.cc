@@ -2,6 +2,9 @@
 
 #include "agent_diagnostics.h"
 #include "agent_globals.h"
+#include "atomics_wait.h"
+#include "isolate_slots.h"
+#include "v8_compat.h"
 #include "v8_util.h"
 
 #include <algorithm>
@@ -9,8 +12,6 @@
 namespace agentcluster {
 
 namespace {
-
-constexpr uint32_t kRuntimeSlot = 0;
 
 // Port events for ports this agent owns arrive through its mailbox: one
 // job per event, so that other work (timers, messages) interleaves and each
@@ -144,6 +145,7 @@ void AgentRuntime::Run() {
   v8::Local<v8::Context> context = v8::Context::New(isolate_);
   context_.Reset(isolate_, context);
   v8::Context::Scope context_scope(context);
+  AtomicsWaitMonitor::Install(context);  // before any agent code can capture Atomics.wait
   port_owner_ = std::make_shared<AgentPortOwner>(mailbox_);
   ports_ = std::make_unique<PortBinder>(
       isolate_, port_owner_, &terminate_requested_, [this](const std::string& text) {
@@ -252,7 +254,7 @@ bool AgentRuntime::EvaluateEntry() {
       }
     }
     if (ok) {
-      v8::ScriptOrigin origin(isolate_, Str(isolate_, modules_->UrlOf(path)));
+      v8::ScriptOrigin origin = compat::Origin(isolate_, Str(isolate_, modules_->UrlOf(path)));
       v8::Local<v8::Script> script;
       v8::Local<v8::String> text;
       ok = NewString(isolate_, source).ToLocal(&text) &&
@@ -491,7 +493,8 @@ void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {
   v8::Local<v8::Context> context = this->context();
   v8::TryCatch try_catch(isolate_);
   // evaluate() text has no file: its frames say agentcluster:evaluate/NAME.
-  v8::ScriptOrigin origin(isolate_, Str(isolate_, "agentcluster:evaluate/" + options_.name));
+  v8::ScriptOrigin origin =
+      compat::Origin(isolate_, Str(isolate_, "agentcluster:evaluate/" + options_.name));
   v8::Local<v8::Script> script;
   v8::Local<v8::Value> result;
   v8::Local<v8::String> text;

@@ -7,6 +7,7 @@
 #include "agent_runtime.h"
 #include "node_snapshot.h"
 #include "platform_delegate.h"
+#include "v8_compat.h"
 
 namespace agentcluster {
 
@@ -100,84 +101,19 @@ void AgentThread::Terminate() {
     }
   }
   mailbox_->Wake();
-  sink_->WakeBlocked();
-  if (options_.host_bridge) options_.host_bridge->Terminate();  // a pending host.sync call  // a postMessage waiting for the host's queue to drain
+  sink_->WakeBlocked();  // a postMessage waiting for the host's queue to drain
+  if (options_.host_bridge) options_.host_bridge->Terminate();  // a pending host.sync call
 }
 
 bool AgentThread::Interrupt() {
   // A pending host.sync call is the other wait interrupt() ends.
   if (options_.host_bridge && options_.host_bridge->Interrupt()) return true;
-  std::lock_guard<std::mutex> lock(wait_mutex_);
-  if (wait_handle_ == nullptr) return false;
-  wait_interrupted_ = true;
-  wait_handle_->Wake();
-  return true;
+  // isolate_mutex_ keeps the isolate alive while the interrupt is requested.
+  std::lock_guard<std::mutex> lock(isolate_mutex_);
+  return isolate_ != nullptr && atomics_wait_.Interrupt(isolate_);
 }
 
-AgentThread::AtomicsStats AgentThread::atomics_stats() {
-  std::lock_guard<std::mutex> lock(wait_mutex_);
-  AtomicsStats stats = atomics_stats_;
-  if (wait_handle_ != nullptr) {
-    stats.blocked_ms += std::chrono::duration<double, std::milli>(
-                            std::chrono::steady_clock::now() - wait_started_)
-                            .count();
-  }
-  return stats;
-}
-
-void AgentThread::OnAtomicsWait(v8::Isolate::AtomicsWaitEvent event,
-                                v8::Local<v8::SharedArrayBuffer>, size_t, int64_t, double,
-                                v8::Isolate::AtomicsWaitWakeHandle* handle, void* data) {
-  using Event = v8::Isolate::AtomicsWaitEvent;
-  AgentThread* self = static_cast<AgentThread*>(data);
-  bool interrupted = false;
-  {
-    std::lock_guard<std::mutex> lock(self->wait_mutex_);
-    AtomicsStats& stats = self->atomics_stats_;
-    if (event == Event::kStartWait) {
-      self->wait_handle_ = handle;
-      self->wait_interrupted_ = false;
-      self->wait_started_ = std::chrono::steady_clock::now();
-      return;
-    }
-    // V8 reports kStartWait before comparing the value: a "not-equal" call
-    // never blocked (no time counted), but an interrupt that already said
-    // it woke this wait still throws.
-    if (self->wait_handle_ != nullptr && event != Event::kNotEqual) {
-      stats.blocked_ms += std::chrono::duration<double, std::milli>(
-                              std::chrono::steady_clock::now() - self->wait_started_)
-                              .count();
-    }
-    self->wait_handle_ = nullptr;
-    interrupted = self->wait_interrupted_;
-    self->wait_interrupted_ = false;
-    switch (event) {
-      case Event::kNotEqual: stats.not_equal++; break;
-      case Event::kWokenUp: stats.woken++; break;
-      case Event::kTimedOut: stats.timed_out++; break;
-      case Event::kAPIStopped: stats.interrupted++; break;
-      default: break;
-    }
-    if (event == Event::kNotEqual) {
-      if (interrupted) stats.interrupted++;
-    } else {
-      stats.waits++;
-    }
-  }
-  if (interrupted && event != Event::kTerminatedExecution) {
-    // Scheduled here, the exception is what the Atomics.wait call throws.
-    v8::Isolate* isolate = v8::Isolate::GetCurrent();
-    v8::Local<v8::Context> context = isolate->GetCurrentContext();
-    v8::Local<v8::Object> error =
-        v8::Exception::Error(v8::String::NewFromUtf8Literal(
-                                 isolate, "Atomics.wait was interrupted by the host"))
-            .As<v8::Object>();
-    error->CreateDataProperty(context, v8::String::NewFromUtf8Literal(isolate, "code"),
-                              v8::String::NewFromUtf8Literal(isolate, "ERR_AGENT_INTERRUPTED"))
-        .FromMaybe(false);
-    isolate->ThrowException(error);
-  }
-}
+AgentThread::AtomicsStats AgentThread::atomics_stats() { return atomics_wait_.stats(); }
 
 void AgentThread::Join() {
   std::lock_guard<std::mutex> lock(join_mutex_);
@@ -230,7 +166,7 @@ void AgentThread::Main() {
 
   isolate->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   isolate->SetAllowAtomicsWait(options_.can_block);
-  isolate->SetAtomicsWaitCallback(OnAtomicsWait, this);
+  atomics_wait_.Attach(isolate);
 
   bool start = false;
   {
@@ -268,8 +204,7 @@ void AgentThread::Main() {
   mailbox_->Close();  // queued V8 tasks die while their isolate still exists
   {
     std::lock_guard<std::mutex> lock(IsolateLifecycleMutex());
-    g_platform->UnregisterIsolate(isolate);
-    isolate->Dispose();
+    compat::DisposeIsolate(g_platform, isolate);
   }
   diagnostics_->OnThreadEnd();
   sink_->Deliver(std::move(exit_event));

@@ -15,6 +15,7 @@
 
 #include "agent_diagnostics.h"
 #include "agent_types.h"
+#include "atomics_wait.h"
 #include "mailbox.h"
 
 namespace agentcluster {
@@ -48,15 +49,8 @@ class AgentThread : public std::enable_shared_from_this<AgentThread> {
   // whether a wait was interrupted.
   bool Interrupt();
 
-  // Counters of the agent's Atomics.wait calls (from V8's wait callback).
-  struct AtomicsStats {
-    uint64_t waits = 0;        // calls that actually blocked
-    uint64_t woken = 0;        // ended by Atomics.notify
-    uint64_t timed_out = 0;
-    uint64_t not_equal = 0;    // returned "not-equal" without blocking
-    uint64_t interrupted = 0;  // ended by Interrupt()
-    double blocked_ms = 0;     // total time blocked
-  };
+  // Counters of the agent's Atomics.wait calls (see atomics_wait.h).
+  using AtomicsStats = AtomicsWaitMonitor::Stats;
   AtomicsStats atomics_stats();
 
   // The platform every agent registers with (set once, from the first Node
@@ -66,10 +60,6 @@ class AgentThread : public std::enable_shared_from_this<AgentThread> {
  private:
   AgentThread(AgentOptions options, std::shared_ptr<AgentEventSink> sink);
   static void ThreadMain(void* arg);
-  static void OnAtomicsWait(v8::Isolate::AtomicsWaitEvent event,
-                            v8::Local<v8::SharedArrayBuffer> buffer, size_t offset, int64_t value,
-                            double timeout_ms, v8::Isolate::AtomicsWaitWakeHandle* handle,
-                            void* data);
   void Main();
 
   const uint64_t id_;
@@ -84,11 +74,7 @@ class AgentThread : public std::enable_shared_from_this<AgentThread> {
   std::atomic<bool> terminate_requested_{false};
   std::atomic<const char*> ending_reason_{nullptr};
 
-  std::mutex wait_mutex_;  // guards the fields below
-  v8::Isolate::AtomicsWaitWakeHandle* wait_handle_ = nullptr;  // set while blocked
-  bool wait_interrupted_ = false;
-  std::chrono::steady_clock::time_point wait_started_;
-  AtomicsStats atomics_stats_;
+  AtomicsWaitMonitor atomics_wait_{&terminate_requested_};
 
   std::mutex join_mutex_;
   uv_thread_t thread_{};

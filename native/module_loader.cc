@@ -9,6 +9,7 @@
 #include "cjs_runtime.h"
 #include "module_table.h"
 #include "v8_util.h"
+#include "v8_compat.h"
 
 namespace agentcluster {
 
@@ -225,7 +226,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::CompileSynthetic(v8::Local<v8::Context>
   }
   std::vector<v8::Local<v8::String>> exports = {Str(isolate_, "default")};
   v8::Local<v8::Module> module = v8::Module::CreateSyntheticModule(
-      isolate_, Str(isolate_, PathToFileUrl(path)), exports, EvaluateSynthetic);
+      isolate_, Str(isolate_, PathToFileUrl(path)), compat::ExportNames(exports), EvaluateSynthetic);
   synthetic_values_.emplace(module->GetIdentityHash(),
                             std::make_pair(v8::Global<v8::Module>(isolate_, module),
                                            v8::Global<v8::Value>(isolate_, value)));
@@ -301,8 +302,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Compile(v8::Local<v8::Context> context,
   } else if (!ReadText(path, &text)) {
     return {};
   }
-  v8::ScriptOrigin origin(isolate_, Str(isolate_, UrlOf(path)), 0, 0, false, -1,
-                          v8::Local<v8::Value>(), false, false, true);
+  v8::ScriptOrigin origin = compat::Origin(isolate_, Str(isolate_, UrlOf(path)), /*is_module=*/true);
   v8::Local<v8::String> source_string;
   if (!NewString(isolate_, text).ToLocal(&source_string)) return {};
   // Code another agent compiled from the same text, when there is some.
@@ -343,7 +343,7 @@ bool ModuleLoader::LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8
   for (int i = 0; i < requests->Length(); i++) {
     v8::Local<v8::ModuleRequest> request = requests->Get(context, i).As<v8::ModuleRequest>();
     std::string specifier = ToStdString(isolate_, request->GetSpecifier());
-    std::string type = TypeAttribute(context, request->GetImportAssertions(), 3);
+    std::string type = TypeAttribute(context, compat::ImportAttributes(request), 3);
     std::string resolved = Resolve(context, specifier, path);
     if (resolved.empty()) return false;
     if (by_path_.count(type.empty() ? resolved : resolved + "\n" + type)) continue;

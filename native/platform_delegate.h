@@ -9,21 +9,23 @@
 #include <memory>
 
 #include "mailbox.h"
+#include "v8_compat.h"
 
 namespace agentcluster {
 
-class AgentTaskRunner final : public v8::TaskRunner {
+class AgentTaskRunner final : public compat::TaskRunner {
  public:
   explicit AgentTaskRunner(std::shared_ptr<Mailbox> mailbox) : mailbox_(std::move(mailbox)) {}
 
-  void PostTask(std::unique_ptr<v8::Task> task) override;
-  void PostNonNestableTask(std::unique_ptr<v8::Task> task) override;
-  void PostDelayedTask(std::unique_ptr<v8::Task> task, double delay_in_seconds) override;
-  void PostNonNestableDelayedTask(std::unique_ptr<v8::Task> task, double delay_in_seconds) override;
-  void PostIdleTask(std::unique_ptr<v8::IdleTask> task) override;
+  // IdleTasksEnabled() is false, so V8 never posts idle tasks; the agent loop
+  // never runs tasks re-entrantly, so every task is non-nestable.
   bool IdleTasksEnabled() override { return false; }
   bool NonNestableTasksEnabled() const override { return true; }
   bool NonNestableDelayedTasksEnabled() const override { return true; }
+
+ protected:
+  void EnqueueTask(std::unique_ptr<v8::Task> task) override;
+  void EnqueueDelayedTask(std::unique_ptr<v8::Task> task, double delay_in_seconds) override;
 
  private:
   // The mailbox outlives the agent: V8 background threads may still hold this

@@ -286,14 +286,18 @@ v8::Local<v8::FunctionTemplate> PortBinder::Template() {
   v8::Local<v8::ObjectTemplate> instance = tmpl->InstanceTemplate();
   instance->SetInternalFieldCount(2);
   const char* handlers[] = {"onmessage", "onclose", "ondrain"};
+  // Own accessor-backed data properties of each port. SetNativeDataProperty
+  // on every line: ObjectTemplate::SetAccessor is gone in V8 13.
   for (int slot = 0; slot < 3; slot++) {
-    instance->SetAccessor(Str(isolate_, handlers[slot]).As<v8::Name>(), GetHandler, SetHandler,
-                          v8::Integer::New(isolate_, slot));
+    instance->SetNativeDataProperty(Str(isolate_, handlers[slot]).As<v8::Name>(), GetHandler,
+                                    SetHandler, v8::Integer::New(isolate_, slot));
   }
-  instance->SetAccessor(Str(isolate_, "bufferedMessages").As<v8::Name>(), GetBuffered, nullptr,
-                        v8::Integer::New(isolate_, kBufferedMessages), v8::DEFAULT, v8::ReadOnly);
-  instance->SetAccessor(Str(isolate_, "bufferedBytes").As<v8::Name>(), GetBuffered, nullptr,
-                        v8::Integer::New(isolate_, kBufferedBytes), v8::DEFAULT, v8::ReadOnly);
+  instance->SetNativeDataProperty(Str(isolate_, "bufferedMessages").As<v8::Name>(), GetBuffered,
+                                  nullptr, v8::Integer::New(isolate_, kBufferedMessages),
+                                  v8::ReadOnly);
+  instance->SetNativeDataProperty(Str(isolate_, "bufferedBytes").As<v8::Name>(), GetBuffered,
+                                  nullptr, v8::Integer::New(isolate_, kBufferedBytes),
+                                  v8::ReadOnly);
   v8::Local<v8::ObjectTemplate> proto = tmpl->PrototypeTemplate();
   auto method = [&](const char* name, v8::FunctionCallback callback, int length) {
     proto->Set(Str(isolate_, name),

@@ -5,6 +5,8 @@
 
 #include "agent_globals.h"
 #include "agent_runtime.h"
+#include "atomics_wait.h"
+#include "v8_compat.h"
 #include "v8_util.h"
 
 namespace agentcluster {
@@ -175,6 +177,7 @@ void Test262Host::CreateRealm(const v8::FunctionCallbackInfo<v8::Value>& info) {
   // Same origin as its creator: realms of one agent reach into each other
   // freely (no cross-context access checks), as test262's realm tests expect.
   realm->SetSecurityToken(isolate->GetCurrentContext()->GetSecurityToken());
+  AtomicsWaitMonitor::Install(realm);
   HostOf(info).Install(realm);
   v8::Local<v8::Value> host;
   if (realm->Global()->Get(realm, Str(isolate, "$262")).ToLocal(&host)) {
@@ -188,7 +191,7 @@ void Test262Host::EvalScript(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Context::Scope scope(realm);
   v8::Local<v8::String> source;
   if (!info[0]->ToString(realm).ToLocal(&source)) return;
-  v8::ScriptOrigin origin(isolate, Str(isolate, "evalScript"));
+  v8::ScriptOrigin origin = compat::Origin(isolate, Str(isolate, "evalScript"));
   v8::Local<v8::Script> script;
   v8::Local<v8::Value> result;
   if (!v8::Script::Compile(realm, source, &origin).ToLocal(&script)) return;

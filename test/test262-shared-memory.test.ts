@@ -17,7 +17,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { resolveTest262, type Test262Paths } from '../test262/runner/discover.js';
 import { formatSummary } from '../test262/runner/reporters/summary.js';
-import { agentTests, runInProcess, SHARED_MEMORY_DIRS, sharedMemorySelectors } from '../test262/subsets.js';
+import { describeExpectations, loadExpectations } from '../test262/runner/expectations.js';
+import { agentTests, defaultExpectationsPath, runInProcess, SHARED_MEMORY_DIRS, sharedMemorySelectors } from '../test262/subsets.js';
 
 const explicitDir = process.env['TEST262_DIR'];
 const defaultDir = path.resolve(process.cwd(), '../shared/test262');
@@ -48,7 +49,10 @@ describe('test262 shared-memory subset (in-process, native host)', { skip: !avai
     t262 ??= resolveTest262(explicitDir, process.env, process.cwd());
     const selectors = sharedMemorySelectors(t262);
     const extra = selectors.length - SHARED_MEMORY_DIRS.length;
-    const { summary, scenarios } = await runInProcess(t262, selectors, THREADS ? { threads: THREADS } : {});
+    // The expectation set of this engine (sections per V8 major).
+    const expectations = loadExpectations(defaultExpectationsPath());
+    t.diagnostic(`expectations: ${describeExpectations(expectations)}`);
+    const { summary, scenarios } = await runInProcess(t262, selectors, { expectations, ...(THREADS ? { threads: THREADS } : {}) });
 
     const text = formatSummary(summary, { maxFailures: 50 });
     t.diagnostic(

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { discover, resolveTest262, type TestCase } from './discover.js';
 import type { Executor } from './executor.js';
-import { emptyExpectations, expectationFor, loadExpectations, type Expectations } from './expectations.js';
+import { describeExpectations, emptyExpectations, expectationFor, loadExpectations, type Expectations } from './expectations.js';
 import { jsonReporter } from './reporters/json.js';
 import { junitReporter } from './reporters/junit.js';
 import { progressReporter, type ProgressStream } from './reporters/progress.js';
@@ -207,6 +207,8 @@ async function mainInner(argv: string[], executor: Executor, io: CliIO): Promise
       expectations = emptyExpectations();
     }
   }
+  // Which set applies depends on the engine of this Node line: say which.
+  io.stderr.write(`test262: expectations ${describeExpectations(expectations)}\n`);
 
   let cases: TestCase[] = await discover(t262, positionals);
   if (featuresOnly.size > 0) cases = cases.filter((c) => c.attrs.features.some((f) => featuresOnly.has(f)));
