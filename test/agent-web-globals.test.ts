@@ -63,7 +63,7 @@ describe('installation', () => {
   it('test262 agents ($262 host set) have none of them', async () => {
     const lines: string[] = [];
     const a = spawnAgent({
-      host: 'test262',
+      globals: 'test262',
       source: `print(${JSON.stringify(WEB_NAMES)}.filter((n) => Object.getOwnPropertyDescriptor(globalThis, n) !== undefined).join() || 'none');
         print(typeof performance.mark);`,
     });
