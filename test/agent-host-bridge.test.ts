@@ -291,6 +291,7 @@ describe('host bridge: re-entrancy, blocking, termination', () => {
     assert.equal(agent.interrupt(), true);
     assert.deepEqual(await result, [['ERR_AGENT_INTERRUPTED', 'host.sync.never() was interrupted by the host'], 'ok', 'ok']);
     assert.equal(agent.interrupt(), false, 'nothing to interrupt any more');
+    assert.equal(await agent.evaluate('1 + 1'), 2, 'evaluate works again although the host function never answered');
   });
 
   it('in a canBlock: false agent host.sync throws ERR_AGENT_CANNOT_BLOCK (a TypeError); the async form works', async () => {
