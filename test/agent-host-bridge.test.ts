@@ -28,7 +28,7 @@ describe('host bridge: calls', () => {
         return { value: this.prefix + name, map: new Map([[1, options.n]]), when: options.when };
       },
     };
-    const agent = withHost(api);
+    const agent = withHost(api as unknown as HostFunctions);
     const result = await inAgent<{ value: string; map: Map<number, bigint>; sameDate: boolean }>(agent, `
       const when = new Date(5);
       const r = await host.readConfig('a', { n: 7n, when });
