@@ -215,12 +215,15 @@ std::shared_ptr<v8::BackingStore> CopyOf(v8::Isolate* isolate, const std::shared
 // effect on `buffer` is trusted, never the call's result: the function
 // captured at load may be a user's (structuredClone replaced or deleted
 // before agentcluster was imported), and then whatever it did not detach is
-// copied, so the pool is never handed over and no live host buffer is
-// aliased.
+// copied, so the pool is never handed over. The memory moves only when the
+// call detached `buffer` and handed that memory back to us, here detached in
+// turn: a replacement that keeps what it cloned (and returns anything else)
+// makes this a copy, so no live host buffer aliases the agent's memory.
 std::shared_ptr<v8::BackingStore> MoveThroughNode(v8::Local<v8::Context> context,
                                                   v8::Local<v8::ArrayBuffer> buffer,
                                                   const std::shared_ptr<v8::BackingStore>& original) {
   v8::Isolate* isolate = context->GetIsolate();
+  bool reclaimed = false;  // the clone's copy of the memory came back and is detached
   if (g_host_structured_clone != nullptr && !g_host_structured_clone->IsEmpty()) {
     v8::TryCatch try_catch(isolate);
     v8::Local<v8::Function> clone = g_host_structured_clone->Get(isolate);
@@ -234,33 +237,15 @@ std::shared_ptr<v8::BackingStore> MoveThroughNode(v8::Local<v8::Context> context
         result->IsArrayBuffer() && result.As<v8::ArrayBuffer>()->Data() == original->Data() &&
         original->Data() != nullptr) {
       // Node's clone now owns the memory: it is dropped here, not kept by anyone.
-      result.As<v8::ArrayBuffer>()->Detach(v8::Local<v8::Value>()).FromMaybe(false);
+      reclaimed = result.As<v8::ArrayBuffer>()->Detach(v8::Local<v8::Value>()).FromMaybe(false) &&
+                  result.As<v8::ArrayBuffer>()->WasDetached();
     }
   }
-  if (buffer->WasDetached()) return original;  // moved
+  if (buffer->WasDetached() && reclaimed) return original;  // moved
   return CopyOf(isolate, original);            // untransferable, or no usable structuredClone
 }
 
 }  // namespace
-
-SerializedBytes SerializedBytes::Copy() const {
-  SerializedBytes copy;
-  if (size == 0) return copy;
-  copy.data.reset(static_cast<uint8_t*>(std::malloc(size)));
-  std::memcpy(copy.data.get(), data.get(), size);
-  copy.size = size;
-  return copy;
-}
-
-Message Message::CopyForReplay() const {
-  Message copy;
-  copy.bytes = bytes.Copy();
-  copy.transferred = transferred;
-  copy.shared = shared;
-  for (const auto& module : wasm_modules) copy.wasm_modules.push_back(module);
-  copy.ports = ports;
-  return copy;
-}
 
 v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
                                         v8::Local<v8::String> message) {

@@ -27,7 +27,6 @@ struct SerializedBytes {
   SerializedBytes() = default;
   SerializedBytes(SerializedBytes&&) = default;
   SerializedBytes& operator=(SerializedBytes&&) = default;
-  SerializedBytes Copy() const;  // explicit: messages are moved, not copied
 };
 
 struct Message {
@@ -38,8 +37,6 @@ struct Message {
   std::vector<std::shared_ptr<PortEndpoint>> ports;            // AgentPorts moved in
 
   bool empty() const { return bytes.size == 0; }
-  // A second message with the same content (buffers shared, ports not kept).
-  Message CopyForReplay() const;
 };
 
 // The transfers of a serialized message that are still to happen: the

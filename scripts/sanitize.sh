@@ -64,7 +64,9 @@ echo "== building the addon with AddressSanitizer + UndefinedBehaviorSanitizer"
 if ! AGENTCLUSTER_SANITIZE=1 CXXFLAGS="-O1 -g -fno-omit-frame-pointer" npm run --silent build:native -- -j "$JOBS" >sanitize-build.log 2>&1; then
   tail -40 sanitize-build.log; echo "sanitize: the build failed (log: $DIR/sanitize-build.log)" >&2; exit 2
 fi
-if ! ldd build/Release/agentcluster.node | grep -q libasan; then
+# Capture ldd's output first: with pipefail, `ldd | grep -q` fails when grep exits early and ldd gets SIGPIPE.
+linked="$(ldd build/Release/agentcluster.node 2>&1)"
+if ! grep -q libasan <<<"$linked"; then
   echo "sanitize: build/Release/agentcluster.node is not linked against libasan: the AGENTCLUSTER_SANITIZE condition of binding.gyp did not apply" >&2; exit 2
 fi
 npx tsc -p tsconfig.build.json || { echo "sanitize: tsc failed" >&2; exit 2; }

@@ -149,4 +149,25 @@ describe('entry data', () => {
     assert.equal(alive, 'object'); // the agent still runs, and its agentData is the detached buffer
     assert.ok(held < 32 * MiB, `still allocated: ${Math.round(held / MiB)} MiB`);
   });
+
+  it('copied (not transferred) entry data is not kept by the Agent once the agent has it (child process)', async () => {
+    const code = `
+      import { Agent } from './src/index.ts';
+      const settle = async () => { for (let i = 0; i < 6; i++) { gc(); await new Promise((r) => setTimeout(r, 10)); } };
+      let data = { big: new ArrayBuffer(64 * 1024 * 1024), label: 'copied' };
+      const ref = new WeakRef(data);
+      const agent = new Agent({ source: 'onmessage = () => postMessage(agentData.big.byteLength + agentData.label);', data });
+      data = undefined;
+      await agent.ready;
+      await settle();
+      agent.postMessage(0);
+      const seen = await new Promise((resolve) => agent.once('message', resolve));
+      console.log(JSON.stringify({ collected: ref.deref() === undefined, seen }));
+      await agent.terminate();`;
+    const result = await runNode(['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', code], { timeoutMs: 60_000 });
+    assert.equal(result.code, 0, describeChild(result));
+    const { collected, seen } = JSON.parse(result.stdout.trim().split('\n').pop()!) as { collected: boolean; seen: string };
+    assert.equal(seen, `${64 * MiB}copied`);
+    assert.equal(collected, true, 'the host still holds the entry data');
+  });
 });

@@ -60,6 +60,22 @@ describe('host realm tampered with before the import', () => {
     );
     assert.deepEqual(lines, ['64 0 0']);
   });
+
+  it('a structuredClone that keeps the real clone and returns something else: the agent gets a copy, not an alias', async () => {
+    // Before: the kept clone aliased the memory the agent then wrote to (a data race on plain memory).
+    const lines = await child(
+      'const real = structuredClone; globalThis.stash = undefined; globalThis.structuredClone = (v, o) => { stash = real(v, o); return {}; };',
+      `
+      const agent = new lib.Agent({ source: 'onmessage = (e) => { new Uint8Array(e.data)[0] = 99; postMessage(new Uint8Array(e.data)[1]); }' });
+      const plain = new Uint8Array([1, 2, 3, 4]).buffer;
+      const reply = new Promise((r) => agent.once('message', r));
+      agent.postMessage(plain, [plain]);
+      console.log(await reply, plain.byteLength, new Uint8Array(stash).join(','));
+      await agent.terminate();
+    `,
+    );
+    assert.deepEqual(lines, ['2 0 1,2,3,4']);
+  });
 });
 
 describe('a structuredClone replaced before the import that steals from the message being sent', () => {

@@ -180,6 +180,29 @@ describe('worker_threads', () => {
     assert.equal(child.code, 0, describeChild(child));
     assert.match(child.stdout, /DONE/, describeChild(child));
   });
+
+  it('a worker whose agent floods a port the worker listens on terminates promptly', async () => {
+    // Before: not within 40 s.
+    const child = await runFixture('worker-port-flood.ts', ['3'], { timeoutMs: 120_000 });
+    assert.ok(!CRASH_PATTERN.test(child.stderr), describeChild(child));
+    assert.equal(child.code, 0, describeChild(child));
+    const { slowestTerminateMs } = JSON.parse(child.stdout.trim().split('\n').pop()!) as { slowestTerminateMs: number };
+    assert.ok(slowestTerminateMs < 5000, `worker.terminate() took ${slowestTerminateMs.toFixed(0)} ms`);
+  });
+});
+
+describe('memory under a flood (item 12c)', () => {
+  for (const mode of ['host', 'port'] as const) {
+    it(`an agent flooding ${mode === 'host' ? 'the host' : 'a host-side port'} for 3 s against a slower consumer: RSS stays bounded`, async () => {
+      // Before: ~300 MB/s of growth. The queue is bounded at 16 MiB of payload (the default mark).
+      const child = await runFixture('flood-memory.ts', [mode], { timeoutMs: 60_000 });
+      assert.equal(child.code, 0, describeChild(child));
+      const figures = JSON.parse(child.stdout.trim().split('\n').pop()!) as { growthMB: number; received: number; terminateMs: number };
+      assert.ok(figures.received > 1000, `only ${figures.received} messages taken`);
+      assert.ok(figures.growthMB < 200, `RSS grew ${figures.growthMB.toFixed(0)} MB in 3 s of flood`);
+      assert.ok(figures.terminateMs < 5000, `terminate took ${figures.terminateMs.toFixed(0)} ms`);
+    });
+  }
 });
 
 describe('host strings from an agent', () => {
