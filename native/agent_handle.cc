@@ -416,6 +416,7 @@ Napi::Function AgentHandle::DefineClass(Napi::Env env) {
           InstanceMethod<&AgentHandle::CheckThreadFromForeignThread>("checkThreadFromForeignThread"),
           InstanceMethod<&AgentHandle::DrainMore>("drainEvents"),
           InstanceMethod<&AgentHandle::HostReply>("hostReply"),
+          InstanceMethod<&AgentHandle::HostSyncWaiting>("hostSyncWaiting"),
           InstanceAccessor<&AgentHandle::GetThreadId>("threadId"),
           InstanceAccessor<&AgentHandle::GetBufferedMessages>("bufferedMessages"),
           InstanceAccessor<&AgentHandle::GetBufferedBytes>("bufferedBytes"),
@@ -653,6 +654,10 @@ Napi::Value AgentHandle::HostReply(const Napi::CallbackInfo& info) {
   // Counted like a message (the host never blocks; buffered figures show it).
   return Napi::Boolean::New(
       env, thread_->mailbox()->PostCounted(std::move(item)) != Mailbox::PostResult::kRefused);
+}
+
+Napi::Value AgentHandle::HostSyncWaiting(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), bridge_ && !finished_ && bridge_->waiting());
 }
 
 Napi::Value AgentHandle::Terminate(const Napi::CallbackInfo& info) {

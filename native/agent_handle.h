@@ -43,6 +43,7 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   Napi::Value GetBufferedBytes(const Napi::CallbackInfo& info);
   Napi::Value DrainMore(const Napi::CallbackInfo& info);
   Napi::Value HostReply(const Napi::CallbackInfo& info);
+  Napi::Value HostSyncWaiting(const Napi::CallbackInfo& info);
   Napi::Value EndingReason(const Napi::CallbackInfo& info);
   Napi::Value Interrupt(const Napi::CallbackInfo& info);
   Napi::Value AtomicsStats(const Napi::CallbackInfo& info);

@@ -43,6 +43,11 @@ class HostBridge {
   bool Interrupt();
   // Any thread: ends every wait, now and later (terminate).
   void Terminate();
+  // Whether the agent's thread is blocked in a sync call right now.
+  bool waiting() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return waiting_ && !answered_ && !interrupted_ && !terminated_;
+  }
 
  private:
   const std::vector<std::string> names_;

@@ -81,6 +81,8 @@ export interface NativeAgentHandle {
   evaluate(id: number, source: string): boolean;
   /** The answer of host call `id`: [status, payload]; throws what serializing it threw. */
   hostReply(id: number, sync: boolean, answer: unknown, transfer?: readonly unknown[]): boolean | undefined;
+  /** Whether the agent's thread is blocked in host.sync.NAME() right now. */
+  hostSyncWaiting(): boolean;
   terminate(): void;
   ref(): void;
   unref(): void;

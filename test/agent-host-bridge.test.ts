@@ -28,7 +28,7 @@ describe('host bridge: calls', () => {
         return { value: this.prefix + name, map: new Map([[1, options.n]]), when: options.when };
       },
     };
-    const agent = withHost(api);
+    const agent = withHost(api as unknown as HostFunctions);
     const result = await inAgent<{ value: string; map: Map<number, bigint>; sameDate: boolean }>(agent, `
       const when = new Date(5);
       const r = await host.readConfig('a', { n: 7n, when });
@@ -237,6 +237,32 @@ describe('host bridge: nothing else of the host is reachable', () => {
     assert.equal(thenRuns, 2);
   });
 
+  it('hostile call forms: bad transfer lists, construct, foreign this: typed errors, nothing sent', async () => {
+    let calls = 0;
+    const agent = withHost({ f: (...args: unknown[]) => { calls++; return args.length; } });
+    const result = await inAgent<[string, string][]>(agent, `
+      const tries = {
+        nullList: () => host.f.transfer(null, 1),
+        notTransferable: () => host.f.transfer([1], 1),
+        stringList: () => host.f.transfer('ab', 1),
+        syncNotTransferable: () => host.sync.f.transfer([{}], 1),
+        construct: () => new host.f(),
+        foreignThis: () => Reflect.apply(host.sync.f, { x: 1 }, [1, 2, 3]),
+        listedTwice: () => { const b = new ArrayBuffer(8); return host.sync.f.transfer([b, b], b); },
+        shared: () => host.sync.f.transfer([new SharedArrayBuffer(8)]),
+      };
+      const out = [];
+      for (const [k, t] of Object.entries(tries)) {
+        try { out.push([k, 'returned ' + await t()]); } catch (e) { out.push([k, e.name]); }
+      }
+      return out;`);
+    assert.deepEqual(Object.fromEntries(result), {
+      nullList: 'returned 1', notTransferable: 'DataCloneError', stringList: 'TypeError', syncNotTransferable: 'DataCloneError',
+      construct: 'TypeError', foreignThis: 'returned 3', listedTwice: 'DataCloneError', shared: 'DataCloneError',
+    });
+    assert.equal(calls, 2, 'only the two valid calls reached the host');
+  });
+
   it('huge arguments and answers go through (bounded by the flow control, not refused) and stay intact', async () => {
     const agent = withHost({ size: (s: string) => s.length, big: (n: number) => 'y'.repeat(n) });
     const result = await inAgent(agent, `
@@ -291,6 +317,7 @@ describe('host bridge: re-entrancy, blocking, termination', () => {
     assert.equal(agent.interrupt(), true);
     assert.deepEqual(await result, [['ERR_AGENT_INTERRUPTED', 'host.sync.never() was interrupted by the host'], 'ok', 'ok']);
     assert.equal(agent.interrupt(), false, 'nothing to interrupt any more');
+    assert.equal(await agent.evaluate('1 + 1'), 2, 'evaluate works again although the host function never answered');
   });
 
   it('in a canBlock: false agent host.sync throws ERR_AGENT_CANNOT_BLOCK (a TypeError); the async form works', async () => {
@@ -317,6 +344,17 @@ describe('host bridge in AgentPool', () => {
     try {
       const results = await Promise.all(Array.from({ length: 20 }, (_, n) => pool.run({ n })));
       assert.deepEqual(results, Array.from({ length: 20 }, (_, n) => n * 2 + 1));
+    } finally {
+      await pool.destroy();
+    }
+  });
+
+  it('the pool reads host once, at creation: later changes reach no agent, replacements included', async () => {
+    const api: Record<string, (n: number) => number> = { double: (n) => n * 2 };
+    const pool = new AgentPool({ filename, name: 'doubleViaHost', maxAgents: 1, host: api });
+    try {
+      api.double = () => -1;
+      assert.equal(await pool.run({ n: 1 }), 3);
     } finally {
       await pool.destroy();
     }

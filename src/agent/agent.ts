@@ -162,7 +162,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.#state === 'exited') return Promise.reject(this.#deadError('evaluate'));
     // The agent is blocked in host.sync.NAME() until the host answers: an evaluate
     // awaited by that host function would never run (a deadlock), so refuse it now.
-    if (this.#host !== undefined && this.#host.pendingSync > 0) {
+    // (Both sides: a call the host is serving, and the agent still waiting for it,
+    // not interrupted.)
+    if (this.#host !== undefined && this.#host.pendingSync > 0 && this.#handle.hostSyncWaiting()) {
       return Promise.reject(new AgentError('ERR_AGENT_BLOCKED', `Agent "${this.name}" is blocked in a host.sync call; evaluate() would run only after the host answers it`, { agentName: this.name }));
     }
     const id = this.#nextEvaluation++;
