@@ -6,7 +6,7 @@ import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
 import { validateResourceLimits, type ResourceLimits } from '../options/limits.js';
 import { checkOptionNames } from '../options/names.js';
 import { invalidOption, unknownOption, type PoolError } from './errors.js';
-import { checkConditions, checkEnv } from '../modules/index.js';
+import { checkConditions, checkEnv, checkLoader, type LoaderHooks } from '../modules/index.js';
 
 /** Our names, or piscina's / Node Worker's (maxOldGenerationSizeMb, ...). */
 export interface PoolResourceLimits extends ResourceLimits {
@@ -47,6 +47,8 @@ export interface AgentPoolOptions {
   conditions?: readonly string[];
   /** A frozen `process.env` of exactly these strings in every agent (see the Agent option). */
   env?: Record<string, string>;
+  /** Resolve/load hooks, run on the host once per module for the whole pool (see the Agent option). */
+  loader?: LoaderHooks;
   // piscina's names, accepted so switching is a one-line change
   minThreads?: number;
   maxThreads?: number;
@@ -72,6 +74,7 @@ export interface FilledOptions {
   highWaterMark: Required<HighWaterMark>;
   conditions: readonly string[] | undefined;
   env: Record<string, string> | undefined;
+  loader: LoaderHooks | undefined;
 }
 
 function count(value: unknown, name: string, min: number): number | undefined {
@@ -103,7 +106,7 @@ export function jobUrl(filename: string | URL): string {
 /** Every name `new AgentPool()` accepts (others are refused with the nearest of these). */
 export const poolOptionNames: readonly (keyof AgentPoolOptions)[] = [
   'filename', 'source', 'name', 'minAgents', 'maxAgents', 'idleTimeout', 'maxQueue', 'concurrentTasksPerAgent',
-  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark', 'conditions', 'env',
+  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark', 'conditions', 'env', 'loader',
   'minThreads', 'maxThreads', 'concurrentTasksPerWorker', 'workerData',
 ];
 
@@ -179,5 +182,6 @@ export function fillOptions(options: AgentPoolOptions): FilledOptions {
     highWaterMark: toHighWaterMark(options.highWaterMark),
     conditions: checkConditions(options.conditions, invalidOption),
     env: checkEnv(options.env, invalidOption),
+    loader: checkLoader(options.loader, invalidOption),
   };
 }
