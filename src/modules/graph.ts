@@ -131,7 +131,7 @@ function discover(entries: readonly GraphEntry[], conditions: readonly string[] 
       throw Object.assign(new Error(found.error.message), { code: found.error.code });
     };
     try {
-      const result = hooks.resolve(specifier, { parentURL: urlOfKey(importer), conditions: [...conditionList, kind, 'default'], kind }, next);
+      const result = hooks.resolve.call(hooks, specifier, { parentURL: urlOfKey(importer), conditions: [...conditionList, kind, 'default'], kind }, next);
       if (result === null || typeof result !== 'object' || typeof result.url !== 'string') throw new TypeError(`the resolve hook returned ${String(result)} for '${specifier}', not { url }`);
       return { path: keyOfUrl(result.url) };
     } catch (error) {
@@ -141,8 +141,16 @@ function discover(entries: readonly GraphEntry[], conditions: readonly string[] 
   };
   const load = (path: string, format: Format, source: string | undefined): { format: Format; source: string } => {
     if (hooks?.load === undefined) return defaultLoad(path, format, source);
+    try {
+      return hookedLoad(path, format, source);
+    } catch (error) {
+      throw new Error(`${message(error)} (loading ${urlOfKey(path)} in the loader's load hook)`);
+    }
+  };
+  const hookedLoad = (path: string, format: Format, source: string | undefined): { format: Format; source: string } => {
+    const load = hooks!.load!;
     const url = urlOfKey(path);
-    const result = hooks.load(url, { format: toNodeFormat[format] }, (u) => {
+    const result = load.call(hooks, url, { format: toNodeFormat[format] }, (u) => {
       const key = keyOfUrl(u);
       const loaded = defaultLoad(key, key === path ? format : formatOf(key), key === path ? source : undefined);
       return { format: toNodeFormat[loaded.format], source: loaded.source };
