@@ -83,6 +83,7 @@ void ModuleLoader::InstallCallbacks(v8::Isolate* isolate) {
 
 std::string ModuleLoader::PathToFileUrl(const std::string& path) {
   static const char* hex = "0123456789ABCDEF";
+  if (path.empty() || path[0] != '/') return path;  // a loader hook's virtual module: its URL as given
   std::string url = "file://";
   for (unsigned char c : path) {
     if (isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~' || c == '@' ||
@@ -212,10 +213,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::CompileSynthetic(v8::Local<v8::Context>
                                                           const std::string& path,
                                                           const std::string& type) {
   std::string text;
-  if (!ReadFile(path, &text)) {
-    ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
-    return {};
-  }
+  if (!ReadText(path, &text)) return {};
   v8::Local<v8::Value> value;
   v8::Local<v8::String> string;
   if (!NewString(isolate_, text).ToLocal(&string)) return {};
@@ -634,10 +632,7 @@ v8::MaybeLocal<v8::Function> ModuleLoader::CompileCommonJs(v8::Local<v8::Context
 v8::MaybeLocal<v8::Value> ModuleLoader::ReadJson(v8::Local<v8::Context> context, const std::string& path) {
   v8::EscapableHandleScope scope(isolate_);
   std::string text;
-  if (!ReadFile(path, &text)) {
-    ThrowModuleNotFound(isolate_, "Cannot read module " + PathToFileUrl(path));
-    return {};
-  }
+  if (!ReadText(path, &text)) return {};
   v8::Local<v8::String> string;
   if (!NewString(isolate_, text).ToLocal(&string)) return {};
   v8::TryCatch try_catch(isolate_);

@@ -16,3 +16,4 @@ export { AgentPool, PoolError, move, isMoved } from './scheduler/index.js';
 export type { AgentPoolEvents, AgentPoolOptions, CloseOptions, AgentUsage, HistogramSummary, MapOptions, Moved, PoolErrorCode, PoolResourceLimits, PoolStats, RunOptions } from './scheduler/index.js';
 export { decodeResultLine, decodeValue, encodeResultLine, encodeValue, ResultEncodeError } from './cli/result-codec.js';
 export type { DecodedResultLine, ResultLineError } from './cli/result-codec.js';
+export type { LoaderHooks, LoadContext, LoadResult, ResolveContext, ResolveResult } from './modules/index.js';

@@ -6,7 +6,7 @@ import { invalidOption, unknownOption } from './errors.js';
 import { validateResourceLimits, type ResourceLimits } from '../options/limits.js';
 import { checkOptionNames } from '../options/names.js';
 import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
-import { buildGraph, checkConditions, checkEnv, moduleGraphKey, type ModuleGraph } from '../modules/index.js';
+import { buildGraph, checkConditions, checkEnv, checkLoader, moduleGraphKey, type LoaderHooks, type ModuleGraph } from '../modules/index.js';
 
 /** What the `host` option takes: named functions, each called with cloned arguments. */
 export type HostFunctions = Record<string, (...args: any[]) => unknown>;
@@ -60,6 +60,8 @@ export interface AgentOptions {
   conditions?: readonly string[];
   /** A frozen `process.env` holding exactly these strings (and `process` nothing else). Default: no `process`. */
   env?: Record<string, string>;
+  /** Resolve/load hooks run on the host while the module graph is found (docs/modules.md#loader-hooks). */
+  loader?: LoaderHooks;
   /** @internal A pool's module graph, shared by its agents. */
   [moduleGraphKey]?: ModuleGraph;
 }
@@ -67,7 +69,7 @@ export interface AgentOptions {
 /** Every name `new Agent()` accepts (others are refused with the nearest of these). */
 export const agentOptionNames: readonly Exclude<keyof AgentOptions, symbol>[] = [
   'source', 'file', 'type', 'filename', 'name', 'resourceLimits', 'canBlock', 'signal',
-  'data', 'transferList', 'trackUnhandledRejections', 'globals', 'host', 'highWaterMark', 'conditions', 'env',
+  'data', 'transferList', 'trackUnhandledRejections', 'globals', 'host', 'highWaterMark', 'conditions', 'env', 'loader',
 ];
 
 export function checkResourceLimits(value: unknown): ResourceLimits {
@@ -124,10 +126,11 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
   const name = options.name ?? `agent-${++anonymousCount}`;
   const conditions = checkConditions(options.conditions, invalidOption);
   const env = checkEnv(options.env, invalidOption);
+  const loader = checkLoader(options.loader, invalidOption);
   const basePath = filePath ?? resolve(options.filename ?? `[${name}]`);
   // Modules resolve bare specifiers and CommonJS through a graph found on the host, before start.
   const moduleGraph = options[moduleGraphKey] ??
-    (isModule ? buildGraph([filePath !== undefined ? { path: filePath } : { path: basePath, source: source!, format: 'esm' }], conditions) : undefined);
+    (isModule ? buildGraph([filePath !== undefined ? { path: filePath } : { path: basePath, source: source!, format: 'esm' }], conditions, loader) : undefined);
   return {
     name,
     source,

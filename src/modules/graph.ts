@@ -11,7 +11,8 @@ import { readFileSync } from 'node:fs';
 import { parse as parseEsm } from 'es-module-lexer/js';
 import { cjsExportNames, facadeSource } from './cjs.js';
 import { isTypeScript, stripTypes } from './typescript.js';
-import { clearPackageCache, formatOf, isAmbiguous, Resolver, type Format, type ResolveKind } from './resolver.js';
+import { clearPackageCache, defaultConditions, formatOf, isAmbiguous, Resolver, type Format, type Resolution, type ResolveKind } from './resolver.js';
+import { keyOfUrl, toNodeFormat, fromNodeFormat, urlOfKey, type LoaderHooks, type ResolveResult } from './hooks.js';
 
 export interface ModuleGraph {
   /** Agents of one pool share one native copy of the graph through this id. */
@@ -93,18 +94,70 @@ function typeScript(path: string, text: string): string | { failure: string } | 
   }
 }
 
-export function buildGraph(entries: readonly GraphEntry[], conditions?: readonly string[]): ModuleGraph {
+export function buildGraph(entries: readonly GraphEntry[], conditions?: readonly string[], hooks?: LoaderHooks): ModuleGraph {
   // package.json files are read afresh for each graph (edits between pools count) and not kept after.
   clearPackageCache();
   try {
-    return discover(entries, conditions);
+    return discover(entries, conditions, hooks);
   } finally {
     clearPackageCache();
   }
 }
 
-function discover(entries: readonly GraphEntry[], conditions?: readonly string[]): ModuleGraph {
+/** The built-in load step: the file's text, TypeScript stripped, typeless `.js` by its syntax. */
+function defaultLoad(path: string, format: Format, source: string | undefined): { format: Format; source: string } {
+  let text = source ?? readFileSync(path, 'utf8');
+  if (isTypeScript(path)) {
+    const stripped = typeScript(path, text);
+    if (typeof stripped !== 'string') throw new SyntaxError(stripped?.failure ?? `${path}: could not strip its types`);
+    text = stripped;
+  }
+  if (format === 'cjs' && source === undefined && isAmbiguous(path) && hasModuleSyntax(text)) format = 'esm';
+  return { format, source: text };
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function discover(entries: readonly GraphEntry[], conditions: readonly string[] | undefined, hooks: LoaderHooks | undefined): ModuleGraph {
   const resolver = new Resolver(conditions);
+  const conditionList = [...(conditions ?? defaultConditions)];
+  const resolve = (specifier: string, importer: string, kind: ResolveKind): Resolution => {
+    if (hooks?.resolve === undefined) return resolver.resolve(specifier, importer, kind);
+    const next = (s: string): ResolveResult => {
+      const found = resolver.resolve(s, importer, kind);
+      if ('path' in found) return { url: urlOfKey(found.path) };
+      throw Object.assign(new Error(found.error.message), { code: found.error.code });
+    };
+    try {
+      const result = hooks.resolve.call(hooks, specifier, { parentURL: urlOfKey(importer), conditions: [...conditionList, kind, 'default'], kind }, next);
+      if (result === null || typeof result !== 'object' || typeof result.url !== 'string') throw new TypeError(`the resolve hook returned ${String(result)} for '${specifier}', not { url }`);
+      return { path: keyOfUrl(result.url) };
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      return { error: { code: typeof code === 'string' ? code : 'ERR_LOADER_HOOK', message: `${message(error)} (resolving '${specifier}' from ${importer} in the loader's resolve hook)` } };
+    }
+  };
+  const load = (path: string, format: Format, source: string | undefined): { format: Format; source: string } => {
+    if (hooks?.load === undefined) return defaultLoad(path, format, source);
+    try {
+      return hookedLoad(path, format, source);
+    } catch (error) {
+      throw new Error(`${message(error)} (loading ${urlOfKey(path)} in the loader's load hook)`);
+    }
+  };
+  const hookedLoad = (path: string, format: Format, source: string | undefined): { format: Format; source: string } => {
+    const load = hooks!.load!;
+    const url = urlOfKey(path);
+    const result = load.call(hooks, url, { format: toNodeFormat[format] }, (u) => {
+      const key = keyOfUrl(u);
+      const loaded = defaultLoad(key, key === path ? format : formatOf(key), key === path ? source : undefined);
+      return { format: toNodeFormat[loaded.format], source: loaded.source };
+    });
+    if (result === null || typeof result !== 'object' || typeof result.source !== 'string') throw new TypeError(`the load hook returned no { format, source } for ${url}`);
+    return { format: fromNodeFormat(result.format, url), source: result.source };
+  };
   const graph: ModuleGraph = { id: newId(), resolutions: {}, formats: {}, facades: {}, sources: {}, failures: {} };
   const queue: { path: string; source?: string; format: Format }[] = [];
   const queued = new Set<string>();
@@ -117,49 +170,37 @@ function discover(entries: readonly GraphEntry[], conditions?: readonly string[]
 
   while (queue.length > 0) {
     const next = queue.shift()!;
-    const { path, source } = next;
+    const { path } = next;
     let format = next.format;
     graph.formats[path] = format;
+    if (format === 'json' && hooks?.load === undefined) continue;
+    let text: string;
+    try {
+      ({ format, source: text } = load(path, format, next.source));
+    } catch (error) {
+      // Unreadable files are reported by the agent when it loads them; anything else is a load failure.
+      if ((error as { code?: unknown } | null)?.code !== 'ENOENT' || hooks?.load !== undefined) graph.failures[path] = message(error);
+      continue;
+    }
+    graph.formats[path] = format;
+    if (hooks?.load !== undefined || text !== next.source && isTypeScript(path)) graph.sources[path] = text;
     if (format === 'json') continue;
-    let text = source;
-    if (text === undefined) {
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch {
-        continue; // the agent reports the unreadable file when it loads it
-      }
-    }
-    if (isTypeScript(path)) {
-      const stripped = typeScript(path, text);
-      if (stripped === undefined) {
-        graph.failures[path] = `${path}: could not strip its types`;
-        continue;
-      }
-      if (typeof stripped !== 'string') {
-        graph.failures[path] = stripped.failure;
-        continue;
-      }
-      text = stripped;
-      graph.sources[path] = text;
-    }
-    if (format === 'cjs' && source === undefined && isAmbiguous(path) && hasModuleSyntax(text)) {
-      format = 'esm';
-      graph.formats[path] = format;
-    }
     if (format === 'cjs') graph.facades[path] = facadeSource(path, cjsExportNames(path, text, resolver));
     const requests: [ResolveKind, string][] = format === 'esm'
       ? esmSpecifiers(text).map((specifier) => ['import', specifier])
       : [...cjsSpecifiers(text).map((specifier): [ResolveKind, string] => ['require', specifier]),
         ...esmSpecifiers(text, true).map((specifier): [ResolveKind, string] => ['import', specifier])];
     for (const [kind, specifier] of requests) {
-      // agentcluster: built-ins, data: and other URL schemes are the agent's own business.
-      if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^(file|node):/.test(specifier)) continue;
+      // agentcluster: built-ins, data: and other URL schemes are the agent's own business
+      // (A resolve hook sees the other schemes: it may serve them.)
+      if (specifier.startsWith('agentcluster:') || (hooks?.resolve === undefined && /^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^(file|node):/.test(specifier))) continue;
       const key = `${path}\0${kind === 'import' ? 'i' : 'r'}\0${specifier}`;
       if (key in graph.resolutions) continue;
-      const resolved = resolver.resolve(specifier, path, kind);
+      const resolved = resolve(specifier, path, kind);
       if ('path' in resolved) {
         graph.resolutions[key] = resolved.path;
-        enqueue(resolved.path, formatOf(resolved.path));
+        // A virtual module (a URL the load hook serves) is an ES module unless the hook says otherwise.
+        enqueue(resolved.path, resolved.path.startsWith('/') ? formatOf(resolved.path) : 'esm');
       } else {
         graph.resolutions[key] = `\u0001${resolved.error.code}\u0001${resolved.error.message}`;
       }

@@ -8,7 +8,7 @@ import { checkOptionNames } from '../options/names.js';
 import { invalidOption, unknownOption, type PoolError } from './errors.js';
 import { snapshotHost } from '../agent/host-bridge.js';
 import type { HostFunctions } from '../agent/options.js';
-import { checkConditions, checkEnv } from '../modules/index.js';
+import { checkConditions, checkEnv, checkLoader, type LoaderHooks } from '../modules/index.js';
 
 /** Our names, or piscina's / Node Worker's (maxOldGenerationSizeMb, ...). */
 export interface PoolResourceLimits extends ResourceLimits {
@@ -51,6 +51,8 @@ export interface AgentPoolOptions {
   conditions?: readonly string[];
   /** A frozen `process.env` of exactly these strings in every agent (see the Agent option). */
   env?: Record<string, string>;
+  /** Resolve/load hooks, run on the host once per module for the whole pool (see the Agent option). */
+  loader?: LoaderHooks;
   // piscina's names, accepted so switching is a one-line change
   minThreads?: number;
   maxThreads?: number;
@@ -77,6 +79,7 @@ export interface FilledOptions {
   host: HostFunctions | undefined;
   conditions: readonly string[] | undefined;
   env: Record<string, string> | undefined;
+  loader: LoaderHooks | undefined;
 }
 
 function count(value: unknown, name: string, min: number): number | undefined {
@@ -108,7 +111,7 @@ export function jobUrl(filename: string | URL): string {
 /** Every name `new AgentPool()` accepts (others are refused with the nearest of these). */
 export const poolOptionNames: readonly (keyof AgentPoolOptions)[] = [
   'filename', 'source', 'name', 'minAgents', 'maxAgents', 'idleTimeout', 'maxQueue', 'concurrentTasksPerAgent',
-  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark', 'host', 'conditions', 'env',
+  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark', 'host', 'conditions', 'env', 'loader',
   'minThreads', 'maxThreads', 'concurrentTasksPerWorker', 'workerData',
 ];
 
@@ -185,6 +188,7 @@ export function fillOptions(options: AgentPoolOptions): FilledOptions {
     host: poolHost(options.host),
     conditions: checkConditions(options.conditions, invalidOption),
     env: checkEnv(options.env, invalidOption),
+    loader: checkLoader(options.loader, invalidOption),
   };
 }
 

@@ -184,7 +184,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     }
     this.#options = filled;
     // One module graph for every agent the pool ever starts.
-    this.#graph = buildGraph([{ path: fileURLToPath(filled.url) }], filled.conditions);
+    this.#graph = buildGraph([{ path: fileURLToPath(filled.url) }], filled.conditions, filled.loader);
     this.#queue = new TaskQueue(filled.priorityAging);
     const initial: Promise<void>[] = [];
     for (let i = 0; i < filled.minAgents; i++) initial.push(this.#spawn().agent.ready);
