@@ -360,7 +360,7 @@ describe('host bridge in AgentPool', () => {
     }
   });
 
-  it('a job reads its input through host.sync and parses it with an npm YAML parser (js-yaml)', async () => {
+  it('a job reads its input through host.sync and parses it with an npm YAML parser (yaml, by bare name)', async () => {
     const files: Record<string, string> = {
       a: 'name: a\nlist: [1, 2, 3]\nnested:\n  ok: true\n',
       b: '- x\n- y: 2\n',

@@ -1,12 +1,11 @@
 // Jobs of the host-bridge tests: they reach the host only through `host`.
-// js-yaml's browser bundle (a real npm parser, already in node_modules) sets
-// self.jsyaml when imported for its side effect.
-import '../../node_modules/js-yaml/dist/js-yaml.js';
+// The `yaml` npm package (a devDependency), imported by its bare name.
+import { parse } from 'yaml';
 
-/** Reads its input through host.sync (blocking) and parses it with js-yaml. */
+/** Reads its input through host.sync (blocking) and parses it with the `yaml` package. */
 export default function parseConfig(task) {
   const text = host.sync.readInput(task.name);
-  return self.jsyaml.safeLoad(text);
+  return parse(text);
 }
 
 /** The async form, from a pool job. */
