@@ -510,19 +510,27 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   auto entry_data = std::make_shared<EntryData>();
   agent_options.entry_data = entry_data;
 
-  sink_ = std::make_shared<Sink>(GetHighWaterMark(options));
+  const HighWaterMark high_water_mark = GetHighWaterMark(options);
+  sink_ = std::make_shared<Sink>(high_water_mark);
   sink_->self_ = sink_;
   sink_->handle_ = this;
   on_event_ = Napi::Persistent(info[1].As<Napi::Function>());
   wakeup_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "agentcluster.agent",
                                           0, 1);
   sink_->wakeup_ = wakeup_;
+  // Every N-API call that can fail comes before the thread starts: in a
+  // worker_thread whose environment is terminating they all fail (and throw),
+  // and a throw after the start would leave a running thread that no one
+  // joins, delivering to a freed ThreadSafeFunction.
+  self_ref_ = Napi::Persistent(info.This().As<Napi::Object>());
+  AddonState* state = env.GetInstanceData<AddonState>();
 
   std::string error;
   thread_ = AgentThread::Start(std::move(agent_options), sink_, &error);
   if (!thread_) {
     sink_->handle_ = nullptr;
     wakeup_.Release();
+    self_ref_.Reset();
     CodedError(env, "ERR_AGENT_START_FAILED", error).ThrowAsJavaScriptException();
     return;
   }
@@ -531,15 +539,14 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   // The mailbox's mark is the same option; falling back to low water after
   // reaching it sends a 'drain' event (from the agent's thread).
   std::weak_ptr<Sink> weak_sink = sink_;
-  thread_->mailbox()->SetFlowControl(GetHighWaterMark(options), [weak_sink] {
+  thread_->mailbox()->SetFlowControl(high_water_mark, [weak_sink] {
     if (std::shared_ptr<Sink> sink = weak_sink.lock()) {
       AgentEvent event;
       event.kind = AgentEvent::Kind::kDrain;
       sink->Deliver(std::move(event));
     }
   });
-  self_ref_ = Napi::Persistent(info.This().As<Napi::Object>());
-  state_ = env.GetInstanceData<AddonState>();
+  state_ = state;
   state_->live.push_back(this);
 }
 

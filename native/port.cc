@@ -465,7 +465,7 @@ void PortBinder::PostMessageMethod(const v8::FunctionCallbackInfo<v8::Value>& in
     binder->warn_("The target port was posted to itself, and the communication channel was lost");
     message.reset();
     source->Close(true);  // both ends get 'close', as in Node
-    info.GetReturnValue().Set(true);
+    info.GetReturnValue().Set(false);  // nothing was sent: the other end is closed
     return;
   }
   pending.Commit();

@@ -181,6 +181,13 @@ describe('worker_threads', () => {
     assert.match(child.stdout, /DONE/, describeChild(child));
   });
 
+  it('terminating workers while they are still creating agents does not abort the process', async () => {
+    const child = await runFixture('worker-terminate-spawn.ts', ['75'], { timeoutMs: 180_000 });
+    assert.ok(!CRASH_PATTERN.test(child.stderr), describeChild(child));
+    assert.equal(child.code, 0, describeChild(child));
+    assert.match(child.stdout, /DONE/, describeChild(child));
+  });
+
   it('a worker whose agent floods a port the worker listens on terminates promptly', async () => {
     // Before: not within 40 s.
     const child = await runFixture('worker-port-flood.ts', ['3'], { timeoutMs: 120_000 });

@@ -28,7 +28,8 @@ export interface AgentPortDrainEvent {
 export interface AgentPort {
   /**
    * Sends a clone of `value` to the other end. Returns false if the other end
-   * is closed (nothing was sent; the transfer list still moved), or if the other end's queue is now at or
+   * is closed (nothing was sent; the transfer list still moved), also when the
+   * other end was in the transfer list (HTML's "doomed" rule: both ends close), or if the other end's queue is now at or
    * over its high-water mark (the message WAS queued: wait for 'drain'). Inside
    * an agent a full queue makes the call wait instead (until there is room,
    * the other end goes away, or the agent is terminated), unless both ends
