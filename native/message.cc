@@ -1,5 +1,6 @@
 #include "message.h"
 
+#include "v8_compat.h"
 #include "port.h"
 #include "v8_util.h"
 
@@ -17,7 +18,7 @@ class SerializerDelegate final : public v8::ValueSerializer::Delegate {
       : context_(context), out_(out), ports_(ports) {}
 
   void ThrowDataCloneError(v8::Local<v8::String> message) override {
-    v8::Isolate* isolate = context_->GetIsolate();
+    v8::Isolate* isolate = compat::IsolateOf(context_);
     isolate->ThrowException(MakeDataCloneError(context_, message));
   }
 
@@ -101,7 +102,7 @@ class DeserializerDelegate final : public v8::ValueDeserializer::Delegate {
 };
 
 void ThrowCloneError(v8::Local<v8::Context> context, const char* text) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   isolate->ThrowException(MakeDataCloneError(context, Str(isolate, text)));
 }
 
@@ -124,7 +125,7 @@ bool CollectTransfers(v8::Local<v8::Context> context, v8::Local<v8::Value> trans
                       v8::Local<v8::Value> source_port,
                       std::vector<v8::Local<v8::ArrayBuffer>>* buffers,
                       std::vector<v8::Local<v8::Object>>* ports) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   if (transfer_list.IsEmpty() || transfer_list->IsNullOrUndefined()) return true;
   if (!transfer_list->IsArray()) {
     isolate->ThrowException(v8::Exception::TypeError(
@@ -220,7 +221,7 @@ std::shared_ptr<v8::BackingStore> CopyOf(v8::Isolate* isolate, const std::shared
 std::shared_ptr<v8::BackingStore> MoveThroughNode(v8::Local<v8::Context> context,
                                                   v8::Local<v8::ArrayBuffer> buffer,
                                                   const std::shared_ptr<v8::BackingStore>& original) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   if (g_host_structured_clone != nullptr && !g_host_structured_clone->IsEmpty()) {
     v8::TryCatch try_catch(isolate);
     v8::Local<v8::Function> clone = g_host_structured_clone->Get(isolate);
@@ -264,7 +265,7 @@ Message Message::CopyForReplay() const {
 
 v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
                                         v8::Local<v8::String> message) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::EscapableHandleScope scope(isolate);
   v8::TryCatch try_catch(isolate);
   v8::Local<v8::Value> ctor;
@@ -309,7 +310,7 @@ namespace {
 bool SerializeInScope(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
                       v8::Local<v8::Value> transfer_list, Message* out,
                       const SerializeOptions& options, PendingTransfer* pending) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   std::vector<v8::Local<v8::ArrayBuffer>> buffers;
   std::vector<v8::Local<v8::Object>> ports;
   if (!CollectTransfers(context, transfer_list, options.source_port, &buffers, &ports)) return false;
@@ -346,7 +347,7 @@ bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value
   if (options.defer != nullptr) {
     return SerializeInScope(context, value, transfer_list, out, options, options.defer);
   }
-  v8::HandleScope scope(context->GetIsolate());
+  v8::HandleScope scope(compat::IsolateOf(context));
   PendingTransfer pending;
   if (!SerializeInScope(context, value, transfer_list, out, options, &pending)) return false;
   pending.Commit();
@@ -359,7 +360,7 @@ namespace {
 v8::MaybeLocal<v8::Value> DeserializeInScope(v8::Local<v8::Context> context, Message* message,
                                              PortBinder* binder,
                                              std::vector<v8::Local<v8::Object>>* ports) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   DeserializerDelegate delegate(context, message, binder);
   v8::ValueDeserializer deserializer(isolate, message->bytes.data.get(), message->bytes.size,
                                      &delegate);
@@ -397,14 +398,14 @@ v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Mes
                                              PortBinder* binder,
                                              std::vector<v8::Local<v8::Object>>* ports) {
   if (ports != nullptr) return DeserializeInScope(context, message, binder, ports);
-  v8::EscapableHandleScope scope(context->GetIsolate());
+  v8::EscapableHandleScope scope(compat::IsolateOf(context));
   v8::Local<v8::Value> value;
   if (!DeserializeInScope(context, message, binder, nullptr).ToLocal(&value)) return {};
   return scope.Escape(value);
 }
 
 Message SerializeErrorForReport(v8::Local<v8::Context> context, v8::Local<v8::Value> error) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::HandleScope scope(isolate);
   Message message;
   {
