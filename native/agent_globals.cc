@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "v8_compat.h"
 #include "agent_runtime.h"
 #include "message.h"
 #include "v8_util.h"
@@ -11,7 +12,7 @@ namespace agentcluster {
 namespace {
 
 std::string FormatValue(v8::Local<v8::Context> context, v8::Local<v8::Value> value) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::TryCatch try_catch(isolate);
   if (value->IsString()) return ToStdString(isolate, value);
   if (value->IsSymbol()) {
@@ -146,14 +147,14 @@ std::string FormatArguments(const v8::FunctionCallbackInfo<v8::Value>& info, int
 void DefineHidden(v8::Local<v8::Context> context, v8::Local<v8::Object> target, const char* name,
                   v8::Local<v8::Value> value) {
   if (value.IsEmpty()) return;  // creating it failed (the agent is terminating)
-  target->DefineOwnProperty(context, Str(context->GetIsolate(), name), value, v8::DontEnum)
+  target->DefineOwnProperty(context, Str(compat::IsolateOf(context), name), value, v8::DontEnum)
       .FromMaybe(false);
 }
 
 v8::Local<v8::Function> NewFunction(v8::Local<v8::Context> context, const char* name,
                                     v8::FunctionCallback callback, int length,
                                     v8::Local<v8::Value> data) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::Local<v8::Function> fn;
   if (!v8::Function::New(context, callback, data, length, v8::ConstructorBehavior::kThrow)
            .ToLocal(&fn)) {
@@ -164,7 +165,7 @@ v8::Local<v8::Function> NewFunction(v8::Local<v8::Context> context, const char* 
 }
 
 void InstallMessaging(AgentRuntime& runtime, v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::Local<v8::Object> global = context->Global();
   const AgentOptions& options = runtime.options();
   DefineHidden(context, global, "self", global);
@@ -210,7 +211,7 @@ void InstallProcessEnv(v8::Local<v8::Context> context, const AgentOptions& optio
 }
 
 void InstallGlobals(AgentRuntime& runtime, v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::HandleScope scope(isolate);
   v8::Local<v8::Object> global = context->Global();
   const AgentOptions& options = runtime.options();

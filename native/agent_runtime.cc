@@ -34,7 +34,7 @@ class AgentPortOwner final : public PortOwner {
 // "Name: message" for an uncaught value, read natively (no code of ours runs
 // in the agent's realm to format it).
 std::string DescribeError(v8::Local<v8::Context> context, v8::Local<v8::Value> error) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::TryCatch try_catch(isolate);
   auto text = [&](v8::Local<v8::Value> value) {
     v8::Local<v8::String> string;
@@ -76,7 +76,7 @@ std::string DescribeError(v8::Local<v8::Context> context, v8::Local<v8::Value> e
 // V8's error clone does not carry.
 std::string ErrorCode(v8::Local<v8::Context> context, v8::Local<v8::Value> error) {
   if (!error->IsObject()) return std::string();
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::TryCatch try_catch(isolate);
   v8::Local<v8::Value> code;
   if (!error.As<v8::Object>()->Get(context, Str(isolate, "code")).ToLocal(&code) ||
@@ -574,7 +574,7 @@ size_t AgentRuntime::OnNearHeapLimit(void* data, size_t current_limit, size_t in
 }
 
 void AgentRuntime::OnPromiseReject(v8::PromiseRejectMessage message) {
-  v8::Isolate* isolate = message.GetPromise()->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(message.GetPromise());
   AgentRuntime* self = From(isolate);
   if (self == nullptr || !self->options_.track_unhandled_rejections) return;
   v8::Local<v8::Promise> promise = message.GetPromise();
@@ -594,7 +594,7 @@ void AgentRuntime::OnPromiseReject(v8::PromiseRejectMessage message) {
 
 // Exceptions thrown where no TryCatch is (e.g. a queueMicrotask callback).
 void AgentRuntime::OnMessage(v8::Local<v8::Message> message, v8::Local<v8::Value> error) {
-  AgentRuntime* self = From(message->GetIsolate());
+  AgentRuntime* self = From(compat::IsolateOf(message));
   if (self != nullptr && !self->isolate_->IsExecutionTerminating()) self->ReportUncaught(error);
 }
 

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "v8_compat.h"
 #include "agent_globals.h"
 #include "isolate_slots.h"
 #include "v8_util.h"
@@ -169,7 +170,7 @@ void AtomicsWaitMonitor::Wait(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }
 
 void AtomicsWaitMonitor::Install(v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::HandleScope scope(isolate);
   v8::TryCatch try_catch(isolate);
   v8::Local<v8::Value> atomics;

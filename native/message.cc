@@ -1,6 +1,7 @@
 #include "message.h"
 
 #include "agent_runtime.h"
+#include "v8_compat.h"
 #include "port.h"
 #include "v8_util.h"
 #include "web/web_realm.h"
@@ -19,7 +20,7 @@ class SerializerDelegate final : public v8::ValueSerializer::Delegate {
       : context_(context), out_(out), ports_(ports) {}
 
   void ThrowDataCloneError(v8::Local<v8::String> message) override {
-    v8::Isolate* isolate = context_->GetIsolate();
+    v8::Isolate* isolate = compat::IsolateOf(context_);
     isolate->ThrowException(MakeDataCloneError(context_, message));
   }
 
@@ -103,7 +104,7 @@ class DeserializerDelegate final : public v8::ValueDeserializer::Delegate {
 };
 
 void ThrowCloneError(v8::Local<v8::Context> context, const char* text) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   isolate->ThrowException(MakeDataCloneError(context, Str(isolate, text)));
 }
 
@@ -127,7 +128,7 @@ bool CollectTransfers(v8::Local<v8::Context> context, v8::Local<v8::Value> trans
                       v8::Local<v8::Value> source_port,
                       std::vector<v8::Local<v8::ArrayBuffer>>* buffers,
                       std::vector<v8::Local<v8::Object>>* ports) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   if (transfer_list.IsEmpty() || transfer_list->IsNullOrUndefined()) return true;
   if (!transfer_list->IsArray()) {
     isolate->ThrowException(v8::Exception::TypeError(
@@ -225,7 +226,7 @@ std::shared_ptr<v8::BackingStore> CopyOf(v8::Isolate* isolate, const std::shared
 std::shared_ptr<v8::BackingStore> MoveThroughNode(v8::Local<v8::Context> context,
                                                   v8::Local<v8::ArrayBuffer> buffer,
                                                   const std::shared_ptr<v8::BackingStore>& original) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   bool reclaimed = false;  // the clone's copy of the memory came back and is detached
   if (g_host_structured_clone != nullptr && !g_host_structured_clone->IsEmpty()) {
     v8::TryCatch try_catch(isolate);
@@ -252,7 +253,7 @@ std::shared_ptr<v8::BackingStore> MoveThroughNode(v8::Local<v8::Context> context
 
 v8::Local<v8::Value> MakeDataCloneError(v8::Local<v8::Context> context,
                                         v8::Local<v8::String> message) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::EscapableHandleScope scope(isolate);
   v8::TryCatch try_catch(isolate);
   // The realm's ORIGINAL DOMException, never its global (user code may have
@@ -308,7 +309,7 @@ namespace {
 bool SerializeInScope(v8::Local<v8::Context> context, v8::Local<v8::Value> value,
                       v8::Local<v8::Value> transfer_list, Message* out,
                       const SerializeOptions& options, PendingTransfer* pending) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   std::vector<v8::Local<v8::ArrayBuffer>> buffers;
   std::vector<v8::Local<v8::Object>> ports;
   if (!CollectTransfers(context, transfer_list, options.source_port, &buffers, &ports)) return false;
@@ -345,7 +346,7 @@ bool SerializeMessage(v8::Local<v8::Context> context, v8::Local<v8::Value> value
   if (options.defer != nullptr) {
     return SerializeInScope(context, value, transfer_list, out, options, options.defer);
   }
-  v8::HandleScope scope(context->GetIsolate());
+  v8::HandleScope scope(compat::IsolateOf(context));
   PendingTransfer pending;
   if (!SerializeInScope(context, value, transfer_list, out, options, &pending)) return false;
   pending.Commit();
@@ -358,7 +359,7 @@ namespace {
 v8::MaybeLocal<v8::Value> DeserializeInScope(v8::Local<v8::Context> context, Message* message,
                                              PortBinder* binder,
                                              std::vector<v8::Local<v8::Object>>* ports) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   DeserializerDelegate delegate(context, message, binder);
   v8::ValueDeserializer deserializer(isolate, message->bytes.data.get(), message->bytes.size,
                                      &delegate);
@@ -396,14 +397,14 @@ v8::MaybeLocal<v8::Value> DeserializeMessage(v8::Local<v8::Context> context, Mes
                                              PortBinder* binder,
                                              std::vector<v8::Local<v8::Object>>* ports) {
   if (ports != nullptr) return DeserializeInScope(context, message, binder, ports);
-  v8::EscapableHandleScope scope(context->GetIsolate());
+  v8::EscapableHandleScope scope(compat::IsolateOf(context));
   v8::Local<v8::Value> value;
   if (!DeserializeInScope(context, message, binder, nullptr).ToLocal(&value)) return {};
   return scope.Escape(value);
 }
 
 Message SerializeErrorForReport(v8::Local<v8::Context> context, v8::Local<v8::Value> error) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::HandleScope scope(isolate);
   Message message;
   {

@@ -196,11 +196,11 @@ std::string ModuleLoader::Resolve(v8::Local<v8::Context> context, const std::str
 
 std::string ModuleLoader::TypeAttribute(v8::Local<v8::Context> context,
                                         v8::Local<v8::FixedArray> attributes, int stride) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   if (attributes.IsEmpty()) return std::string();
   for (int i = 0; i + 1 < attributes->Length(); i += stride) {
-    v8::Local<v8::Data> key = attributes->Get(context, i);
-    v8::Local<v8::Data> value = attributes->Get(context, i + 1);
+    v8::Local<v8::Data> key = compat::FixedArrayGet(context, attributes, i);
+    v8::Local<v8::Data> value = compat::FixedArrayGet(context, attributes, i + 1);
     if (!key->IsValue() || !value->IsValue()) continue;
     if (ToStdString(isolate, key.As<v8::Value>()) == "type") {
       return ToStdString(isolate, value.As<v8::Value>());
@@ -233,7 +233,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::CompileSynthetic(v8::Local<v8::Context>
 
 v8::MaybeLocal<v8::Value> ModuleLoader::EvaluateSynthetic(v8::Local<v8::Context> context,
                                                           v8::Local<v8::Module> module) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   ModuleLoader& self = AgentRuntime::From(isolate)->modules();
   auto range = self.synthetic_values_.equal_range(module->GetIdentityHash());
   for (auto it = range.first; it != range.second; ++it) {
@@ -339,7 +339,7 @@ bool ModuleLoader::LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8
                                     const std::string& path) {
   v8::Local<v8::FixedArray> requests = module->GetModuleRequests();
   for (int i = 0; i < requests->Length(); i++) {
-    v8::Local<v8::ModuleRequest> request = requests->Get(context, i).As<v8::ModuleRequest>();
+    v8::Local<v8::ModuleRequest> request = compat::FixedArrayGet(context, requests, i).As<v8::ModuleRequest>();
     std::string specifier = ToStdString(isolate_, request->GetSpecifier());
     std::string type = TypeAttribute(context, compat::ImportAttributes(request), 3);
     std::string resolved = Resolve(context, specifier, path);
@@ -397,7 +397,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::ResolveCallback(v8::Local<v8::Context> 
                                                          v8::Local<v8::String> specifier,
                                                          v8::Local<v8::FixedArray> assertions,
                                                          v8::Local<v8::Module> referrer) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   ModuleLoader& self = AgentRuntime::From(isolate)->modules();
   const std::string* referrer_path = self.PathOf(referrer);
   std::string resolved =
@@ -513,7 +513,7 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::ImportCallback(v8::Local<v8::Context> 
                                                          v8::Local<v8::Value> resource_name,
                                                          v8::Local<v8::String> specifier,
                                                          v8::Local<v8::FixedArray> assertions) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   AgentRuntime* runtime = AgentRuntime::From(isolate);
   std::string referrer = resource_name->IsString() ? ToStdString(isolate, resource_name)
                                                    : std::string();
@@ -526,7 +526,7 @@ v8::MaybeLocal<v8::Promise> ModuleLoader::ImportCallback(v8::Local<v8::Context> 
 
 void ModuleLoader::ImportMetaCallback(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
                                       v8::Local<v8::Object> meta) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   const std::string* path = AgentRuntime::From(isolate)->modules().PathOf(module);
   if (path == nullptr) return;
   meta->CreateDataProperty(context, Str(isolate, "url"), Str(isolate, PathToFileUrl(*path)))

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "v8_compat.h"
 #include "message.h"
 #include "v8_util.h"
 
@@ -582,7 +583,7 @@ v8::Local<v8::Object> PortBinder::NewChannel(v8::Local<v8::Context> context, Hig
 // an agent. False with a TypeError/RangeError pending when it is malformed.
 static bool ReadLimits(v8::Local<v8::Context> context, v8::Local<v8::Value> options,
                        HighWaterMark* limits) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   if (options->IsUndefined()) return true;
   v8::Local<v8::Value> mark;
   if (!options->IsObject() ||

@@ -109,7 +109,7 @@ bool Test262Host::WaitFor(std::unique_lock<std::mutex>& lock, Predicate done) {
 }
 
 void Test262Host::Install(v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::HandleScope scope(isolate);
   v8::Local<v8::Object> global = context->Global();
   DefineHidden(context, global, "print", NewFunction(context, "print", Print, 1));
@@ -140,7 +140,7 @@ void Test262Host::Install(v8::Local<v8::Context> context) {
 }
 
 v8::Local<v8::Object> Test262Host::MakeAgentObject(v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::Local<v8::Object> agent = v8::Object::New(isolate);
   auto set = [&](const char* name, v8::FunctionCallback callback, int length) {
     agent->CreateDataProperty(context, Str(isolate, name), NewFunction(context, name, callback, length)).FromMaybe(false);

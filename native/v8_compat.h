@@ -42,6 +42,31 @@ inline v8::ScriptOrigin Origin(v8::Isolate* isolate, v8::Local<v8::Value> name,
 #endif
 }
 
+// The isolate a context (or a promise, a message) belongs to. V8 14 removed
+// Context::GetIsolate() and friends; every caller here runs inside that
+// isolate (agent thread or Node's own), so it is the current one.
+template <typename T>
+inline v8::Isolate* IsolateOf(v8::Local<T> handle) {
+#if V8_MAJOR_VERSION >= 14
+  (void)handle;
+  return v8::Isolate::GetCurrent();
+#else
+  return handle->GetIsolate();
+#endif
+}
+
+// One element of a FixedArray (module requests, import attributes): V8 14
+// dropped the Context argument.
+inline v8::Local<v8::Data> FixedArrayGet(v8::Local<v8::Context> context,
+                                         v8::Local<v8::FixedArray> array, int index) {
+#if V8_MAJOR_VERSION >= 14
+  (void)context;
+  return array->Get(index);
+#else
+  return array->Get(context, index);
+#endif
+}
+
 // A module request's `with { type: ... }` list: renamed from import
 // assertions to import attributes in V8 12 (the old name is gone in 14).
 inline v8::Local<v8::FixedArray> ImportAttributes(v8::Local<v8::ModuleRequest> request) {

@@ -650,3 +650,26 @@ test("the host's waitAsync helper keeps Node alive until an (unref'd) agent noti
   const helper = await run(process.execPath, script('A.waitAsync(i32, 0, 0)'), { timeout: 20_000 });
   assert.equal(helper.stdout.trim(), 'resolved ok 1');
 });
+
+test("the agent's Atomics.wait (a counting wrapper on every line) looks like V8's own", T, async () => {
+  const agent = await spawnAtomicsAgent({ data: i32(1) });
+  const shape = await evalIn(agent, (_A, d: Int32Array) => {
+    const desc = Object.getOwnPropertyDescriptor(Atomics, 'wait')!;
+    let constructs = true;
+    try {
+      new (Atomics.wait as unknown as new () => unknown)();
+    } catch (e) {
+      constructs = !(e instanceof TypeError);
+    }
+    let badIndex = '';
+    try {
+      Atomics.wait(d, 5, 0, 0);
+    } catch (e) {
+      badIndex = (e as Error).constructor.name;
+    }
+    return [Atomics.wait.name, Atomics.wait.length, desc.writable, desc.enumerable, desc.configurable, 'prototype' in Atomics.wait, constructs, badIndex, Atomics.wait(d, 0, 0, 0), String(Atomics.wait).includes('[native code]')];
+  });
+  assert.deepEqual(shape, ['wait', 4, true, false, true, false, false, 'RangeError', 'timed-out', true]);
+  assert.deepEqual({ ...agent.atomicsStats(), blockedMs: 0 }, { waits: 1, woken: 0, timedOut: 1, notEqual: 0, interrupted: 0, blockedMs: 0 }, 'a RangeError before blocking is not a wait');
+  await agent.terminate();
+});

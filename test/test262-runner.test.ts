@@ -22,6 +22,7 @@ import {
 } from '../test262/runner/discover.js';
 import type { ExecRequest, ExecResult, Executor } from '../test262/runner/executor.js';
 import {
+  describeExpectations,
   emptyExpectations,
   expectationFor,
   ExpectationsError,
@@ -36,6 +37,8 @@ import type { TestResult } from '../test262/runner/results.js';
 import { runTests } from '../test262/runner/run.js';
 import { toExecRequest } from '../test262/runner/scenarios.js';
 import { validate } from '../test262/runner/validate.js';
+
+const repoDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
 const T262_DIR = path.resolve(process.env['TEST262_DIR'] ?? path.join(process.cwd(), '../shared/test262'));
 const EXPECTATIONS_FILE = path.resolve(process.cwd(), 'test262/expectations');
@@ -452,6 +455,42 @@ describe('expectations', () => {
     assert.equal(x('built-ins/Foo/a.js', 'default', ['Float16Array']), 'skip');
     assert.equal(x('built-ins/Other.js', 'default', ['BigInt'], new Set(['BigInt'])), 'skip');
     assert.match(expectationFor(e, 'q.js', 'default', ['Float16Array']).reason!, /^feature Float16Array: V8 11.3/);
+  });
+
+  it('uses only the sections of the given V8 major and says which', () => {
+    const engines = [
+      'built-ins/All.js  # every engine',
+      '[fail v8 11]',
+      'built-ins/Old.js  # V8 11.3 gap',
+      '[fail v8 12,13]',
+      'built-ins/Old.js  # V8 12/13 gap (same path, other engines: no duplicate)',
+      '[fail v8 >=13]',
+      'built-ins/New.js  # V8 13.6 gap',
+      '[features-skip v8 11-12]',
+      'Float16Array  # V8 11.3/12.4 have no Float16Array',
+    ].join('\n');
+    const at = (major: number) => parseExpectations(engines, 'e', major);
+    const x = (major: number, p: string, f: string[] = []) => expectationFor(at(major), p, 'default', f).expected;
+    assert.deepEqual([11, 12, 13, 14].map((m) => x(m, 'built-ins/All.js')), ['fail', 'fail', 'fail', 'fail']);
+    assert.deepEqual([11, 12, 13, 14].map((m) => x(m, 'built-ins/Old.js')), ['fail', 'fail', 'fail', 'pass']);
+    assert.deepEqual([11, 12, 13, 14].map((m) => x(m, 'built-ins/New.js')), ['pass', 'pass', 'fail', 'fail']);
+    assert.deepEqual([11, 12, 13].map((m) => x(m, 'q.js', ['Float16Array'])), ['skip', 'skip', 'pass']);
+    assert.equal(expectationFor(at(12), 'built-ins/Old.js', 'default', []).reason, 'V8 12/13 gap (same path, other engines: no duplicate)');
+    assert.deepEqual(at(13).sectionsUsed, ['[fail]', '[fail v8 12,13]', '[fail v8 >=13]']);
+    assert.match(describeExpectations(at(11)), /^e for V8 11 \(sections \[fail\] \[fail v8 11\] \[features-skip v8 11-12\]: 2 path entries, 1 skipped features\)$/);
+    assert.throws(() => parseExpectations('[fail v8 x]\na.js # r\n', 'f'), /f:1: bad engine filter/);
+    assert.throws(() => parseExpectations('[fail v8 13]\na.js # r\n[fail v8 >=13]\na.js # r2\n', 'f', 13), /f:4: duplicate entry for V8 13/);
+    assert.doesNotThrow(() => parseExpectations('[fail v8 13]\na.js # r\n[fail v8 >=13]\na.js # r2\n', 'f', 12));
+  });
+
+  it('the repository file has a set for every tested line (V8 11, 12, 13)', () => {
+    for (const major of [11, 12, 13]) {
+      const e = loadExpectations(path.join(repoDir, 'test262', 'expectations'), major);
+      assert.ok(e.sectionsUsed.some((s) => s.includes(`v8 ${major}`)), `V8 ${major}: ${e.sectionsUsed.join(' ')}`);
+      for (const entry of e.paths) {
+        if (!/every engine/.test(entry.reason)) assert.match(entry.reason, new RegExp(`V8 ${major}\\.`), `line ${entry.line} names V8 ${major}`);
+      }
+    }
   });
 
   it('rejects malformed files with the line number', () => {

@@ -192,7 +192,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.#state !== 'exited' && this.#handle.interrupt();
   }
 
-  /** Counters of this agent's Atomics.wait calls (cheap: read from V8's wait callback). */
+  /** Counters of this agent's Atomics.wait calls (cheap: counted by the agent's native Atomics.wait wrapper). */
   atomicsStats(): AtomicsWaitStats {
     return this.#handle.atomicsStats();
   }
