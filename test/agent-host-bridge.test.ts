@@ -306,6 +306,23 @@ describe('host bridge: re-entrancy, blocking, termination', () => {
     assert.deepEqual(messages, ['before']);
   });
 
+  it('a worker_thread that ends while its agent waits in host.sync terminates promptly (environment teardown ends the wait)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const index = new URL('../dist/src/index.js', import.meta.url).href; // built (npm run build); workers do not get tsx
+    const worker = new Worker(`
+      const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(index)}).then(({ Agent }) => {
+        new Agent({ source: 'host.sync.never()', host: { never: () => { parentPort.postMessage('called'); return new Promise(() => {}); } } });
+      });`, { eval: true, execArgv: [] });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+    const started = performance.now();
+    await worker.terminate();
+    assert.ok(performance.now() - started < 2000, 'the worker ended promptly');
+  });
+
   it('agent.interrupt() wakes a pending sync call: it throws ERR_AGENT_INTERRUPTED and the agent goes on', async () => {
     let called!: () => void;
     const calledPromise = new Promise<void>((resolve) => (called = resolve));
