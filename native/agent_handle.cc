@@ -453,9 +453,12 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
     }
     HighWaterMark mark = GetHighWaterMark(options);
     agent_options.host_bridge = std::make_shared<HostBridge>(std::move(list), mark.messages, mark.bytes);
-    // Tests only (test/agent-host-bridge.test.ts): start the call ids near their wrap.
-    Napi::Value first_id = options.Get("hostFirstCallId");
-    if (first_id.IsNumber()) agent_options.host_bridge->first_call_id = first_id.As<Napi::Number>().Uint32Value();
+    // Tests only (test/agent-host-bridge.test.ts): make the call ids wrap early.
+    Napi::Value id_limit = options.Get("hostCallIdLimit");
+    if (id_limit.IsNumber() && id_limit.As<Napi::Number>().DoubleValue() >= 2 &&
+        id_limit.As<Napi::Number>().DoubleValue() <= 4294967296.0) {
+      agent_options.host_bridge->call_id_limit = static_cast<uint64_t>(id_limit.As<Napi::Number>().DoubleValue());
+    }
     bridge_ = agent_options.host_bridge;
   }
 

@@ -358,7 +358,7 @@ void InstallHostBridge(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   HostBridge* bridge = runtime.options().host_bridge.get();
   if (bridge == nullptr) return;
   v8::Isolate* isolate = context->GetIsolate();
-  runtime.host_calls().set_next_id(bridge->first_call_id);
+  runtime.host_calls().set_id_limit(bridge->call_id_limit);
   // Null prototypes: the objects lead nowhere but to these functions.
   v8::Local<v8::Object> host = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
   v8::Local<v8::Object> sync = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);

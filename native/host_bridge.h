@@ -36,7 +36,7 @@ class HostBridge {
   const std::vector<std::string>& names() const { return names_; }
   size_t max_in_flight() const { return max_in_flight_; }
   size_t mark_bytes() const { return mark_bytes_; }
-  uint32_t first_call_id = 0;  // tests only: where call ids start
+  uint64_t call_id_limit = 0;  // tests only: where call ids wrap (0: at 2^32)
 
   enum class WaitResult { kAnswered, kInterrupted, kTerminated };
   // Agent thread: opens the slot for call `id` (before the call is sent, so
@@ -90,12 +90,14 @@ class HostCalls {
   // The job the owner's answer posts into the mailbox; sends queued calls.
   void Settle(AgentRuntime& runtime, uint32_t id, Message reply);
   // An id not used by a call still pending (ids wrap after 2^32 calls; a
-  // long-poll from then may still be waiting). 0 means "no call".
+  // long-poll from then may still be waiting). 0 means "no call". At most
+  // highWaterMark.messages calls are pending, far fewer than the ids.
   uint32_t NextId() {
-    do {
-      if (++next_id_ == 0) ++next_id_;
-    } while (pending_.count(next_id_) != 0);
-    return next_id_;
+    for (uint64_t tries = 0; tries < id_limit_; tries++) {
+      next_id_ = next_id_ + 1 >= id_limit_ ? 1 : next_id_ + 1;
+      if (pending_.count(static_cast<uint32_t>(next_id_)) == 0) break;
+    }
+    return static_cast<uint32_t>(next_id_);
   }
   size_t in_flight() const { return pending_.size(); }
   size_t queued() const { return queued_; }
@@ -105,8 +107,10 @@ class HostCalls {
     tail_.Reset();
     queued_ = 0;
   }
-  // Tests only: where the id counter starts (to reach the wrap quickly).
-  void set_next_id(uint32_t id) { next_id_ = id; }
+  // Tests only: ids wrap at `limit` instead of 2^32 (to reach the wrap quickly).
+  void set_id_limit(uint64_t limit) {
+    if (limit >= 2) id_limit_ = limit;
+  }
 
  private:
   bool MaySend(AgentRuntime& runtime) const;
@@ -121,7 +125,8 @@ class HostCalls {
   v8::Global<v8::Array> head_;
   v8::Global<v8::Array> tail_;
   size_t queued_ = 0;
-  uint32_t next_id_ = 0;
+  uint64_t next_id_ = 0;
+  uint64_t id_limit_ = uint64_t{1} << 32;
 };
 
 // Installs the frozen `host` global (only when the agent has a bridge).

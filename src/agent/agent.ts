@@ -5,7 +5,7 @@ import { native, NativeEvent, type AtomicsWaitStats, type NativeAgentHandle, typ
 import { AgentError, asAgentError } from './errors.js';
 import { toNativeOptions, type AgentOptions } from './options.js';
 import { installExitHook } from './exit-hook.js';
-import { HostBridgeServer, hostFirstCallIdForTests, snapshotHost } from './host-bridge.js';
+import { HostBridgeServer, hostCallIdLimitForTests, snapshotHost } from './host-bridge.js';
 import { AgentDiagnosticsClient, readAll, type AgentCpuUsage, type AgentHeapStatistics, type CpuProfile } from './diagnostics.js';
 import type { Readable } from 'node:stream';
 import type { AgentPort } from '../clone/channel.js';
@@ -85,8 +85,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     // Read once, now: later changes to the object are not seen by the agent.
     const host = snapshotHost(options.host);
     if (host) nativeOptions.hostMethods = host.names;
-    const firstCallId = (options as { [hostFirstCallIdForTests]?: unknown })[hostFirstCallIdForTests];
-    if (typeof firstCallId === 'number') nativeOptions.hostFirstCallId = firstCallId;
+    const idLimit = (options as { [hostCallIdLimitForTests]?: unknown })[hostCallIdLimitForTests];
+    if (typeof idLimit === 'number') nativeOptions.hostCallIdLimit = idLimit;
     this.name = nativeOptions.name;
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;

@@ -9,8 +9,8 @@ import { AgentError } from './errors.js';
 import { invalidOption } from './errors.js';
 import type { HostFunctions } from './options.js';
 
-/** Tests only: an option key (not public API) that starts the agent's call ids near their 2^32 wrap. */
-export const hostFirstCallIdForTests = Symbol('agentcluster.hostFirstCallId');
+/** Tests only: an option key (not public API) that makes the agent's call ids wrap at this number instead of 2^32. */
+export const hostCallIdLimitForTests = Symbol('agentcluster.hostCallIdLimit');
 
 /** The functions of a `host` option, in the order the native side numbers them. */
 export interface HostSnapshot {
