@@ -1,6 +1,8 @@
 #include "host_bridge.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include "agent_globals.h"
 #include "agent_runtime.h"
@@ -252,7 +254,9 @@ v8::Local<v8::Function> MakeMethod(v8::Local<v8::Context> context, const std::st
 bool HostCalls::MaySend(AgentRuntime& runtime) const {
   HostBridge* bridge = runtime.options().host_bridge.get();
   if (pending_.empty()) return true;
-  return pending_.size() < bridge->max_in_flight() &&
+  size_t limit = std::min(window_, bridge->max_in_flight());
+  if (large_answer_ > 0) limit = std::min(limit, std::max<size_t>(1, bridge->mark_bytes() / large_answer_));
+  return pending_.size() < limit && argument_bytes_ < bridge->mark_bytes() &&
          runtime.mailbox()->buffered_bytes() < bridge->mark_bytes();
 }
 
@@ -298,7 +302,10 @@ bool HostCalls::Send(AgentRuntime& runtime, v8::Local<v8::Context> context, uint
   }
   uint32_t id = NextId();
   event.id = id;
-  pending_[id].Reset(isolate, resolver);
+  Pending& pending = pending_[id];
+  pending.resolver.Reset(isolate, resolver);
+  pending.argument_bytes = event.message.bytes.size;
+  argument_bytes_ += pending.argument_bytes;
   runtime.Send(std::move(event));
   return true;
 }
@@ -334,8 +341,12 @@ void HostCalls::Settle(AgentRuntime& runtime, uint32_t id, Message reply) {
   v8::HandleScope scope(isolate);
   v8::Local<v8::Context> context = runtime.context();
   v8::Context::Scope context_scope(context);
-  v8::Local<v8::Promise::Resolver> resolver = found->second.Get(isolate);
+  v8::Local<v8::Promise::Resolver> resolver = found->second.resolver.Get(isolate);
+  argument_bytes_ -= found->second.argument_bytes;
   pending_.erase(found);
+  size_t answer_bytes = reply.bytes.size;
+  large_answer_ = std::max(answer_bytes, large_answer_ - large_answer_ / 8);
+  if (window_ < SIZE_MAX) window_++;
   {
     v8::TryCatch try_catch(isolate);
     v8::Local<v8::Value> value;

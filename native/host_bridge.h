@@ -103,6 +103,7 @@ class HostCalls {
   size_t queued() const { return queued_; }
   void Clear() {
     pending_.clear();
+    argument_bytes_ = 0;
     head_.Reset();
     tail_.Reset();
     queued_ = 0;
@@ -120,7 +121,19 @@ class HostCalls {
             v8::Local<v8::Promise::Resolver> resolver);
   void Pump(AgentRuntime& runtime, v8::Local<v8::Context> context);
 
-  std::map<uint32_t, v8::Global<v8::Promise::Resolver>> pending_;
+  struct Pending {
+    v8::Global<v8::Promise::Resolver> resolver;
+    size_t argument_bytes = 0;
+  };
+  std::map<uint32_t, Pending> pending_;
+  // Byte bounds (highWaterMark.bytes): the arguments the host holds for
+  // calls in flight, and the answers those calls may bring back. Answer
+  // sizes are unknown before they come, so the window starts at 256 and
+  // grows by one per answer (doubling per round trip) up to max_in_flight,
+  // and never exceeds mark_bytes / (recent largest answer).
+  size_t argument_bytes_ = 0;
+  size_t window_ = 256;
+  size_t large_answer_ = 0;  // decays: one huge answer does not slow the agent for ever
   // Queued calls: [index, args, transfer, resolver, next] arrays.
   v8::Global<v8::Array> head_;
   v8::Global<v8::Array> tail_;
