@@ -461,7 +461,14 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
       Napi::Value name = names.Get(i);
       if (name.IsString()) list.push_back(name.As<Napi::String>().Utf8Value());
     }
-    agent_options.host_bridge = std::make_shared<HostBridge>(std::move(list));
+    HighWaterMark mark = GetHighWaterMark(options);
+    agent_options.host_bridge = std::make_shared<HostBridge>(std::move(list), mark.messages, mark.bytes);
+    // Tests only (test/agent-host-bridge.test.ts): make the call ids wrap early.
+    Napi::Value id_limit = options.Get("hostCallIdLimit");
+    if (id_limit.IsNumber() && id_limit.As<Napi::Number>().DoubleValue() >= 2 &&
+        id_limit.As<Napi::Number>().DoubleValue() <= 4294967296.0) {
+      agent_options.host_bridge->call_id_limit = static_cast<uint64_t>(id_limit.As<Napi::Number>().DoubleValue());
+    }
     bridge_ = agent_options.host_bridge;
   }
 
@@ -645,6 +652,9 @@ Napi::Value AgentHandle::HostReply(const Napi::CallbackInfo& info) {
   if (finished_ || thread_->terminate_requested() || thread_->mailbox()->closed()) {
     return Napi::Boolean::New(env, false);  // nobody is left to read it: detach nothing
   }
+  // An interrupted sync call's answer is dropped: check before serializing, so
+  // that its transfer list detaches nothing (the host keeps its buffers).
+  if (sync && !bridge_->waiting_for(id)) return Napi::Boolean::New(env, false);
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::TryCatch try_catch(isolate);
   auto message = std::make_shared<Message>();
@@ -658,7 +668,10 @@ Napi::Value AgentHandle::HostReply(const Napi::CallbackInfo& info) {
   item.job = [id, message](AgentRuntime& runtime) {
     runtime.host_calls().Settle(runtime, id, std::move(*message));
   };
-  // Counted like a message (the host never blocks; buffered figures show it).
+  // Counted like a message (bufferedMessages/Bytes show it). The host never
+  // blocks here, and need not: the agent sends at most highWaterMark.messages
+  // calls before their answers (HostCalls), so at most that many answers
+  // are ever queued; kFull only means the agent will hold back further calls.
   return Napi::Boolean::New(
       env, thread_->mailbox()->PostCounted(std::move(item)) != Mailbox::PostResult::kRefused);
 }

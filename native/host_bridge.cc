@@ -1,6 +1,8 @@
 #include "host_bridge.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include "agent_globals.h"
 #include "agent_runtime.h"
@@ -180,39 +182,27 @@ void HostCall(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Local<v8::Value> transfer = with_transfer ? info[0] : v8::Undefined(isolate).As<v8::Value>();
   v8::Local<v8::Array> args = v8::Array::New(isolate, info.Length() > from ? info.Length() - from : 0);
   for (int i = from; i < info.Length(); i++) {
-    if (!args->Set(context, static_cast<uint32_t>(i - from), info[i]).FromMaybe(false)) return;
+    // Define, never [[Set]]: a setter on Array.prototype must not see the arguments.
+    if (!args->CreateDataProperty(context, static_cast<uint32_t>(i - from), info[i]).FromMaybe(false)) return;
   }
 
-  v8::Local<v8::Promise::Resolver> resolver;
-  if (!sync && !v8::Promise::Resolver::New(context).ToLocal(&resolver)) return;
+  HostCalls& calls = runtime.host_calls();
+  if (!sync) {
+    v8::Local<v8::Promise::Resolver> resolver;
+    if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return;
+    calls.Call(runtime, context, index, args, transfer, resolver);
+    info.GetReturnValue().Set(resolver->GetPromise());
+    return;
+  }
   // Bounded like a message: wait while the host's queue is at its mark.
   if (!runtime.WaitForRoom()) return;
   AgentEvent event;
   event.kind = AgentEvent::Kind::kHostCall;
   event.level = static_cast<int>(index);
-  event.partial = sync;
-  {
-    v8::TryCatch try_catch(isolate);
-    if (!SerializeMessage(context, args, transfer, &event.message)) {
-      if (try_catch.HasTerminated() || sync) {
-        try_catch.ReThrow();
-        return;
-      }
-      // An async call reports a DataCloneError as its rejection, as an async function would.
-      resolver->Reject(context, try_catch.Exception()).FromMaybe(false);
-      info.GetReturnValue().Set(resolver->GetPromise());
-      return;
-    }
-  }
-  HostCalls& calls = runtime.host_calls();
+  event.partial = true;
+  if (!SerializeMessage(context, args, transfer, &event.message)) return;  // DataCloneError thrown
   uint32_t id = calls.NextId();
   event.id = id;
-  if (!sync) {
-    calls.Add(id, isolate, resolver);
-    runtime.Send(std::move(event));
-    info.GetReturnValue().Set(resolver->GetPromise());
-    return;
-  }
   bridge->OpenSync(id);
   runtime.Send(std::move(event));
   Message reply;
@@ -258,6 +248,92 @@ v8::Local<v8::Function> MakeMethod(v8::Local<v8::Context> context, const std::st
 
 }  // namespace
 
+// Sends while fewer than max_in_flight calls are unanswered and the answers
+// already in the mailbox are under its byte mark; with none in flight, one
+// always goes out (its answer is what wakes the queue again).
+bool HostCalls::MaySend(AgentRuntime& runtime) const {
+  HostBridge* bridge = runtime.options().host_bridge.get();
+  if (pending_.empty()) return true;
+  size_t limit = std::min(window_, bridge->max_in_flight());
+  if (large_answer_ > 0) limit = std::min(limit, std::max<size_t>(1, bridge->mark_bytes() / large_answer_));
+  return pending_.size() < limit && argument_bytes_ < bridge->mark_bytes() &&
+         runtime.mailbox()->buffered_bytes() < bridge->mark_bytes();
+}
+
+void HostCalls::Call(AgentRuntime& runtime, v8::Local<v8::Context> context, uint32_t index,
+                     v8::Local<v8::Array> args, v8::Local<v8::Value> transfer,
+                     v8::Local<v8::Promise::Resolver> resolver) {
+  if (queued_ == 0 && MaySend(runtime)) {
+    Send(runtime, context, index, args, transfer, resolver);
+    return;
+  }
+  v8::Isolate* isolate = context->GetIsolate();
+  v8::Local<v8::Value> fields[] = {v8::Integer::NewFromUnsigned(isolate, index), args, transfer,
+                                   resolver, v8::Undefined(isolate)};
+  v8::Local<v8::Array> entry = v8::Array::New(isolate, fields, 5);
+  if (queued_ == 0) {
+    head_.Reset(isolate, entry);
+  } else if (!tail_.Get(isolate)->CreateDataProperty(context, 4, entry).FromMaybe(false)) {
+    return;  // terminating
+  }
+  tail_.Reset(isolate, entry);
+  queued_++;
+}
+
+bool HostCalls::Send(AgentRuntime& runtime, v8::Local<v8::Context> context, uint32_t index,
+                     v8::Local<v8::Value> args, v8::Local<v8::Value> transfer,
+                     v8::Local<v8::Promise::Resolver> resolver) {
+  v8::Isolate* isolate = context->GetIsolate();
+  // Bounded like a message: wait while the host's queue is at its mark.
+  if (!runtime.WaitForRoom()) return false;
+  AgentEvent event;
+  event.kind = AgentEvent::Kind::kHostCall;
+  event.level = static_cast<int>(index);
+  event.partial = false;
+  v8::TryCatch try_catch(isolate);
+  if (!SerializeMessage(context, args, transfer, &event.message)) {
+    if (try_catch.HasTerminated()) {
+      try_catch.ReThrow();
+      return false;
+    }
+    // A DataCloneError is the call's rejection, as an async function would report it.
+    resolver->Reject(context, try_catch.Exception()).FromMaybe(false);
+    return true;
+  }
+  uint32_t id = NextId();
+  event.id = id;
+  Pending& pending = pending_[id];
+  pending.resolver.Reset(isolate, resolver);
+  pending.argument_bytes = event.message.bytes.size;
+  argument_bytes_ += pending.argument_bytes;
+  runtime.Send(std::move(event));
+  return true;
+}
+
+void HostCalls::Pump(AgentRuntime& runtime, v8::Local<v8::Context> context) {
+  v8::Isolate* isolate = context->GetIsolate();
+  while (queued_ > 0 && MaySend(runtime)) {
+    v8::HandleScope scope(isolate);
+    v8::Local<v8::Array> entry = head_.Get(isolate);
+    v8::Local<v8::Value> fields[5];
+    for (uint32_t i = 0; i < 5; i++) {
+      if (!entry->Get(context, i).ToLocal(&fields[i])) return;  // terminating
+    }
+    queued_--;
+    if (queued_ == 0) {
+      head_.Reset();
+      tail_.Reset();
+    } else if (fields[4]->IsArray()) {
+      head_.Reset(isolate, fields[4].As<v8::Array>());
+    }
+    if (!fields[0]->IsUint32() || !fields[3]->IsPromise()) continue;  // cannot happen: our own arrays
+    if (!Send(runtime, context, fields[0].As<v8::Uint32>()->Value(), fields[1], fields[2],
+              fields[3].As<v8::Promise::Resolver>())) {
+      return;
+    }
+  }
+}
+
 void HostCalls::Settle(AgentRuntime& runtime, uint32_t id, Message reply) {
   auto found = pending_.find(id);
   if (found == pending_.end()) return;
@@ -265,25 +341,35 @@ void HostCalls::Settle(AgentRuntime& runtime, uint32_t id, Message reply) {
   v8::HandleScope scope(isolate);
   v8::Local<v8::Context> context = runtime.context();
   v8::Context::Scope context_scope(context);
-  v8::Local<v8::Promise::Resolver> resolver = found->second.Get(isolate);
+  v8::Local<v8::Promise::Resolver> resolver = found->second.resolver.Get(isolate);
+  argument_bytes_ -= found->second.argument_bytes;
   pending_.erase(found);
-  v8::TryCatch try_catch(isolate);
-  v8::Local<v8::Value> value;
-  bool ok = ReadAnswer(runtime, context, &reply, &value);
-  if (try_catch.HasTerminated()) return;
-  if (value.IsEmpty()) {
-    value = try_catch.HasCaught() ? try_catch.Exception()
-                                  : v8::Exception::Error(Str(isolate, "host answer unreadable"));
-    try_catch.Reset();
+  size_t answer_bytes = reply.bytes.size;
+  large_answer_ = std::max(answer_bytes, large_answer_ - large_answer_ / 8);
+  if (window_ < SIZE_MAX) window_++;
+  {
+    v8::TryCatch try_catch(isolate);
+    v8::Local<v8::Value> value;
+    bool ok = ReadAnswer(runtime, context, &reply, &value);
+    if (try_catch.HasTerminated()) return;
+    if (value.IsEmpty()) {
+      value = try_catch.HasCaught() ? try_catch.Exception()
+                                    : v8::Exception::Error(Str(isolate, "host answer unreadable"));
+      try_catch.Reset();
+    }
+    if (ok) resolver->Resolve(context, value).FromMaybe(false);
+    else resolver->Reject(context, value).FromMaybe(false);
   }
-  if (ok) resolver->Resolve(context, value).FromMaybe(false);
-  else resolver->Reject(context, value).FromMaybe(false);
+  // A place is free: the oldest queued calls go out (their promises were returned long ago).
+  v8::TryCatch try_catch(isolate);
+  Pump(runtime, context);
 }
 
 void InstallHostBridge(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   HostBridge* bridge = runtime.options().host_bridge.get();
   if (bridge == nullptr) return;
   v8::Isolate* isolate = context->GetIsolate();
+  runtime.host_calls().set_id_limit(bridge->call_id_limit);
   // Null prototypes: the objects lead nowhere but to these functions.
   v8::Local<v8::Object> host = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
   v8::Local<v8::Object> sync = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);

@@ -28,8 +28,15 @@ class AgentRuntime;
 // sync call that can be pending (an agent blocks on one call at a time).
 class HostBridge {
  public:
-  explicit HostBridge(std::vector<std::string> names) : names_(std::move(names)) {}
+  // `max_in_flight` / `mark_bytes`: the agent's highWaterMark (messages,
+  // bytes); they bound its unanswered async calls (HostCalls).
+  HostBridge(std::vector<std::string> names, size_t max_in_flight, size_t mark_bytes)
+      : names_(std::move(names)), max_in_flight_(max_in_flight < 1 ? 1 : max_in_flight),
+        mark_bytes_(mark_bytes) {}
   const std::vector<std::string>& names() const { return names_; }
+  size_t max_in_flight() const { return max_in_flight_; }
+  size_t mark_bytes() const { return mark_bytes_; }
+  uint64_t call_id_limit = 0;  // tests only: where call ids wrap (0: at 2^32)
 
   enum class WaitResult { kAnswered, kInterrupted, kTerminated };
   // Agent thread: opens the slot for call `id` (before the call is sent, so
@@ -43,6 +50,12 @@ class HostBridge {
   bool Interrupt();
   // Any thread: ends every wait, now and later (terminate).
   void Terminate();
+  // Owner thread: whether sync call `id` is still waited on (checked before
+  // its answer is serialized, so a dropped answer detaches nothing).
+  bool waiting_for(uint32_t id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return waiting_ && waiting_id_ == id && !answered_ && !interrupted_ && !terminated_;
+  }
   // Whether the agent's thread is blocked in a sync call right now.
   bool waiting() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -51,6 +64,8 @@ class HostBridge {
 
  private:
   const std::vector<std::string> names_;
+  const size_t max_in_flight_;
+  const size_t mark_bytes_;
   std::mutex mutex_;
   std::condition_variable cv_;
   uint32_t waiting_id_ = 0;
@@ -61,24 +76,70 @@ class HostBridge {
   Message reply_;
 };
 
-// Agent thread: the async calls waiting for an answer (owned by the runtime,
-// released before its isolate).
+// Agent thread: the async calls. At most `max_in_flight` are sent and
+// unanswered; later ones wait here, FIFO, as JS values in the agent's own
+// heap (a linked list of arrays, so its maxHeapMB bounds them), and are
+// serialized only when they go out, as answers come back. The answers in
+// the agent's mailbox are thus at most max_in_flight at any time.
 class HostCalls {
  public:
-  uint32_t NextId() {
-    if (++next_id_ == 0) ++next_id_;  // 0 means "no call"
-    return next_id_;
-  }
-  void Add(uint32_t id, v8::Isolate* isolate, v8::Local<v8::Promise::Resolver> resolver) {
-    pending_[id].Reset(isolate, resolver);
-  }
-  // The job the owner's answer posts into the mailbox.
+  // host.NAME(...): sends the call now or queues it; settles `resolver`.
+  void Call(AgentRuntime& runtime, v8::Local<v8::Context> context, uint32_t index,
+            v8::Local<v8::Array> args, v8::Local<v8::Value> transfer,
+            v8::Local<v8::Promise::Resolver> resolver);
+  // The job the owner's answer posts into the mailbox; sends queued calls.
   void Settle(AgentRuntime& runtime, uint32_t id, Message reply);
-  void Clear() { pending_.clear(); }
+  // An id not used by a call still pending (ids wrap after 2^32 calls; a
+  // long-poll from then may still be waiting). 0 means "no call". At most
+  // highWaterMark.messages calls are pending, far fewer than the ids.
+  uint32_t NextId() {
+    for (uint64_t tries = 0; tries < id_limit_; tries++) {
+      next_id_ = next_id_ + 1 >= id_limit_ ? 1 : next_id_ + 1;
+      if (pending_.count(static_cast<uint32_t>(next_id_)) == 0) break;
+    }
+    return static_cast<uint32_t>(next_id_);
+  }
+  size_t in_flight() const { return pending_.size(); }
+  size_t queued() const { return queued_; }
+  void Clear() {
+    pending_.clear();
+    argument_bytes_ = 0;
+    head_.Reset();
+    tail_.Reset();
+    queued_ = 0;
+  }
+  // Tests only: ids wrap at `limit` instead of 2^32 (to reach the wrap quickly).
+  void set_id_limit(uint64_t limit) {
+    if (limit >= 2) id_limit_ = limit;
+  }
 
  private:
-  std::map<uint32_t, v8::Global<v8::Promise::Resolver>> pending_;
-  uint32_t next_id_ = 0;
+  bool MaySend(AgentRuntime& runtime) const;
+  // False when the agent is terminating (nothing more can go out).
+  bool Send(AgentRuntime& runtime, v8::Local<v8::Context> context, uint32_t index,
+            v8::Local<v8::Value> args, v8::Local<v8::Value> transfer,
+            v8::Local<v8::Promise::Resolver> resolver);
+  void Pump(AgentRuntime& runtime, v8::Local<v8::Context> context);
+
+  struct Pending {
+    v8::Global<v8::Promise::Resolver> resolver;
+    size_t argument_bytes = 0;
+  };
+  std::map<uint32_t, Pending> pending_;
+  // Byte bounds (highWaterMark.bytes): the arguments the host holds for
+  // calls in flight, and the answers those calls may bring back. Answer
+  // sizes are unknown before they come, so the window starts at 256 and
+  // grows by one per answer (doubling per round trip) up to max_in_flight,
+  // and never exceeds mark_bytes / (recent largest answer).
+  size_t argument_bytes_ = 0;
+  size_t window_ = 256;
+  size_t large_answer_ = 0;  // decays: one huge answer does not slow the agent for ever
+  // Queued calls: [index, args, transfer, resolver, next] arrays.
+  v8::Global<v8::Array> head_;
+  v8::Global<v8::Array> tail_;
+  size_t queued_ = 0;
+  uint64_t next_id_ = 0;
+  uint64_t id_limit_ = uint64_t{1} << 32;
 };
 
 // Installs the frozen `host` global (only when the agent has a bridge).

@@ -45,6 +45,7 @@ export interface NativeAgentOptions {
   globals?: 'agent' | 'test262';
   /** The host bridge's function names (src/agent/host-bridge.ts); absent: no `host` global. */
   hostMethods?: readonly string[];
+  hostCallIdLimit?: number;  // tests only (src/agent/host-bridge.ts hostCallIdLimitForTests)
   /** Flow control, both directions (src/flow-control.ts). */
   highWaterMessages?: number;
   highWaterBytes?: number;

@@ -4,6 +4,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentError, AgentPool, move, type Agent, type AgentOptions, type HostFunctions } from '../src/index.js';
+import { hostCallIdLimitForTests } from '../src/agent/host-bridge.js';
 import { spawnAgent, terminateAll } from './fixtures/helpers.js';
 
 after(terminateAll);
@@ -306,6 +307,23 @@ describe('host bridge: re-entrancy, blocking, termination', () => {
     assert.deepEqual(messages, ['before']);
   });
 
+  it('a worker_thread that ends while its agent waits in host.sync terminates promptly (environment teardown ends the wait)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const index = new URL('../dist/src/index.js', import.meta.url).href; // built (npm run build); workers do not get tsx
+    const worker = new Worker(`
+      const { parentPort } = require('node:worker_threads');
+      import(${JSON.stringify(index)}).then(({ Agent }) => {
+        new Agent({ source: 'host.sync.never()', host: { never: () => { parentPort.postMessage('called'); return new Promise(() => {}); } } });
+      });`, { eval: true, execArgv: [] });
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', () => resolve());
+      worker.once('error', reject);
+    });
+    const started = performance.now();
+    await worker.terminate();
+    assert.ok(performance.now() - started < 2000, 'the worker ended promptly');
+  });
+
   it('agent.interrupt() wakes a pending sync call: it throws ERR_AGENT_INTERRUPTED and the agent goes on', async () => {
     let called!: () => void;
     const calledPromise = new Promise<void>((resolve) => (called = resolve));
@@ -372,5 +390,161 @@ describe('host bridge in AgentPool', () => {
     } finally {
       await pool.destroy();
     }
+  });
+});
+
+describe('host bridge: hostile-review fixes', () => {
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  it('F1: at most highWaterMark.messages async calls are unanswered at once; the rest wait in the agent and go out in order', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const order: number[] = [];
+    const waiting: (() => void)[] = [];
+    const agent = withHost({
+      slow: (i: unknown) => {
+        order.push(i as number);
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        return new Promise<unknown>((resolve) => waiting.push(() => { inFlight--; resolve(i); }));
+      },
+    }, { highWaterMark: { messages: 8 } });
+    const all = inAgent<number[]>(agent, `const p = []; for (let i = 0; i < 100; i++) p.push(host.slow(i)); return Promise.all(p);`);
+    await sleep(100);
+    assert.equal(inFlight, 8, 'the host sees only highWaterMark.messages calls');
+    // Answer in bursts: every answer lets one queued call out, in FIFO order.
+    while (order.length < 100 || waiting.length > 0) {
+      const burst = waiting.splice(0);
+      for (const answer of burst) answer();
+      await sleep(5);
+    }
+    assert.deepEqual(await all, Array.from({ length: 100 }, (_, i) => i));
+    assert.deepEqual(order, Array.from({ length: 100 }, (_, i) => i));
+    assert.equal(maxInFlight, 8);
+  });
+
+  it('F1: a queued call is serialized when it goes out: an uncloneable argument rejects that call only', async () => {
+    const agent = withHost({ echo: async (v: unknown) => { await sleep(5); return v; } }, { highWaterMark: { messages: 1 } });
+    const result = await inAgent(agent, `
+      const a = host.echo(1), b = host.echo(() => 0), c = host.echo(3);
+      return Promise.allSettled([a, b, c]).then((r) => r.map((x) => x.status === 'fulfilled' ? x.value : x.reason.name));`);
+    assert.deepEqual(result, [1, 'DataCloneError', 3]);
+  });
+
+  it('F2: answers never pile up past highWaterMark.messages in the agent mailbox', async () => {
+    const big = 'y'.repeat(1 << 16);
+    const agent = spawnAgent({ source: `for (let i = 0; i < 2000; i++) host.big(); postMessage('sent'); for (;;) {}`,
+      host: { big: () => big }, highWaterMark: { messages: 16, bytes: 65536 } });
+    await new Promise((resolve) => agent.once('message', resolve));
+    await sleep(300);
+    assert.ok(agent.bufferedMessages <= 16, `bufferedMessages ${agent.bufferedMessages}`);
+    assert.ok(agent.bufferedBytes <= 16 * 65600, `bufferedBytes ${agent.bufferedBytes}`);
+    await agent.terminate();
+  });
+
+  it('F3: a returned pooled Buffer or partial view arrives as an exact-size copy (no other host bytes)', async () => {
+    const secret = Buffer.from('Authorization: Bearer sk-live-TOPSECRET-1234');
+    const backing = new Float64Array(new ArrayBuffer(64), 8, 2);
+    backing.set([1.5, 2.5]);
+    const agent = withHost({
+      buf: () => Buffer.from('hello'),
+      nested: () => ({ list: [Buffer.from('ab')], map: new Map([['k', new DataView(new ArrayBuffer(16), 4, 4)]]), f: backing }),
+    });
+    const result = await inAgent(agent, `
+      const b = await host.buf();
+      const n = await host.nested();
+      const text = String.fromCharCode(...new Uint8Array(b.buffer));
+      return [b.constructor.name, b.length, b.buffer.byteLength, text, text.includes('TOPSECRET'),
+        n.list[0].buffer.byteLength, n.map.get('k').constructor.name, n.map.get('k').buffer.byteLength,
+        n.f.constructor.name, n.f.buffer.byteLength, Array.from(n.f)];`);
+    assert.deepEqual(result, ['Uint8Array', 5, 5, 'hello', false, 2, 'DataView', 4, 'Float64Array', 16, [1.5, 2.5]]);
+    assert.equal(secret.length > 0, true);
+  });
+
+  it('F4: an answer or throw that cannot be cloned rejects with a DataCloneError that quotes no host source', async () => {
+    const agent = withHost({
+      retFn: () => function hostSecretBody() { return 'SECRET-SOURCE'; },
+      throwFn: () => { throw { f: () => 'SECRET-SOURCE' }; },
+    });
+    const result = await inAgent<string[][]>(agent, `
+      const r = [];
+      for (const f of [host.retFn, host.throwFn]) {
+        try { await f(); r.push(['no throw']); } catch (e) { r.push([e.name, e.message, String(e.stack)]); }
+      }
+      return r;`);
+    for (const [name, message, stack] of result) {
+      assert.equal(name, 'DataCloneError');
+      assert.match(message!, /^the host function's answer could not be cloned: /);
+      assert.doesNotMatch(message! + stack!, /SECRET-SOURCE|hostSecretBody/);
+    }
+    assert.equal(result[0]![1], "the host function's answer could not be cloned: function");
+  });
+
+  it('F5: host names with lone surrogates are refused with ERR_AGENT_INVALID_OPTION (they would collapse into U+FFFD)', () => {
+    for (const name of ['\uD800', 'a\uDBFFb', '\uDC00']) {
+      assert.throws(() => spawnAgent({ source: '', host: { [name]: () => 1 } }),
+        (e: unknown) => e instanceof AgentError && e.code === 'ERR_AGENT_INVALID_OPTION');
+    }
+    // A well-formed pair is a name like any other.
+    assert.doesNotThrow(() => spawnAgent({ source: '', host: { '\uD83D\uDE00': () => 1 } }));
+  });
+
+  it('F6: getHeapStatistics/getHeapSnapshot/start/stopCpuProfile during host.sync are refused with ERR_AGENT_BLOCKED, not a hang', async () => {
+    let agent!: Agent;
+    const codes: unknown[] = [];
+    agent = withHost({
+      stats: async () => {
+        for (const request of [() => agent.getHeapStatistics(), () => agent.getHeapSnapshot(), () => agent.startCpuProfile(), () => agent.stopCpuProfile()]) {
+          codes.push(await Promise.race([request().then(() => 'answered', (e: AgentError) => e.code), sleep(3000).then(() => 'hang')]));
+        }
+        return 'ok';
+      },
+    });
+    assert.equal(await agent.evaluate('host.sync.stats()'), 'ok');
+    assert.deepEqual(codes, ['ERR_AGENT_BLOCKED', 'ERR_AGENT_BLOCKED', 'ERR_AGENT_BLOCKED', 'ERR_AGENT_BLOCKED']);
+    assert.equal(typeof (await agent.getHeapStatistics()).used_heap_size, 'number', 'answered again once the call returned');
+  });
+
+  it('F7: the answer of an interrupted host.sync call detaches none of the host buffers it would move', async () => {
+    const buf = new ArrayBuffer(1 << 16);
+    let answered!: () => void;
+    const done = new Promise<void>((resolve) => (answered = resolve));
+    const agent = withHost({
+      handOff: async () => { await sleep(150); setImmediate(answered); return move({ buf }, [buf]); },
+    });
+    const result = agent.evaluate(`try { host.sync.handOff(); 'answered' } catch (e) { e.code }`);
+    await sleep(50);
+    assert.equal(agent.interrupt(), true);
+    assert.equal(await result, 'ERR_AGENT_INTERRUPTED');
+    await done;
+    assert.equal(buf.byteLength, 1 << 16, 'the host keeps its buffer');
+  });
+
+  it('F8: call ids that wrap skip a call still pending (a long-poll keeps its own answer)', async () => {
+    let release!: (v: unknown) => void;
+    const agent = spawnAgent({
+      source: '',
+      host: { longPoll: () => new Promise((resolve) => (release = resolve)), quick: (i: unknown) => i },
+      // Ids wrap at 4 instead of 2^32: 1 (the long-poll), 2, 3, then 1 again unless skipped.
+      [hostCallIdLimitForTests]: 4,
+    } as AgentOptions);
+    await agent.evaluate(`globalThis.poll = host.longPoll().then((v) => 'poll:' + v); 0`);
+    const quick = await inAgent(agent, `const r = []; for (let i = 0; i < 6; i++) r.push(await host.quick(i)); return r;`);
+    assert.deepEqual(quick, [0, 1, 2, 3, 4, 5]);
+    release('late');
+    assert.equal(await agent.evaluate('poll'), 'poll:late');
+  });
+
+  it('F9: the arguments array is defined, not [[Set]]: a setter on Array.prototype sees nothing', async () => {
+    let received: unknown;
+    const agent = withHost({ f: (...args: unknown[]) => { received = args; return args.length; } });
+    const result = await agent.evaluate(`
+      let stash = 'untouched';
+      Object.defineProperty(Array.prototype, '0', { set(v) { stash = v; }, configurable: true });
+      const n = host.sync.f('secret-arg', 2);
+      delete Array.prototype[0];
+      [n, stash]`);
+    assert.deepEqual(result, [2, 'untouched']);
+    assert.deepEqual(received, ['secret-arg', 2]);
   });
 });

@@ -5,7 +5,7 @@ import { native, NativeEvent, type AtomicsWaitStats, type NativeAgentHandle, typ
 import { AgentError, asAgentError } from './errors.js';
 import { toNativeOptions, type AgentOptions } from './options.js';
 import { installExitHook } from './exit-hook.js';
-import { HostBridgeServer, snapshotHost } from './host-bridge.js';
+import { HostBridgeServer, hostCallIdLimitForTests, snapshotHost } from './host-bridge.js';
 import { AgentDiagnosticsClient, readAll, type AgentCpuUsage, type AgentHeapStatistics, type CpuProfile } from './diagnostics.js';
 import type { Readable } from 'node:stream';
 import type { AgentPort } from '../clone/channel.js';
@@ -85,6 +85,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     // Read once, now: later changes to the object are not seen by the agent.
     const host = snapshotHost(options.host);
     if (host) nativeOptions.hostMethods = host.names;
+    const idLimit = (options as { [hostCallIdLimitForTests]?: unknown })[hostCallIdLimitForTests];
+    if (typeof idLimit === 'number') nativeOptions.hostCallIdLimit = idLimit;
     this.name = nativeOptions.name;
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
@@ -164,9 +166,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     // awaited by that host function would never run (a deadlock), so refuse it now.
     // (Both sides: a call the host is serving, and the agent still waiting for it,
     // not interrupted.)
-    if (this.#host !== undefined && this.#host.pendingSync > 0 && this.#handle.hostSyncWaiting()) {
-      return Promise.reject(new AgentError('ERR_AGENT_BLOCKED', `Agent "${this.name}" is blocked in a host.sync call; evaluate() would run only after the host answers it`, { agentName: this.name }));
-    }
+    const blocked = this.#blockedIn('evaluate()');
+    if (blocked) return Promise.reject(blocked);
     const id = this.#nextEvaluation++;
     return new Promise<T>((resolve, reject) => {
       this.#evaluations.set(id, { resolve: resolve as (value: unknown) => void, reject });
@@ -197,32 +198,48 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.#handle.atomicsStats();
   }
 
+  /**
+   * ERR_AGENT_BLOCKED while the agent is blocked in host.sync.NAME() until the host answers:
+   * a request awaited by that host function would never be served (a deadlock), so it is
+   * refused at once. (Both sides: a call the host is serving, and the agent still waiting
+   * for it, not interrupted.)
+   */
+  #blockedIn(what: string): AgentError | undefined {
+    if (this.#host === undefined || this.#host.pendingSync === 0 || !this.#handle.hostSyncWaiting()) return undefined;
+    return new AgentError('ERR_AGENT_BLOCKED', `Agent "${this.name}" is blocked in a host.sync call; ${what} would run only after the host answers it`, { agentName: this.name });
+  }
+
   // Observability (src/agent/diagnostics.ts): answered even while the agent
-  // runs a long loop; rejected with the agent's exit error if it exits first.
+  // runs a long loop; rejected with the agent's exit error if it exits first,
+  // and with ERR_AGENT_BLOCKED while it waits in host.sync.NAME() (as evaluate()).
 
   /** V8's heap statistics of this agent (names as `v8.getHeapStatistics()`), plus `externalMemory`. */
   getHeapStatistics(): Promise<AgentHeapStatistics> {
-    return this.#diagnostics.heapStatistics();
+    const blocked = this.#blockedIn('getHeapStatistics()');
+    return blocked ? Promise.reject(blocked) : this.#diagnostics.heapStatistics();
   }
 
   /** A `.heapsnapshot` (Chrome DevTools format) of this agent's heap, streamed with bounded memory. */
   getHeapSnapshot(): Promise<Readable> {
-    return this.#diagnostics.heapSnapshot();
+    const blocked = this.#blockedIn('getHeapSnapshot()');
+    return blocked ? Promise.reject(blocked) : this.#diagnostics.heapSnapshot();
   }
 
   /** The same snapshot as one string (convenient for small heaps). */
   async getHeapSnapshotString(): Promise<string> {
-    return readAll(await this.#diagnostics.heapSnapshot());
+    return readAll(await this.getHeapSnapshot());
   }
 
   /** Starts V8's CPU profiler on this agent (one profile at a time). */
   startCpuProfile(): Promise<void> {
-    return this.#diagnostics.startCpuProfile();
+    const blocked = this.#blockedIn('startCpuProfile()');
+    return blocked ? Promise.reject(blocked) : this.#diagnostics.startCpuProfile();
   }
 
   /** Stops the profile begun by startCpuProfile() and returns it (`.cpuprofile` format). */
   stopCpuProfile(): Promise<CpuProfile> {
-    return this.#diagnostics.stopCpuProfile();
+    const blocked = this.#blockedIn('stopCpuProfile()');
+    return blocked ? Promise.reject(blocked) : this.#diagnostics.stopCpuProfile();
   }
 
   /** CPU time of the agent's thread and wall time since it started, in ms (synchronous, cheap). */
