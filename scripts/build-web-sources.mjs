@@ -71,6 +71,7 @@ function bundleUrl() {
 // scripts/build-web-sources.mjs. TextEncoder/TextDecoder are ours, not the globals.
 const { TextEncoder, TextDecoder } = require('encoding');
 const sources = {
+__proto__: null,
 ${modules.join(',\n')}
 };
 const cache = new Map();
@@ -78,7 +79,9 @@ function load(id) {
   let module = cache.get(id);
   if (module !== undefined) return module.exports;
   const [deps, factory] = sources[id];
-  module = { exports: {} };
+  // Null-prototype records: \`exports.X = ...\` must not run a setter user
+  // code put on Object.prototype (it could delete globals mid-load).
+  module = { __proto__: null, exports: { __proto__: null } };
   cache.set(id, module);
   factory.call(module.exports, module, module.exports, (name) => load(deps[name]));
   return module.exports;
