@@ -392,6 +392,34 @@ describe('AbortController / AbortSignal', () => {
     assert.deepEqual(await a.evaluate(source), (0, eval)(source));
   });
 
+  it('an any() signal with abort listeners survives GC while a source can abort; without listeners it is not pinned', async () => {
+    // Hostile review F3: sources held dependents only weakly, so a listened
+    // any() signal nobody referenced was collected: its listeners never ran.
+    const a = spawnAgent({ source: '', resourceLimits: { maxHeapMB: 128 } });
+    const result = await a.evaluate<number[]>(`new Promise((resolve) => {
+      const c = new AbortController();
+      let fired = 0, handler = 0;
+      for (let i = 0; i < 10; i++) AbortSignal.any([c.signal]).addEventListener('abort', () => { fired++; });
+      for (let i = 0; i < 5; i++) AbortSignal.any([c.signal]).onabort = () => { handler++; };
+      // removed again: must not stay held (would be a leak on a long-lived source)
+      const removed = [];
+      for (let i = 0; i < 5; i++) { const s = AbortSignal.any([c.signal]); const f = () => {}; s.addEventListener('abort', f); s.removeEventListener('abort', f); removed.push(new WeakRef(s)); }
+      let n = 0;
+      const churn = () => { let keep = []; for (let i = 0; i < 40; i++) keep.push(new Array(100000).fill(i)); keep = null; };
+      const step = () => {
+        churn();
+        if (++n < 12) { setTimeout(step, 5); return; }
+        const alive = removed.filter((r) => r.deref() !== undefined).length;
+        c.abort();
+        resolve([fired, handler, alive]);
+      };
+      setTimeout(step, 5);
+    })`);
+    assert.equal(result[0], 10);
+    assert.equal(result[1], 5);
+    assert.ok(result[2]! < 5, `unlistened dependents all still alive (${result[2]})`);
+  });
+
   it('timeout aborts with a TimeoutError; any follows its first aborted source', async () => {
     const a = await agent();
     const result = await a.evaluate(`(async () => {
