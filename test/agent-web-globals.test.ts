@@ -531,3 +531,33 @@ describe('in AgentPool jobs', () => {
     }
   });
 });
+
+describe('URL special schemes', () => {
+  // Hostile review F6: whatwg-url's specialSchemes lookup read
+  // Object.prototype ("constructor:" was special; a polluted key made any
+  // scheme special). The bundle is patched to an own-key lookup.
+  const inputs = ['constructor:foo', 'constructor:///x', 'constructor://h\\a\\b', '__proto__:x', 'toString://h/p',
+    'javascript:alert(1)', 'javascript://evil.com/%0aalert(1)', 'foo://h:443/', 'http://h:80/', 'ws://h:80/'];
+  const parse = (input: string): string => { try { return new URL(input).href; } catch { return 'throws'; } };
+
+  it('parses like Node, also with Object.prototype polluted in the agent', async () => {
+    const a = spawnAgent({ source: '' });
+    const expected = inputs.map(parse);
+    const code = `(() => {
+      const parse = ${parse.toString()};
+      const inputs = ${JSON.stringify(inputs)};
+      const clean = inputs.map(parse);
+      const canParse = URL.canParse('constructor://');
+      Object.prototype.javascript = 80; Object.prototype.foo = 443; Object.prototype.constructorx = 1;
+      const polluted = inputs.map(parse);
+      const u = new URL('http://h/'); u.protocol = 'foo';
+      delete Object.prototype.javascript; delete Object.prototype.foo; delete Object.prototype.constructorx;
+      return [clean, polluted, canParse, u.href];
+    })()`;
+    const [clean, polluted, canParse, setter] = await a.evaluate<[string[], string[], boolean, string]>(code);
+    assert.deepEqual(clean, expected);
+    assert.deepEqual(polluted, expected);
+    assert.equal(canParse, URL.canParse('constructor://'));
+    assert.equal(setter, 'http://h/');
+  });
+});

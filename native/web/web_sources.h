@@ -3949,6 +3949,7 @@ function p(char) {
 }
 
 const specialSchemes = {
+  __proto__: null,
   ftp: 21,
   file: null,
   http: 80,
