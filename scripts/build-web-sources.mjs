@@ -30,6 +30,26 @@ function wrap(body) {
   return `(function (natives) {\n'use strict';\nconst require = natives.require;\n${body}\n})`;
 }
 
+// Post-processing of upstream sources, each checked to apply exactly once
+// (a whatwg-url update that changes the text fails the build instead of
+// silently dropping the fix).
+const patches = {
+  // whatwg-url looks schemes up with \`specialSchemes[scheme] !== undefined\` on
+  // a plain literal, so "constructor:", "__proto__:" or any key polluted onto
+  // Object.prototype became a "special" scheme (with a default port). Node's
+  // URL (ada) and browsers are not affected. A null prototype makes it an
+  // own-key lookup.
+  'whatwg-url/lib/url-state-machine.js': [['const specialSchemes = {\n', 'const specialSchemes = {\n  __proto__: null,\n']],
+};
+
+function patch(id, text) {
+  for (const [from, to] of patches[id] ?? []) {
+    if (text.split(from).length !== 2) throw new Error(`${id}: patch target not found exactly once: ${JSON.stringify(from)}`);
+    text = text.replace(from, to);
+  }
+  return text;
+}
+
 // The URL bundle: every file reachable by require() from whatwg-url's index.
 function bundleUrl() {
   const entry = createRequire(join(root, 'package.json')).resolve('whatwg-url');
@@ -42,7 +62,7 @@ function bundleUrl() {
     const id = relative(nodeModules, file).split(sep).join('/');
     ids.set(file, id);
     packages.add(id.split('/')[0]);
-    const text = readFileSync(file, 'utf8');
+    const text = patch(id, readFileSync(file, 'utf8'));
     const record = { id, text, deps: {} };
     order.push(record);
     if (!file.endsWith('.json')) {
@@ -71,6 +91,7 @@ function bundleUrl() {
 // scripts/build-web-sources.mjs. TextEncoder/TextDecoder are ours, not the globals.
 const { TextEncoder, TextDecoder } = require('encoding');
 const sources = {
+__proto__: null,
 ${modules.join(',\n')}
 };
 const cache = new Map();
@@ -78,7 +99,9 @@ function load(id) {
   let module = cache.get(id);
   if (module !== undefined) return module.exports;
   const [deps, factory] = sources[id];
-  module = { exports: {} };
+  // Null-prototype records: \`exports.X = ...\` must not run a setter user
+  // code put on Object.prototype (it could delete globals mid-load).
+  module = { __proto__: null, exports: { __proto__: null } };
   cache.set(id, module);
   factory.call(module.exports, module, module.exports, (name) => load(deps[name]));
   return module.exports;

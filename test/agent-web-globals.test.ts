@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AgentPool, type Agent } from '../src/index.js';
-import { spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { describeChild, runNode, spawnAgent, terminateAll } from './fixtures/helpers.js';
 
 after(terminateAll);
 
@@ -58,6 +58,58 @@ describe('installation', () => {
     const a = spawnAgent({ source: 'globalThis.TextEncoder = 42; delete globalThis.URL;' });
     assert.deepEqual(await a.evaluate('[TextEncoder, typeof URL, typeof URLSearchParams]'), [42, 'undefined', 'function']);
     assert.equal(await a.evaluate('atob = null; atob'), null);
+  });
+
+  it('a global deleted or redefined while its own first read runs: the read gets the value, the host survives', async () => {
+    // Hostile review F1: with V8's replace-on-access lazy properties this
+    // was a release CHECK (SIGTRAP) in the host. In a child process.
+    const cases = {
+      // a replaced builtin the module body calls deletes the name (t01)
+      t01: `const od = Object.defineProperty; let f = false;
+        Object.defineProperty = function (o, k, d) { if (!f) { f = true; delete globalThis.TextEncoder; } return od(o, k, d); };
+        const T = TextEncoder; Object.defineProperty = od; [typeof T, new T().encode('a')[0], typeof globalThis.TextEncoder]`,
+      // only an Object.prototype setter named like an export (t02): the
+      // bundle's exports objects have no prototype, so it never fires
+      t02: `let fired = false;
+        Object.defineProperty(Object.prototype, 'URLSearchParams', { configurable: true, set(v) { fired = true; delete globalThis.URL; } });
+        const U = URL; delete Object.prototype.URLSearchParams; [typeof U, new U('http://a/b').href, typeof globalThis.URL, fired]`,
+      // on the performance object (t22)
+      t22: `const od = Object.defineProperty;
+        Object.defineProperty = function (o, k, d) { Object.defineProperty = od; delete performance.mark; return od(o, k, d); };
+        [typeof performance.mark, typeof performance.measure]`,
+      // redefined to a plain value inside the getter: the user's value stays
+      redefine: `const od = Object.defineProperty; let f = false;
+        Object.defineProperty = function (o, k, d) { if (!f) { f = true; globalThis.btoa = 7; } return od(o, k, d); };
+        const b = btoa; Object.defineProperty = od; [typeof b, globalThis.btoa]`,
+    };
+    const code = `
+      import { Agent } from './src/index.ts';
+      const cases = ${JSON.stringify(cases)};
+      const out = {};
+      for (const [name, source] of Object.entries(cases)) {
+        const agent = new Agent({ source: '' });
+        out[name] = await agent.evaluate(source).catch((e) => 'threw ' + e.message);
+        await agent.terminate();
+      }
+      console.log(JSON.stringify(out));`;
+    const result = await runNode(['--import', 'tsx', '--input-type=module', '-e', code], { timeoutMs: 60_000 });
+    assert.equal(result.code, 0, describeChild(result));
+    assert.deepEqual(JSON.parse(result.stdout.trim().split('\n').pop()!), {
+      t01: ['function', 97, 'undefined'],
+      t02: ['function', 'http://a/b', 'function', false],
+      t22: ['function', 'function'],
+      redefine: ['function', 7],
+    });
+  });
+
+  it('a first read leaves a plain data property; an assignment before it never loads the module', async () => {
+    const a = spawnAgent({ source: '' });
+    assert.deepEqual(await a.evaluate(`(() => {
+      const u = URL; const d = Object.getOwnPropertyDescriptor(globalThis, 'URL');
+      TextDecoder = 1; const t = Object.getOwnPropertyDescriptor(globalThis, 'TextDecoder');
+      performance.clearMarks = 2;
+      return [d.value === u, d.writable, d.enumerable, d.configurable, t.value, t.enumerable, performance.clearMarks];
+    })()`), [true, true, false, true, 1, false, 2]);
   });
 
   it('test262 agents ($262 host set) have none of them', async () => {
@@ -340,6 +392,34 @@ describe('AbortController / AbortSignal', () => {
     assert.deepEqual(await a.evaluate(source), (0, eval)(source));
   });
 
+  it('an any() signal with abort listeners survives GC while a source can abort; without listeners it is not pinned', async () => {
+    // Hostile review F3: sources held dependents only weakly, so a listened
+    // any() signal nobody referenced was collected: its listeners never ran.
+    const a = spawnAgent({ source: '', resourceLimits: { maxHeapMB: 128 } });
+    const result = await a.evaluate<number[]>(`new Promise((resolve) => {
+      const c = new AbortController();
+      let fired = 0, handler = 0;
+      for (let i = 0; i < 10; i++) AbortSignal.any([c.signal]).addEventListener('abort', () => { fired++; });
+      for (let i = 0; i < 5; i++) AbortSignal.any([c.signal]).onabort = () => { handler++; };
+      // removed again: must not stay held (would be a leak on a long-lived source)
+      const removed = [];
+      for (let i = 0; i < 5; i++) { const s = AbortSignal.any([c.signal]); const f = () => {}; s.addEventListener('abort', f); s.removeEventListener('abort', f); removed.push(new WeakRef(s)); }
+      let n = 0;
+      const churn = () => { let keep = []; for (let i = 0; i < 40; i++) keep.push(new Array(100000).fill(i)); keep = null; };
+      const step = () => {
+        churn();
+        if (++n < 12) { setTimeout(step, 5); return; }
+        const alive = removed.filter((r) => r.deref() !== undefined).length;
+        c.abort();
+        resolve([fired, handler, alive]);
+      };
+      setTimeout(step, 5);
+    })`);
+    assert.equal(result[0], 10);
+    assert.equal(result[1], 5);
+    assert.ok(result[2]! < 5, `unlistened dependents all still alive (${result[2]})`);
+  });
+
   it('timeout aborts with a TimeoutError; any follows its first aborted source', async () => {
     const a = await agent();
     const result = await a.evaluate(`(async () => {
@@ -449,5 +529,35 @@ describe('in AgentPool jobs', () => {
     } finally {
       await pool.destroy();
     }
+  });
+});
+
+describe('URL special schemes', () => {
+  // Hostile review F6: whatwg-url's specialSchemes lookup read
+  // Object.prototype ("constructor:" was special; a polluted key made any
+  // scheme special). The bundle is patched to an own-key lookup.
+  const inputs = ['constructor:foo', 'constructor:///x', 'constructor://h\\a\\b', '__proto__:x', 'toString://h/p',
+    'javascript:alert(1)', 'javascript://evil.com/%0aalert(1)', 'foo://h:443/', 'http://h:80/', 'ws://h:80/'];
+  const parse = (input: string): string => { try { return new URL(input).href; } catch { return 'throws'; } };
+
+  it('parses like Node, also with Object.prototype polluted in the agent', async () => {
+    const a = spawnAgent({ source: '' });
+    const expected = inputs.map(parse);
+    const code = `(() => {
+      const parse = ${parse.toString()};
+      const inputs = ${JSON.stringify(inputs)};
+      const clean = inputs.map(parse);
+      const canParse = URL.canParse('constructor://');
+      Object.prototype.javascript = 80; Object.prototype.foo = 443; Object.prototype.constructorx = 1;
+      const polluted = inputs.map(parse);
+      const u = new URL('http://h/'); u.protocol = 'foo';
+      delete Object.prototype.javascript; delete Object.prototype.foo; delete Object.prototype.constructorx;
+      return [clean, polluted, canParse, u.href];
+    })()`;
+    const [clean, polluted, canParse, setter] = await a.evaluate<[string[], string[], boolean, string]>(code);
+    assert.deepEqual(clean, expected);
+    assert.deepEqual(polluted, expected);
+    assert.equal(canParse, URL.canParse('constructor://'));
+    assert.equal(setter, 'http://h/');
   });
 });

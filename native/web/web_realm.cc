@@ -119,12 +119,17 @@ void WebRealm::Install(v8::Local<v8::Context> context) {
       !performance->IsObject()) {
     return;
   }
+  // Native data properties, NOT SetLazyDataProperty: V8's replace-on-access
+  // CHECKs (release build: process abort) that the property is unchanged
+  // when the getter returns, and the getter runs module code that user code
+  // can reach (replaced builtins, Object.prototype setters). Our getter
+  // replaces the property itself, only if it is still ours.
   for (size_t i = 0; i < sizeof(kLazyNames) / sizeof(kLazyNames[0]); i++) {
     v8::Local<v8::Object> target =
         kLazyNames[i].on_performance ? performance.As<v8::Object>() : global;
     target
-        ->SetLazyDataProperty(context, Str(isolate, kLazyNames[i].name), LazyGetter,
-                              v8::Integer::New(isolate, static_cast<int>(i)), v8::DontEnum)
+        ->SetNativeDataProperty(context, Str(isolate, kLazyNames[i].name), LazyGetter, LazySetter,
+                                v8::Integer::New(isolate, static_cast<int>(i)), v8::DontEnum)
         .FromMaybe(false);
   }
 }
@@ -141,8 +146,37 @@ void WebRealm::LazyGetter(v8::Local<v8::Name> property,
   v8::Local<v8::Object> exports;
   if (!self->Require(context, entry.module).ToLocal(&exports)) return;
   v8::Local<v8::Value> value;
-  if (exports->Get(context, Str(isolate, entry.exported)).ToLocal(&value)) {
-    info.GetReturnValue().Set(value);
+  if (!exports->Get(context, Str(isolate, entry.exported)).ToLocal(&value)) return;
+  // Module code may have deleted or redefined the name meanwhile: then the
+  // user's version stays and this read still gets the value. Otherwise the
+  // accessor becomes a plain data property (later reads cost nothing).
+  ReplaceWithData(context, info.Holder(), property, value, v8::DontEnum);
+  info.GetReturnValue().Set(value);
+}
+
+// Delete first: DefineOwnProperty over the accessor would read its current
+// value, i.e. call the getter again. Deleting a configurable own property of
+// a plain object (or the global, which has no interceptor) runs no JS.
+void WebRealm::ReplaceWithData(v8::Local<v8::Context> context, v8::Local<v8::Object> target,
+                               v8::Local<v8::Name> property, v8::Local<v8::Value> value,
+                               v8::PropertyAttribute attributes) {
+  if (!target->HasRealNamedCallbackProperty(context, property).FromMaybe(false)) return;
+  if (!target->Delete(context, property).FromMaybe(false)) return;
+  target->DefineOwnProperty(context, property, value, attributes).FromMaybe(false);
+}
+
+// An assignment before the first read behaves as on a data property: the
+// receiver gets a writable own property (the module is never loaded).
+void WebRealm::LazySetter(v8::Local<v8::Name> property, v8::Local<v8::Value> value,
+                          const v8::PropertyCallbackInfo<void>& info) {
+  v8::Local<v8::Context> context = info.GetIsolate()->GetCurrentContext();
+  v8::Local<v8::Object> receiver = info.This();
+  v8::PropertyAttribute attributes =
+      receiver == info.Holder() || receiver->StrictEquals(context->Global()) ? v8::DontEnum : v8::None;
+  if (receiver->HasRealNamedCallbackProperty(context, property).FromMaybe(false)) {
+    ReplaceWithData(context, receiver, property, value, attributes);
+  } else {
+    receiver->CreateDataProperty(context, property, value).FromMaybe(false);
   }
 }
 

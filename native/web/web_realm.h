@@ -1,8 +1,8 @@
 // The web-standard globals of an agent (TextEncoder, URL, AbortController,
-// DOMException, crypto...). Installed with V8's lazy data properties: a
+// DOMException, crypto...). Installed as native data properties: a
 // fresh agent only has one accessor per name; the JS behind a name is
-// compiled the first time the name is read, then the property becomes a
-// plain data property. Only the normal agent global set gets them (test262
+// compiled the first time the name is read, then the getter turns the
+// property into a plain data property (if user code left it in place). Only the normal agent global set gets them (test262
 // agents keep the bare $262 set).
 #pragma once
 
@@ -42,6 +42,11 @@ class WebRealm {
   v8::Local<v8::Object> Natives(v8::Local<v8::Context> context);
   static void LazyGetter(v8::Local<v8::Name> property,
                          const v8::PropertyCallbackInfo<v8::Value>& info);
+  static void LazySetter(v8::Local<v8::Name> property, v8::Local<v8::Value> value,
+                         const v8::PropertyCallbackInfo<void>& info);
+  static void ReplaceWithData(v8::Local<v8::Context> context, v8::Local<v8::Object> target,
+                              v8::Local<v8::Name> property, v8::Local<v8::Value> value,
+                              v8::PropertyAttribute attributes);
   static void RequireCallback(const v8::FunctionCallbackInfo<v8::Value>& info);
 
   AgentRuntime& runtime_;

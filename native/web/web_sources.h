@@ -101,9 +101,11 @@ inline constexpr char kWebSource_abort[] = R"WEBJS((function (natives) {
 const require = natives.require;
 // AbortController and AbortSignal (DOM Standard), with AbortSignal.abort,
 // .timeout, .any, throwIfAborted and reason. A dependent signal (any()) is
-// held weakly by its sources, so long-lived sources do not pin them.
+// held weakly by its sources, so long-lived sources do not pin them, except
+// while it has 'abort' listeners: then its sources hold it strongly (`held`),
+// as the DOM Standard requires, until it aborts or loses its listeners.
 const { DOMException } = require('domexception');
-const { EventTarget, Event, setAbortSignalCheck, defineEventHandler } = require('event');
+const { EventTarget, Event, setAbortSignalCheck, setListenerHook, listenerMapOf, defineEventHandler } = require('event');
 const { setTimeout } = natives.captured;
 
 const kInternal = Symbol('internal');
@@ -129,7 +131,7 @@ class AbortSignal extends EventTarget {
     super();
     signals.add(this);
     Object.defineProperty(this, kInternal, {
-      value: { aborted: false, reason: undefined, dependents: new Set(), dependent: false, sources: [] },
+      value: { aborted: false, reason: undefined, dependents: new Set(), held: new Set(), dependent: false, sources: [] },
     });
   }
 
@@ -191,8 +193,28 @@ class AbortSignal extends EventTarget {
       }
     }
     dependentsRegistry.register(result, { sources: [...roots], ref });
+    dependentByListeners.set(listenerMapOf(result), result);
     return result;
   }
+}
+
+// listener map -> its dependent signal (to find it from the listener hook)
+const dependentByListeners = new WeakMap();
+setListenerHook((map, type) => {
+  if (type !== 'abort') return;
+  const dependent = dependentByListeners.get(map);
+  if (dependent === undefined) return;
+  const state = dependent[kInternal];
+  if (state.aborted) return;
+  const listened = map.has('abort');
+  for (const source of state.sources) {
+    if (listened) source[kInternal].held.add(dependent);
+    else source[kInternal].held.delete(dependent);
+  }
+});
+
+function release(dependent) {
+  for (const source of dependent[kInternal].sources) source[kInternal].held.delete(dependent);
 }
 
 function signalAbort(signal, reason) {
@@ -210,6 +232,8 @@ function signalAbort(signal, reason) {
     }
   }
   state.dependents.clear();
+  state.held.clear();
+  for (const dependent of toAbort) release(dependent);
   signal.dispatchEvent(new Event('abort'));
   for (const dependent of toAbort) dependent.dispatchEvent(new Event('abort'));
 }
@@ -710,6 +734,7 @@ class EventTarget {
     if (list.some((entry) => entry.callback === callback && entry.capture === capture)) return;
     const entry = { callback, capture, once, passive, removed: false };
     list.push(entry);
+    listenersChanged(map, type);
     if (signal !== undefined) {
       signal.addEventListener('abort', () => removeEntry(map, type, entry), { once: true });
     }
@@ -772,6 +797,7 @@ function removeEntry(map, type, entry) {
   const index = list.indexOf(entry);
   if (index >= 0) list.splice(index, 1);
   if (list.length === 0) map.delete(type);
+  listenersChanged(map, type);
 }
 
 for (const key of ['addEventListener', 'removeEventListener', 'dispatchEvent']) {
@@ -782,6 +808,12 @@ Object.defineProperty(EventTarget.prototype, Symbol.toStringTag, { value: 'Event
 // Set by abort.js (which needs EventTarget first): brand check of signals.
 let isAbortSignal = () => false;
 function setAbortSignalCheck(check) { isAbortSignal = check; }
+
+// abort.js keeps a dependent signal alive while it has 'abort' listeners
+// (DOM "Garbage collection"): told on every add/remove, with the listener map.
+let listenersChanged = () => {};
+function setListenerHook(hook) { listenersChanged = hook; }
+function listenerMapOf(target) { return listenersOf(target); }
 
 // An `on<type>` attribute (onabort): one listener slot per target.
 function defineEventHandler(prototype, type) {
@@ -808,7 +840,7 @@ function defineEventHandler(prototype, type) {
   });
 }
 
-return { Event, CustomEvent, EventTarget, setAbortSignalCheck, defineEventHandler };
+return { Event, CustomEvent, EventTarget, setAbortSignalCheck, setListenerHook, listenerMapOf, defineEventHandler };
 
 }))WEBJS";
 
@@ -970,6 +1002,7 @@ const require = natives.require;
 // scripts/build-web-sources.mjs. TextEncoder/TextDecoder are ours, not the globals.
 const { TextEncoder, TextDecoder } = require('encoding');
 const sources = {
+__proto__: null,
 "punycode/punycode.js": [{}, function (module, exports, require) {
 'use strict';
 
@@ -3916,6 +3949,7 @@ function p(char) {
 }
 
 const specialSchemes = {
+  __proto__: null,
   ftp: 21,
   file: null,
   http: 80,
@@ -5532,7 +5566,9 @@ function load(id) {
   let module = cache.get(id);
   if (module !== undefined) return module.exports;
   const [deps, factory] = sources[id];
-  module = { exports: {} };
+  // Null-prototype records: `exports.X = ...` must not run a setter user
+  // code put on Object.prototype (it could delete globals mid-load).
+  module = { __proto__: null, exports: { __proto__: null } };
   cache.set(id, module);
   factory.call(module.exports, module, module.exports, (name) => load(deps[name]));
   return module.exports;

@@ -1,8 +1,10 @@
 // AbortController and AbortSignal (DOM Standard), with AbortSignal.abort,
 // .timeout, .any, throwIfAborted and reason. A dependent signal (any()) is
-// held weakly by its sources, so long-lived sources do not pin them.
+// held weakly by its sources, so long-lived sources do not pin them, except
+// while it has 'abort' listeners: then its sources hold it strongly (`held`),
+// as the DOM Standard requires, until it aborts or loses its listeners.
 const { DOMException } = require('domexception');
-const { EventTarget, Event, setAbortSignalCheck, defineEventHandler } = require('event');
+const { EventTarget, Event, setAbortSignalCheck, setListenerHook, listenerMapOf, defineEventHandler } = require('event');
 const { setTimeout } = natives.captured;
 
 const kInternal = Symbol('internal');
@@ -28,7 +30,7 @@ class AbortSignal extends EventTarget {
     super();
     signals.add(this);
     Object.defineProperty(this, kInternal, {
-      value: { aborted: false, reason: undefined, dependents: new Set(), dependent: false, sources: [] },
+      value: { aborted: false, reason: undefined, dependents: new Set(), held: new Set(), dependent: false, sources: [] },
     });
   }
 
@@ -90,8 +92,28 @@ class AbortSignal extends EventTarget {
       }
     }
     dependentsRegistry.register(result, { sources: [...roots], ref });
+    dependentByListeners.set(listenerMapOf(result), result);
     return result;
   }
+}
+
+// listener map -> its dependent signal (to find it from the listener hook)
+const dependentByListeners = new WeakMap();
+setListenerHook((map, type) => {
+  if (type !== 'abort') return;
+  const dependent = dependentByListeners.get(map);
+  if (dependent === undefined) return;
+  const state = dependent[kInternal];
+  if (state.aborted) return;
+  const listened = map.has('abort');
+  for (const source of state.sources) {
+    if (listened) source[kInternal].held.add(dependent);
+    else source[kInternal].held.delete(dependent);
+  }
+});
+
+function release(dependent) {
+  for (const source of dependent[kInternal].sources) source[kInternal].held.delete(dependent);
 }
 
 function signalAbort(signal, reason) {
@@ -109,6 +131,8 @@ function signalAbort(signal, reason) {
     }
   }
   state.dependents.clear();
+  state.held.clear();
+  for (const dependent of toAbort) release(dependent);
   signal.dispatchEvent(new Event('abort'));
   for (const dependent of toAbort) dependent.dispatchEvent(new Event('abort'));
 }

@@ -154,6 +154,7 @@ class EventTarget {
     if (list.some((entry) => entry.callback === callback && entry.capture === capture)) return;
     const entry = { callback, capture, once, passive, removed: false };
     list.push(entry);
+    listenersChanged(map, type);
     if (signal !== undefined) {
       signal.addEventListener('abort', () => removeEntry(map, type, entry), { once: true });
     }
@@ -216,6 +217,7 @@ function removeEntry(map, type, entry) {
   const index = list.indexOf(entry);
   if (index >= 0) list.splice(index, 1);
   if (list.length === 0) map.delete(type);
+  listenersChanged(map, type);
 }
 
 for (const key of ['addEventListener', 'removeEventListener', 'dispatchEvent']) {
@@ -226,6 +228,12 @@ Object.defineProperty(EventTarget.prototype, Symbol.toStringTag, { value: 'Event
 // Set by abort.js (which needs EventTarget first): brand check of signals.
 let isAbortSignal = () => false;
 function setAbortSignalCheck(check) { isAbortSignal = check; }
+
+// abort.js keeps a dependent signal alive while it has 'abort' listeners
+// (DOM "Garbage collection"): told on every add/remove, with the listener map.
+let listenersChanged = () => {};
+function setListenerHook(hook) { listenersChanged = hook; }
+function listenerMapOf(target) { return listenersOf(target); }
 
 // An `on<type>` attribute (onabort): one listener slot per target.
 function defineEventHandler(prototype, type) {
@@ -252,4 +260,4 @@ function defineEventHandler(prototype, type) {
   });
 }
 
-return { Event, CustomEvent, EventTarget, setAbortSignalCheck, defineEventHandler };
+return { Event, CustomEvent, EventTarget, setAbortSignalCheck, setListenerHook, listenerMapOf, defineEventHandler };
