@@ -1,6 +1,7 @@
 // Module entry: the V8 platform hand-off, the AgentHandle class, the
 // host-side clone() on the same native path as agent messages, and
 // per-environment teardown of live agents.
+#include "module_table.h"
 #include <node.h>
 #include <v8.h>
 #include <napi.h>
@@ -75,6 +76,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   node::Environment* node_env = node::GetCurrentEnvironment(isolate->GetCurrentContext());
   AgentThread::SetPlatform(node::GetMultiIsolatePlatform(node_env));
+  ReadCodeCacheSetting();  // getenv here, never on agent threads (F10)
 
   auto* state = new AddonState(env);  // owned by the environment (SetInstanceData)
   env.SetInstanceData<AddonState>(state);

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -49,9 +50,20 @@ constexpr size_t kMaxCodeBytes = 128u << 20;
 
 }  // namespace
 
+// Read once, at addon load on the loading thread: getenv on agent threads
+// races the host's setenv/unsetenv (process.env writes) and can crash.
+std::once_flag code_cache_setting_once;
+std::atomic<bool> code_cache_off{false};
+
+void ReadCodeCacheSetting() {
+  std::call_once(code_cache_setting_once, [] {
+    const char* setting = getenv("AGENTCLUSTER_CODE_CACHE");
+    code_cache_off.store(setting != nullptr && std::string(setting) == "0");
+  });
+}
+
 std::string CodeCacheKey(const std::string& path, const std::string& text) {
-  const char* setting = getenv("AGENTCLUSTER_CODE_CACHE");
-  if (setting != nullptr && std::string(setting) == "0") return std::string();
+  if (code_cache_off.load(std::memory_order_relaxed)) return std::string();
   return path + '\0' + std::to_string(text.size()) + ':' +
          std::to_string(std::hash<std::string>{}(text));
 }

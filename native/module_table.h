@@ -38,7 +38,9 @@ bool ReadSourceShared(const std::string& path, std::shared_ptr<const std::string
 // The process-wide V8 code cache: compiled code of a file, keyed by path and
 // a hash of its text, made by the first agent that compiled it and used by
 // the next ones. Bounded (past a total size it starts over). Empty key: off
-// (AGENTCLUSTER_CODE_CACHE=0 in the environment, for comparisons).
+// (AGENTCLUSTER_CODE_CACHE=0 in the environment when the addon loads, for
+// comparisons; read once by ReadCodeCacheSetting, never from agent threads).
+void ReadCodeCacheSetting();
 std::string CodeCacheKey(const std::string& path, const std::string& text);
 std::shared_ptr<const std::string> FindCodeCache(const std::string& key);
 void StoreCodeCache(const std::string& key, const uint8_t* data, int length);
