@@ -72,6 +72,10 @@ Napi::Value LiveCount(const Napi::CallbackInfo& info) {
                            static_cast<double>(info.Env().GetInstanceData<AddonState>()->live.size()));
 }
 
+Napi::Value SharedSources(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(SharedSourceCount()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   node::Environment* node_env = node::GetCurrentEnvironment(isolate->GetCurrentContext());
@@ -91,6 +95,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("stopAll", Napi::Function::New(env, StopAll, "stopAll"));
   exports.Set("liveCount", Napi::Function::New(env, LiveCount, "liveCount"));
+  exports.Set("sharedSourceCount", Napi::Function::New(env, SharedSources, "sharedSourceCount"));
   return exports;
 }
 

@@ -40,3 +40,20 @@ describe('process-wide source cache', () => {
     assert.equal(await firstLine(join(dir, 'job.mjs')), '1.2.4');
   });
 });
+
+describe('process-wide source cache bound', () => {
+  it('keeps at most 16 384 entries however many distinct files agents read', async () => {
+    const { native } = await import('../src/native.js');
+    const many = join(dir, 'many');
+    mkdirSync(many);
+    const N = 17_000;
+    for (let i = 0; i < N; i++) writeFileSync(join(many, `f${i}.txt`), 'x');
+    writeFileSync(join(dir, 'many.mjs'), `
+      let n = 0;
+      for (let i = 0; i < ${N}; i++) n += (await import(${JSON.stringify(many)} + '/f' + i + '.txt', { with: { type: 'text' } })).default.length;
+      console.log(String(n));\n`);
+    assert.equal(await firstLine(join(dir, 'many.mjs')), String(N));
+    const count = native.sharedSourceCount();
+    assert.ok(count > 0 && count <= 16_384, `source cache holds ${count} entries`);
+  });
+});
