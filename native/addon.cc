@@ -1,6 +1,7 @@
 // Module entry: the V8 platform hand-off, the AgentHandle class, the
 // host-side clone() on the same native path as agent messages, and
 // per-environment teardown of live agents.
+#include "module_table.h"
 #include <node.h>
 #include <v8.h>
 #include <napi.h>
@@ -71,10 +72,15 @@ Napi::Value LiveCount(const Napi::CallbackInfo& info) {
                            static_cast<double>(info.Env().GetInstanceData<AddonState>()->live.size()));
 }
 
+Napi::Value SharedSources(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(SharedSourceCount()));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   node::Environment* node_env = node::GetCurrentEnvironment(isolate->GetCurrentContext());
   AgentThread::SetPlatform(node::GetMultiIsolatePlatform(node_env));
+  ReadCodeCacheSetting();  // getenv here, never on agent threads (F10)
 
   auto* state = new AddonState(env);  // owned by the environment (SetInstanceData)
   env.SetInstanceData<AddonState>(state);
@@ -89,6 +95,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("stopAll", Napi::Function::New(env, StopAll, "stopAll"));
   exports.Set("liveCount", Napi::Function::New(env, LiveCount, "liveCount"));
+  exports.Set("sharedSourceCount", Napi::Function::New(env, SharedSources, "sharedSourceCount"));
   return exports;
 }
 

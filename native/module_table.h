@@ -31,14 +31,19 @@ struct ModuleTable {
 // shared process-wide by id while any agent holds it. Null when absent or malformed.
 std::shared_ptr<const ModuleTable> SharedModuleTable(const Napi::Value& graph);
 
-// A file's text, shared process-wide by path while its size and mtime stay
-// the same (every agent of a pool reads the same graph). False if unreadable.
+// A regular file's text, read every time and shared process-wide by path
+// while its bytes stay the same (every agent of a pool reads the same graph).
+// LRU-bounded by bytes (keys included) and entries. False if unreadable or
+// not a regular file.
 bool ReadSourceShared(const std::string& path, std::shared_ptr<const std::string>* out);
+size_t SharedSourceCount();  // entries in that cache (tests, diagnostics)
 
 // The process-wide V8 code cache: compiled code of a file, keyed by path and
 // a hash of its text, made by the first agent that compiled it and used by
 // the next ones. Bounded (past a total size it starts over). Empty key: off
-// (AGENTCLUSTER_CODE_CACHE=0 in the environment, for comparisons).
+// (AGENTCLUSTER_CODE_CACHE=0 in the environment when the addon loads, for
+// comparisons; read once by ReadCodeCacheSetting, never from agent threads).
+void ReadCodeCacheSetting();
 std::string CodeCacheKey(const std::string& path, const std::string& text);
 std::shared_ptr<const std::string> FindCodeCache(const std::string& key);
 void StoreCodeCache(const std::string& key, const uint8_t* data, int length);

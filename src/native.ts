@@ -117,6 +117,8 @@ export interface NativeAddon {
   setNodeSnapshotInUse(inUse: boolean): void;
   setErrorClass(errorClass: new (code: AgentErrorCode, message: string) => Error): void;
   liveCount(): number;
+  /** Entries in the process-wide source cache (native/module_table.cc), for tests. */
+  sharedSourceCount(): number;
 }
 
 function load(): NativeAddon {

@@ -3,7 +3,7 @@
 // lexer Node uses) finds statically, following `module.exports = require(...)`
 // re-exports. Agents evaluate the module through a small ES facade that
 // calls the agent's CommonJS runtime (native/cjs_runtime.cc).
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from './read.js';
 import { parse } from 'cjs-module-lexer';
 import type { Resolver } from './resolver.js';
 import { formatOf } from './resolver.js';
@@ -28,7 +28,7 @@ export function cjsExportNames(path: string, source: string, resolver: Resolver,
     if (!('path' in target) || seen.has(target.path) || formatOf(target.path) !== 'cjs') continue;
     let text: string;
     try {
-      text = readFileSync(target.path, 'utf8');
+      text = readRegularFile(target.path);
     } catch {
       continue;
     }

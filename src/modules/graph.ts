@@ -7,7 +7,7 @@
 // when the agent links it, a require() when it runs (as in Node, where a
 // guarded `try { require('fs') } catch {}` is fine).
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readRegularFile } from './read.js';
 import { parse as parseEsm } from 'es-module-lexer/js';
 import { cjsExportNames, facadeSource } from './cjs.js';
 import { isTypeScript, stripTypes } from './typescript.js';
@@ -106,7 +106,7 @@ export function buildGraph(entries: readonly GraphEntry[], conditions?: readonly
 
 /** The built-in load step: the file's text, TypeScript stripped, typeless `.js` by its syntax. */
 function defaultLoad(path: string, format: Format, source: string | undefined): { format: Format; source: string } {
-  let text = source ?? readFileSync(path, 'utf8');
+  let text = source ?? readRegularFile(path);
   if (isTypeScript(path)) {
     const stripped = typeScript(path, text);
     if (typeof stripped !== 'string') throw new SyntaxError(stripped?.failure ?? `${path}: could not strip its types`);
@@ -179,7 +179,8 @@ function discover(entries: readonly GraphEntry[], conditions: readonly string[] 
       ({ format, source: text } = load(path, format, next.source));
     } catch (error) {
       // Unreadable files are reported by the agent when it loads them; anything else is a load failure.
-      if ((error as { code?: unknown } | null)?.code !== 'ENOENT' || hooks?.load !== undefined) graph.failures[path] = message(error);
+      const code = (error as { code?: unknown } | null)?.code;
+      if ((code !== 'ENOENT' && code !== 'ENOTREG') || hooks?.load !== undefined) graph.failures[path] = message(error);
       continue;
     }
     graph.formats[path] = format;

@@ -9,6 +9,7 @@ import { dirname, extname, isAbsolute, join, resolve as resolvePath, sep } from 
 import { fileURLToPath } from 'node:url';
 import { exports as exportsOf, imports as importsOf } from 'resolve.exports';
 import { builtinError, isBuiltin } from './builtins.js';
+import { checkTarget } from './targets.js';
 
 export type ResolveKind = 'import' | 'require';
 
@@ -37,11 +38,21 @@ function readPackage(dir: string): PackageJson | null {
   let cached = packageCache.get(file);
   if (cached !== undefined) return cached;
   cached = null;
+  let text: string | undefined;
   try {
-    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) cached = value as PackageJson;
+    text = readFileSync(file, 'utf8');
   } catch {
-    // no package.json here (or not JSON: Node would throw; we treat it as absent and look further up)
+    // no package.json here: look further up
+  }
+  if (text !== undefined) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      // As Node: a package.json that is not JSON is an error, not an absent file.
+      throw new NotFound('ERR_INVALID_PACKAGE_CONFIG', `Invalid package config ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) cached = value as PackageJson;
   }
   packageCache.set(file, cached);
   return cached;
@@ -219,7 +230,15 @@ export class Resolver {
       throw new NotFound('ERR_PACKAGE_IMPORT_NOT_DEFINED', `Package import specifier '${specifier}' is not defined in ${join(scope.dir, 'package.json')} for conditions [${[...this.#conditions, kind, 'default'].join(', ')}] imported from ${importer}`);
     }
     // A target that is not a path is itself a package specifier (imports may map to dependencies).
-    if (!target.startsWith('./')) return this.#package(target, importer, kind);
+    if (!target.startsWith('./') && !target.startsWith('../') && !target.startsWith('/')) {
+      if (isBuiltin(target)) {
+        const error = builtinError(target, importer);
+        throw new NotFound(error.code, error.message);
+      }
+      return this.#package(target, importer, kind);
+    }
+    const problem = checkTarget(target, specifier, join(scope.dir, 'package.json'), importer);
+    if (problem !== undefined) throw new NotFound(problem.code, problem.message);
     return this.#target(join(scope.dir, target), specifier, importer);
   }
 
@@ -271,6 +290,8 @@ export class Resolver {
     if (target === undefined) {
       throw new NotFound('ERR_PACKAGE_PATH_NOT_EXPORTED', `Package subpath '${subpath}' is not defined by "exports" in ${join(root, 'package.json')} for conditions [${[...this.#conditions, kind, 'default'].join(', ')}] imported from ${importer}`);
     }
+    const problem = checkTarget(target, subpath, join(root, 'package.json'), importer);
+    if (problem !== undefined) throw new NotFound(problem.code, problem.message);
     return this.#target(join(root, target), specifier, importer);
   }
 
