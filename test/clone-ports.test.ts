@@ -349,10 +349,25 @@ describe('transfers happen only when they must (items 10, 11)', () => {
   });
 });
 
+/**
+ * Heap growth over two more rounds of `churn` after a first warming round, with
+ * forced GCs: what a leak per channel shows up as.
+ */
+async function heapGrowthOver(churn: () => Promise<void>): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  await churn();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  await churn();
+  await churn();
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed - before;
+}
+
 describe('closed ports are released (item 14)', () => {
   it('2,000 channels closed by their own side do not keep their handlers', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     let closes = 0;
     const churn = async () => {
       const target = closes + 2000;
@@ -367,22 +382,13 @@ describe('closed ports are released (item 14)', () => {
       // The peers' close events come through the event loop (a loaded machine is slow).
       while (closes < target) await delay(10);
     };
-    await churn();
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    await churn();
-    await churn();
-    gc();
-    gc();
-    const grown = process.memoryUsage().heapUsed - before;
+    const grown = await heapGrowthOver(churn);
     assert.ok(grown < 8 * 1024 * 1024, `heap grew ${(grown / 1048576).toFixed(1)} MB over 4,000 closed channels`);
   });
 });
 
 describe('doomed posts are released (item 1)', () => {
   it('2,000 doomed posts free their channels and the queue that held the port itself', async () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const warn = process.emitWarning;
     process.emitWarning = () => {}; // one warning per doomed post: not what is measured here
     let closes = 0;
@@ -400,14 +406,7 @@ describe('doomed posts are released (item 1)', () => {
       while (closes < target) await delay(10);
     };
     try {
-      await churn();
-      gc();
-      const before = process.memoryUsage().heapUsed;
-      await churn();
-      await churn();
-      gc();
-      gc();
-      const grown = process.memoryUsage().heapUsed - before;
+      const grown = await heapGrowthOver(churn);
       assert.ok(grown < 8 * 1024 * 1024, `heap grew ${(grown / 1048576).toFixed(1)} MB over 4,000 doomed posts`);
     } finally {
       process.emitWarning = warn;
