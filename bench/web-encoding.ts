@@ -1,5 +1,5 @@
 // TextEncoder.encode / TextDecoder.decode of 1 MiB in an agent (native
-// codec, native/web/encoding.cc) vs the same code in a worker_thread
+// codec, native/agent/web/encoding.cc) vs the same code in a worker_thread
 // (Node's, simdutf/ICU), timed inside each thread (issue 14).
 //   node --import tsx bench/web-encoding.ts [--quick]
 import { Worker } from 'node:worker_threads';

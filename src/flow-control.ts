@@ -11,7 +11,7 @@ export interface HighWaterMark {
   bytes?: number;
 }
 
-/** The defaults (native/flow_control.h holds the same numbers). */
+/** The defaults (native/shared/flow_control.h holds the same numbers). */
 export const DEFAULT_HIGH_WATER_MARK: Readonly<Required<HighWaterMark>> = Object.freeze({ messages: 4096, bytes: 16 * 1024 * 1024 });
 
 /** Validates a `highWaterMark` option; returns it with the defaults filled in. */

@@ -51,7 +51,7 @@ export interface NativeAgentOptions {
   highWaterBytes?: number;
 }
 
-/** Event kinds, as native/agent_handle.cc sends them. */
+/** Event kinds, as native/host/agent_handle.cc sends them. */
 export enum NativeEvent {
   Ready = 0,
   Message = 1,
@@ -60,7 +60,7 @@ export enum NativeEvent {
   EvalResult = 4,
   Exit = 5,
   MessageError = 6,
-  /** An answer of native/agent_diagnostics.cc: [id, ok, partial, chunk or text]. */
+  /** An answer of native/agent/agent_diagnostics.cc: [id, ok, partial, chunk or text]. */
   Diagnostic = 7,
   /** The agent's mailbox fell back to its low-water mark after reaching the high-water mark. */
   Drain = 8,
@@ -117,7 +117,7 @@ export interface NativeAddon {
   setNodeSnapshotInUse(inUse: boolean): void;
   setErrorClass(errorClass: new (code: AgentErrorCode, message: string) => Error): void;
   liveCount(): number;
-  /** Entries in the process-wide source cache (native/module_table.cc), for tests. */
+  /** Entries in the process-wide source cache (native/shared/module_table.cc), for tests. */
   sharedSourceCount(): number;
 }
 

@@ -123,7 +123,7 @@ describe('installation', () => {
     assert.deepEqual(lines, ['none', 'undefined']);
   });
 
-  it('npm run build:web --check: the committed native/web/web_sources.h is up to date', () => {
+  it('npm run build:web --check: the committed native/agent/web/web_sources.h is up to date', () => {
     const root = fileURLToPath(new URL('..', import.meta.url));
     const out = execFileSync(process.execPath, ['scripts/build-web-sources.mjs', '--check'], { cwd: root, encoding: 'utf8' });
     assert.match(out, /up to date/);

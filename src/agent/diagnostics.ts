@@ -1,6 +1,6 @@
 // Per-agent observability on the host side: heap statistics, heap snapshots
 // (a stream), CPU profiles and the thread's CPU time. Requests go to
-// native/agent_diagnostics.cc, which answers on the agent's thread whether
+// native/agent/agent_diagnostics.cc, which answers on the agent's thread whether
 // it is idle or busy; answers come back as Diagnostic events. The Agent
 // class holds one of these and forwards its thin methods here.
 import { Readable } from 'node:stream';
@@ -49,7 +49,7 @@ export interface AgentCpuUsage {
   wallMs: number;
 }
 
-/** Request kinds, as native/agent_diagnostics.h numbers them. */
+/** Request kinds, as native/agent/agent_diagnostics.h numbers them. */
 const enum Request {
   HeapStatistics = 0,
   HeapSnapshot = 1,

@@ -1,4 +1,4 @@
-// The host side of the host bridge (`new Agent({ host })`, native/host_bridge.h).
+// The host side of the host bridge (`new Agent({ host })`, native/agent/host_bridge.h).
 // The agent reaches exactly the functions snapshot here at creation; each call
 // arrives as a kHostCall event with cloned arguments, runs on the host thread,
 // and its settled result (thenables are resolved here, on the host) goes back

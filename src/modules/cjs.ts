@@ -2,7 +2,7 @@
 // is module.exports; named imports are the names cjs-module-lexer (the
 // lexer Node uses) finds statically, following `module.exports = require(...)`
 // re-exports. Agents evaluate the module through a small ES facade that
-// calls the agent's CommonJS runtime (native/cjs_runtime.cc).
+// calls the agent's CommonJS runtime (native/agent/cjs_runtime.cc).
 import { readRegularFile } from './read.js';
 import { parse } from 'cjs-module-lexer';
 import type { Resolver } from './resolver.js';

@@ -1,0 +1,894 @@
+#include "host/agent_handle.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+
+#include "agent/agent_runtime.h"
+#include "shared/flow_control.h"
+#include "agent/host_bridge.h"
+#include "host/host_string.h"
+#include "shared/module_table.h"
+#include "shared/v8_bridge.h"
+#include "shared/v8_util.h"
+
+namespace agentcluster {
+
+namespace {
+
+// Event kinds as the TypeScript side (src/agent/native.ts) knows them.
+enum HostEventKind {
+  kReady = 0, kMessage = 1, kConsole = 2, kError = 3, kEvalResult = 4, kExit = 5, kMessageError = 6,
+  kDiagnostic = 7, kDrain = 8, kHostCall = 9,
+};
+
+// An AgentError(code, message) when the class was handed over, else a plain
+// Error with a `code`. Raw N-API calls: nothing here may throw in C++.
+Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message) {
+  AddonState* state = env.GetInstanceData<AddonState>();
+  if (state != nullptr && !state->error_class.IsEmpty()) {
+    napi_value args[2];
+    napi_value made = nullptr;
+    if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &args[0]) == napi_ok &&
+        napi_create_string_utf8(env, message.data(), message.size(), &args[1]) == napi_ok &&
+        napi_new_instance(env, state->error_class.Value(), 2, args, &made) == napi_ok) {
+      return Napi::Error(env, made);
+    }
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);  // fall back to a plain Error
+  }
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  return error;
+}
+
+std::string GetString(const Napi::Object& options, const char* key) {
+  Napi::Value value = options.Get(key);
+  return value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
+}
+
+// A size given in (possibly fractional) megabytes, in bytes.
+size_t GetMegabytes(const Napi::Object& options, const char* key, size_t fallback) {
+  Napi::Value value = options.Get(key);
+  if (!value.IsNumber()) return fallback;
+  double number = value.As<Napi::Number>().DoubleValue();
+  // NaN, <= 0 and sizes past 1 TiB (whose byte count would not fit) are
+  // never cast; src/options/limits.ts refuses them before they get here.
+  return number > 0 && number <= 1024.0 * 1024 ? static_cast<size_t>(number * 1024 * 1024) : fallback;
+}
+
+bool GetBool(const Napi::Object& options, const char* key, bool fallback) {
+  Napi::Value value = options.Get(key);
+  return value.IsBoolean() ? value.As<Napi::Boolean>().Value() : fallback;
+}
+
+// `highWaterMessages` / `highWaterBytes` (validated in TypeScript); absent
+// means the default.
+HighWaterMark GetHighWaterMark(const Napi::Object& options) {
+  HighWaterMark mark;
+  Napi::Value messages = options.Get("highWaterMessages");
+  if (messages.IsNumber() && messages.As<Napi::Number>().DoubleValue() >= 1) {
+    mark.messages = static_cast<size_t>(messages.As<Napi::Number>().DoubleValue());
+  }
+  Napi::Value bytes = options.Get("highWaterBytes");
+  if (bytes.IsNumber() && bytes.As<Napi::Number>().DoubleValue() >= 1) {
+    mark.bytes = static_cast<size_t>(bytes.As<Napi::Number>().DoubleValue());
+  }
+  return mark;
+}
+
+// False once the environment can no longer call into JS (a worker_thread
+// being terminated). Then every N-API call that may run JS fails, and
+// node-addon-api turns the failure into an error it cannot build, which is
+// fatal for the process: so ask first, with raw calls that only report.
+// Drops an exception a failed raw N-API call left pending: nobody can take it.
+void ClearPendingException(napi_env env) {
+  bool pending = false;
+  napi_value ignored;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+}
+
+bool CanCallIntoJs(napi_env env) {
+  napi_value array;
+  if (napi_create_array(env, &array) != napi_ok) return false;
+  if (napi_set_element(env, array, 0, array) == napi_ok) return true;
+  ClearPendingException(env);
+  return false;
+}
+
+// Calls `fn` with raw N-API (see CanCallIntoJs for why not node-addon-api's
+// Call); false, with nothing left pending, when the call did not complete.
+bool CallRaw(napi_env env, napi_value receiver, napi_value fn, size_t argc, const napi_value* argv) {
+  napi_value ignored;
+  if (napi_call_function(env, receiver, fn, argc, argv, &ignored) == napi_ok) return true;
+  ClearPendingException(env);
+  return false;
+}
+
+}  // namespace
+
+// Collects events on the agent's thread and wakes the owner's thread once
+// per batch (never per message, never by polling). Flow control: the queue
+// has a high-water mark; the agent's postMessage/console wait in
+// WaitForRoom() while it is reached, and the host takes at most a bounded
+// batch per callback (the rest on the next turn of its event loop).
+class AgentHandle::Sink final : public AgentEventSink {
+ public:
+  explicit Sink(HighWaterMark mark) : mark_(mark) {}
+
+  void Deliver(AgentEvent event) override {
+    bool schedule;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (closed_) return;  // the owner finished: nobody will read it
+      queued_bytes_ += event.weight();
+      events_.push_back(std::move(event));
+      schedule = !scheduled_;
+      scheduled_ = true;
+    }
+    if (schedule) {
+      std::shared_ptr<Sink> self = self_.lock();
+      if (self) {
+        wakeup_.NonBlockingCall([self](Napi::Env env, Napi::Function) {
+          GuardNativeCallback([&] {
+            if (static_cast<napi_env>(env) != nullptr && self->handle_ != nullptr) {
+              self->handle_->DrainEvents(env);
+            }
+          });
+        });
+      }
+    }
+  }
+
+  bool WaitForRoom() override {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (mark_.Reached(events_.size(), queued_bytes_)) {
+      cv_.wait(lock, [&] {
+        return woken_ || closed_ || mark_.Drained(events_.size(), queued_bytes_);
+      });
+    }
+    return !woken_ && !closed_;
+  }
+
+  void WakeBlocked() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      woken_ = true;
+    }
+    cv_.notify_all();
+  }
+
+  // The owner is gone (finished): refuse further events, release waiters.
+  void Close() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+      events_.clear();
+      queued_bytes_ = 0;
+    }
+    cv_.notify_all();
+  }
+
+  // At most one bounded batch, oldest first. *more: events are left, and the
+  // caller must come back for them (no further wake-up is sent meanwhile).
+  std::vector<AgentEvent> Take(bool* more) {
+    std::vector<AgentEvent> taken;
+    bool wake_senders = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      size_t bytes = 0;
+      while (!events_.empty() && taken.size() < kMaxEventsPerDrain &&
+             (taken.empty() || bytes + events_.front().weight() <= kMaxBytesPerDrain)) {
+        size_t weight = events_.front().weight();
+        bytes += weight;
+        queued_bytes_ -= weight;
+        taken.push_back(std::move(events_.front()));
+        events_.pop_front();
+      }
+      *more = !events_.empty();
+      if (!*more) scheduled_ = false;
+      wake_senders = !taken.empty() && mark_.Drained(events_.size(), queued_bytes_);
+    }
+    if (wake_senders) cv_.notify_all();
+    return taken;
+  }
+
+  std::weak_ptr<Sink> self_;
+  Napi::ThreadSafeFunction wakeup_;
+  AgentHandle* handle_ = nullptr;  // cleared on the owner thread when the handle finishes
+
+ private:
+  const HighWaterMark mark_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<AgentEvent> events_;
+  size_t queued_bytes_ = 0;
+  bool scheduled_ = false;  // a drain is due (wake-up sent or more to take)
+  bool woken_ = false;      // terminate: WaitForRoom() returns false from now on
+  bool closed_ = false;
+};
+
+// Port events for host-owned ports: ports with work are queued from any
+// thread and served on the environment's thread, a bounded amount per
+// wake-up (then it yields to the event loop, so that timers and I/O keep
+// running under any flood). Unref'd: open ports do not keep the process
+// alive (agents do).
+class AddonState::HostPortOwner final : public PortOwner,
+                                        public std::enable_shared_from_this<HostPortOwner> {
+ public:
+  static constexpr size_t kMaxEventsPerWakeup = kMaxEventsPerDrain;
+  static constexpr double kMaxMillisecondsPerWakeup = 2;
+
+  explicit HostPortOwner(Napi::Env env) {
+    wakeup_ = Napi::ThreadSafeFunction::New(
+        env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "agentcluster.ports", 0, 1);
+    wakeup_.Unref(env);
+  }
+
+  void Schedule(std::shared_ptr<PortEndpoint> port, uint64_t ticket) override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (released_) return;
+      ready_.emplace_back(std::move(port), ticket);
+      if (wake_pending_) return;
+      wake_pending_ = true;
+    }
+    Wake();
+  }
+
+  void Drain(Napi::Env env) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      wake_pending_ = false;
+    }
+    if (binder == nullptr) return;
+    Napi::HandleScope scope(env);
+    v8::Isolate* isolate = v8::Isolate::GetCurrent();
+    v8::Local<v8::Context> context = isolate->GetCurrentContext();
+    auto started = std::chrono::steady_clock::now();
+    for (size_t done = 0;; done++) {
+      if (done >= kMaxEventsPerWakeup ||
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                  .count() >= kMaxMillisecondsPerWakeup) {
+        bool wake = false;
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (!ready_.empty() && !wake_pending_) wake = wake_pending_ = true;
+        }
+        // The rest after the event loop had its turn (timers, I/O).
+        if (wake && !DrainOnNextTurn(env)) Wake();
+        return;
+      }
+      std::pair<std::shared_ptr<PortEndpoint>, uint64_t> next;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (ready_.empty()) return;
+        next = std::move(ready_.front());
+        ready_.pop_front();
+      }
+      v8::HandleScope handle_scope(isolate);
+      v8::TryCatch try_catch(isolate);
+      bool threw = false;
+      bool more = binder->DispatchNext(context, next.first, next.second, &threw);
+      if (more) {
+        // Round-robin: this port's next event after the others' queued ones.
+        std::lock_guard<std::mutex> lock(mutex_);
+        ready_.push_back(std::move(next));
+      }
+      if (try_catch.HasTerminated()) return;  // the environment is going away
+      if (threw && try_catch.HasCaught()) {
+        // A port handler threw: the host's uncaught exception, as for any listener.
+        v8::Local<v8::Value> exception = try_catch.Exception();
+        try_catch.Reset();
+        napi_fatal_exception(env, FromV8(exception));
+      }
+    }
+  }
+
+  void Release() {
+    std::deque<std::pair<std::shared_ptr<PortEndpoint>, uint64_t>> dropped;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (released_) return;
+      released_ = true;
+      dropped.swap(ready_);
+    }
+    binder = nullptr;
+    wakeup_.Release();
+    set_immediate_.Reset();
+    drain_.Reset();
+  }
+
+  PortBinder* binder = nullptr;
+
+ private:
+  // setImmediate(drain). Not NonBlockingCall: the threadsafe function runs
+  // calls queued during its own callback in the same turn of the loop.
+  bool DrainOnNextTurn(Napi::Env env) {
+    try {
+      if (set_immediate_.IsEmpty()) {
+        Napi::Value set_immediate = env.Global().Get("setImmediate");
+        if (!set_immediate.IsFunction()) return false;
+        set_immediate_ = Napi::Persistent(set_immediate.As<Napi::Function>());
+        std::weak_ptr<HostPortOwner> weak = shared_from_this();
+        drain_ = Napi::Persistent(Napi::Function::New(env, [weak](const Napi::CallbackInfo& info) {
+          GuardNativeCallback([&] {
+            auto self = weak.lock();
+            if (self) self->Drain(info.Env());
+          });
+        }));
+      }
+      // Raw, for the reason given at AgentHandle::DrainEvents' final call.
+      napi_value argv[] = {drain_.Value()};
+      return CallRaw(env, env.Undefined(), set_immediate_.Value(), 1, argv);
+    } catch (const Napi::Error&) {
+      return false;
+    }
+  }
+
+  void Wake() {
+    std::weak_ptr<HostPortOwner> weak = shared_from_this();
+    wakeup_.NonBlockingCall([weak](Napi::Env env, Napi::Function) {
+      GuardNativeCallback([&] {
+        auto self = weak.lock();
+        if (self && static_cast<napi_env>(env) != nullptr) self->Drain(env);
+      });
+    });
+  }
+
+  std::mutex mutex_;
+  std::deque<std::pair<std::shared_ptr<PortEndpoint>, uint64_t>> ready_;
+  Napi::ThreadSafeFunction wakeup_;
+  Napi::FunctionReference set_immediate_;
+  Napi::FunctionReference drain_;
+  bool wake_pending_ = false;
+  bool released_ = false;
+};
+
+AddonState::AddonState(Napi::Env env) : hub_(std::make_shared<HostPortOwner>(env)) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  ports = std::make_unique<PortBinder>(isolate, hub_, nullptr, [isolate](const std::string& text) {
+    // process.emitWarning(text), as Node's MessagePort does (never throws out).
+    v8::HandleScope scope(isolate);
+    v8::TryCatch try_catch(isolate);
+    v8::Local<v8::Context> context = isolate->GetCurrentContext();
+    v8::Local<v8::Value> process;
+    v8::Local<v8::Value> emit;
+    if (!context->Global()->Get(context, v8::String::NewFromUtf8Literal(isolate, "process")).ToLocal(&process) ||
+        !process->IsObject() ||
+        !process.As<v8::Object>()->Get(context, v8::String::NewFromUtf8Literal(isolate, "emitWarning")).ToLocal(&emit) ||
+        !emit->IsFunction()) {
+      return;
+    }
+    v8::Local<v8::Value> argv[] = {Str(isolate, text)};
+    emit.As<v8::Function>()->Call(context, process, 1, argv).IsEmpty();
+  });
+  hub_->binder = ports.get();
+  // Node's own structuredClone moves host ArrayBuffers (see PendingTransfer).
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Value> clone;
+  if (context->Global()->Get(context, v8::String::NewFromUtf8Literal(isolate, "structuredClone"))
+          .ToLocal(&clone) &&
+      clone->IsFunction()) {
+    structured_clone_.Reset(isolate, clone.As<v8::Function>());
+  }
+  SetHostStructuredClone(&structured_clone_);
+  v8::Local<v8::Value> dom_exception;
+  if (context->Global()->Get(context, v8::String::NewFromUtf8Literal(isolate, "DOMException"))
+          .ToLocal(&dom_exception) &&
+      dom_exception->IsFunction()) {
+    dom_exception_.Reset(isolate, dom_exception.As<v8::Function>());
+  }
+  SetHostDOMException(&dom_exception_);
+}
+
+AddonState::~AddonState() {
+  GuardNativeCallback([&] { Teardown(); });  // the environment's instance-data finalizer
+}
+
+void AddonState::StopAll() {
+  std::vector<AgentHandle*> agents = live;
+  for (AgentHandle* agent : agents) agent->StopAndJoin();
+}
+
+void AddonState::Teardown() {
+  StopAll();
+  if (hub_) hub_->Release();
+  ports.reset();
+  SetHostStructuredClone(nullptr);
+  structured_clone_.Reset();
+  SetHostDOMException(nullptr);
+  dom_exception_.Reset();
+}
+
+Napi::Function AgentHandle::DefineClass(Napi::Env env) {
+  return Napi::ObjectWrap<AgentHandle>::DefineClass(
+      env, "AgentHandle",
+      {
+          InstanceMethod<&AgentHandle::PostMessage>("postMessage"),
+          InstanceMethod<&AgentHandle::Evaluate>("evaluate"),
+          InstanceMethod<&AgentHandle::Terminate>("terminate"),
+          InstanceMethod<&AgentHandle::Ref>("ref"),
+          InstanceMethod<&AgentHandle::Interrupt>("interrupt"),
+          InstanceMethod<&AgentHandle::AtomicsStats>("atomicsStats"),
+          InstanceMethod<&AgentHandle::Diagnostics>("diagnostics"),
+          InstanceMethod<&AgentHandle::Unref>("unref"),
+          InstanceMethod<&AgentHandle::CheckThreadFromForeignThread>("checkThreadFromForeignThread"),
+          InstanceMethod<&AgentHandle::DrainMore>("drainEvents"),
+          InstanceMethod<&AgentHandle::HostReply>("hostReply"),
+          InstanceMethod<&AgentHandle::HostSyncWaiting>("hostSyncWaiting"),
+          InstanceAccessor<&AgentHandle::GetThreadId>("threadId"),
+          InstanceAccessor<&AgentHandle::GetBufferedMessages>("bufferedMessages"),
+          InstanceAccessor<&AgentHandle::GetBufferedBytes>("bufferedBytes"),
+          InstanceMethod<&AgentHandle::EndingReason>("endingReason"),
+      });
+}
+
+AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<AgentHandle>(info), owner_thread_(std::this_thread::get_id()) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject() || !info[1].IsFunction()) {
+    CodedError(env, "ERR_AGENT_INVALID_OPTION", "AgentHandle(options, onEvents)")
+        .ThrowAsJavaScriptException();
+    return;
+  }
+  Napi::Object options = info[0].As<Napi::Object>();
+  AgentOptions agent_options;
+  agent_options.name = GetString(options, "name");
+  agent_options.source = GetString(options, "source");
+  agent_options.file_path = GetString(options, "filePath");
+  agent_options.base_path = GetString(options, "basePath");
+  agent_options.source_url = GetString(options, "sourceUrl");
+  agent_options.is_module = GetBool(options, "isModule", false);
+  agent_options.max_heap_bytes = GetMegabytes(options, "maxHeapMB", 0);
+  agent_options.max_young_gen_bytes = GetMegabytes(options, "maxYoungGenMB", 0);
+  agent_options.stack_size_bytes = GetMegabytes(options, "stackSizeMB", 4 * 1024 * 1024);
+  agent_options.terminated_before_start = GetBool(options, "terminatedBeforeStart", false);
+  agent_options.can_block = GetBool(options, "canBlock", true);
+  agent_options.heap_snapshot_near_limit_file = GetString(options, "heapSnapshotNearLimitFile");
+  agent_options.track_unhandled_rejections =
+      GetBool(options, "trackUnhandledRejections", true);
+  std::string globals = GetString(options, "globals");
+  if (globals == "test262") agent_options.globals = GlobalsKind::kTest262;
+
+  // The host bridge: the names of the functions the agent may call (src/agent/host-bridge.ts
+  // took them from the `host` option, own enumerable function-valued properties only).
+  Napi::Value host_methods = options.Get("hostMethods");
+  if (host_methods.IsArray()) {
+    Napi::Array names = host_methods.As<Napi::Array>();
+    std::vector<std::string> list;
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      Napi::Value name = names.Get(i);
+      if (name.IsString()) list.push_back(name.As<Napi::String>().Utf8Value());
+    }
+    HighWaterMark mark = GetHighWaterMark(options);
+    agent_options.host_bridge = std::make_shared<HostBridge>(std::move(list), mark.messages, mark.bytes);
+    // Tests only (test/agent-host-bridge.test.ts): make the call ids wrap early.
+    Napi::Value id_limit = options.Get("hostCallIdLimit");
+    if (id_limit.IsNumber() && id_limit.As<Napi::Number>().DoubleValue() >= 2 &&
+        id_limit.As<Napi::Number>().DoubleValue() <= 4294967296.0) {
+      agent_options.host_bridge->call_id_limit = static_cast<uint64_t>(id_limit.As<Napi::Number>().DoubleValue());
+    }
+    bridge_ = agent_options.host_bridge;
+  }
+
+  Napi::Value builtins = options.Get("builtinModules");
+  if (builtins.IsObject()) {
+    Napi::Object map = builtins.As<Napi::Object>();
+    Napi::Array keys = map.GetPropertyNames();
+    for (uint32_t i = 0; i < keys.Length(); i++) {
+      std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
+      agent_options.builtin_modules[key] = map.Get(key).As<Napi::String>().Utf8Value();
+    }
+  }
+
+  agent_options.module_table = SharedModuleTable(options.Get("moduleGraph"));
+  Napi::Value env_value = options.Get("env");
+  if (env_value.IsObject()) {
+    Napi::Object env_map = env_value.As<Napi::Object>();
+    Napi::Array keys = env_map.GetPropertyNames();
+    agent_options.has_env = true;
+    for (uint32_t i = 0; i < keys.Length(); i++) {
+      Napi::Value key = keys.Get(i);
+      Napi::Value entry = env_map.Get(key);
+      if (!key.IsString() || !entry.IsString()) continue;  // validated on the JS side
+      agent_options.env.emplace_back(key.As<Napi::String>().Utf8Value(),
+                                     entry.As<Napi::String>().Utf8Value());
+    }
+  }
+
+  // The entry data is serialized now, but its transfer list moves only once
+  // the thread is running: a failed start detaches nothing.
+  Message data;
+  PendingTransfer pending_data;
+  bool has_data = false;
+  if (options.Has("data") && !options.Get("data").IsUndefined()) {
+    v8::Isolate* isolate = v8::Isolate::GetCurrent();
+    v8::TryCatch try_catch(isolate);
+    SerializeOptions serialize;
+    serialize.defer = &pending_data;
+    if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(options.Get("data")),
+                          ToV8(options.Get("dataTransfer")), &data, serialize)) {
+      RethrowToNapi(env, try_catch);
+      return;
+    }
+    has_data = true;
+  }
+  auto entry_data = std::make_shared<EntryData>();
+  agent_options.entry_data = entry_data;
+
+  const HighWaterMark high_water_mark = GetHighWaterMark(options);
+  sink_ = std::make_shared<Sink>(high_water_mark);
+  sink_->self_ = sink_;
+  sink_->handle_ = this;
+  on_event_ = Napi::Persistent(info[1].As<Napi::Function>());
+  wakeup_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "agentcluster.agent",
+                                          0, 1);
+  sink_->wakeup_ = wakeup_;
+  // Every N-API call that can fail comes before the thread starts: in a
+  // worker_thread whose environment is terminating they all fail (and throw),
+  // and a throw after the start would leave a running thread that no one
+  // joins, delivering to a freed ThreadSafeFunction.
+  self_ref_ = Napi::Persistent(info.This().As<Napi::Object>());
+  AddonState* state = env.GetInstanceData<AddonState>();
+
+  std::string error;
+  thread_ = AgentThread::Start(std::move(agent_options), sink_, &error);
+  if (!thread_) {
+    sink_->handle_ = nullptr;
+    wakeup_.Release();
+    self_ref_.Reset();
+    CodedError(env, "ERR_AGENT_START_FAILED", error).ThrowAsJavaScriptException();
+    return;
+  }
+  pending_data.Commit();
+  entry_data->Open(std::move(data), has_data);
+  // The mailbox's mark is the same option; falling back to low water after
+  // reaching it sends a 'drain' event (from the agent's thread).
+  std::weak_ptr<Sink> weak_sink = sink_;
+  thread_->mailbox()->SetFlowControl(high_water_mark, [weak_sink] {
+    if (std::shared_ptr<Sink> sink = weak_sink.lock()) {
+      AgentEvent event;
+      event.kind = AgentEvent::Kind::kDrain;
+      sink->Deliver(std::move(event));
+    }
+  });
+  state_ = state;
+  state_->live.push_back(this);
+}
+
+AgentHandle::~AgentHandle() {
+  // A finalizer: nothing may throw out of it.
+  GuardNativeCallback([&] {
+    if (!finished_ && thread_) StopAndJoin();
+  });
+}
+
+bool AgentHandle::CheckThread(Napi::Env env) const {
+  if (std::this_thread::get_id() == owner_thread_) return true;
+  CodedError(env, "ERR_AGENT_WRONG_THREAD",
+             "This Agent handle belongs to the thread that created it; use it only there")
+      .ThrowAsJavaScriptException();
+  return false;
+}
+
+Napi::Value AgentHandle::CheckThreadFromForeignThread(const Napi::CallbackInfo& info) {
+  // Test hook: would a call arriving on another OS thread be refused?
+  bool refused = false;
+  std::thread probe([&] { refused = std::this_thread::get_id() != owner_thread_; });
+  probe.join();
+  return Napi::Boolean::New(info.Env(), refused);
+}
+
+Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  // Refuse before serializing, so that a refused message detaches nothing.
+  // 0: refused (the caller throws ERR_AGENT_CLOSED / _TERMINATED); never a
+  // plain `false`, which means "queued, but at the high-water mark".
+  // Once terminate() was called the agent runs no more JS and would drop the
+  // message with its moved buffers: refuse it too (the caller keeps them).
+  if (finished_ || thread_->terminate_requested() || thread_->mailbox()->closed()) {
+    return Napi::Number::New(env, 0);
+  }
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  v8::TryCatch try_catch(isolate);
+  auto message = std::make_shared<Message>();
+  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[0]), ToV8(info[1]),
+                        message.get())) {
+    RethrowToNapi(env, try_catch);
+    return env.Undefined();
+  }
+  WorkItem item;
+  item.weight = message->bytes.size;
+  item.job = [message](AgentRuntime& runtime) { runtime.DispatchMessage(std::move(*message)); };
+  // Accepted: if the agent closes in the meantime the message is dropped, as
+  // any message still queued when an agent ends (its buffers already moved).
+  // 2: accepted, and the mailbox is now at its high-water mark.
+  Mailbox::PostResult result = thread_->mailbox()->PostCounted(std::move(item));
+  return Napi::Number::New(env, result == Mailbox::PostResult::kFull ? 2 : 1);
+}
+
+Napi::Value AgentHandle::GetBufferedMessages(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           thread_ ? static_cast<double>(thread_->mailbox()->buffered_messages()) : 0);
+}
+
+Napi::Value AgentHandle::GetBufferedBytes(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(),
+                           thread_ ? static_cast<double>(thread_->mailbox()->buffered_bytes()) : 0);
+}
+
+Napi::Value AgentHandle::DrainMore(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  if (!finished_) DrainEvents(env);
+  return env.Undefined();
+}
+
+Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  std::string source = info[1].As<Napi::String>().Utf8Value();
+  if (finished_) return Napi::Boolean::New(env, false);
+  WorkItem item;
+  item.weight = source.size();
+  item.job = [id, source](AgentRuntime& runtime) { runtime.Evaluate(id, source); };
+  return Napi::Boolean::New(
+      env, thread_->mailbox()->PostCounted(std::move(item)) != Mailbox::PostResult::kRefused);
+}
+
+// hostReply(id, sync, answer, transferList): the answer of host call `id`,
+// [status, payload] (src/agent/host-bridge.ts), serialized here on the host
+// (a DataCloneError or a getter's exception is thrown to the caller, which
+// then answers with that error instead). Returns whether it was delivered.
+Napi::Value AgentHandle::HostReply(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  if (!bridge_ || !info[0].IsNumber()) return Napi::Boolean::New(env, false);
+  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
+  bool sync = info[1].ToBoolean().Value();
+  if (finished_ || thread_->terminate_requested() || thread_->mailbox()->closed()) {
+    return Napi::Boolean::New(env, false);  // nobody is left to read it: detach nothing
+  }
+  // An interrupted sync call's answer is dropped: check before serializing, so
+  // that its transfer list detaches nothing (the host keeps its buffers).
+  if (sync && !bridge_->waiting_for(id)) return Napi::Boolean::New(env, false);
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  v8::TryCatch try_catch(isolate);
+  auto message = std::make_shared<Message>();
+  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[2]), ToV8(info[3]), message.get())) {
+    RethrowToNapi(env, try_catch);
+    return env.Undefined();
+  }
+  if (sync) return Napi::Boolean::New(env, bridge_->AnswerSync(id, std::move(*message)));
+  WorkItem item;
+  item.weight = message->bytes.size;
+  item.job = [id, message](AgentRuntime& runtime) {
+    runtime.host_calls().Settle(runtime, id, std::move(*message));
+  };
+  // Counted like a message (bufferedMessages/Bytes show it). The host never
+  // blocks here, and need not: the agent sends at most highWaterMark.messages
+  // calls before their answers (HostCalls), so at most that many answers
+  // are ever queued; kFull only means the agent will hold back further calls.
+  return Napi::Boolean::New(
+      env, thread_->mailbox()->PostCounted(std::move(item)) != Mailbox::PostResult::kRefused);
+}
+
+Napi::Value AgentHandle::HostSyncWaiting(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), bridge_ && !finished_ && bridge_->waiting());
+}
+
+Napi::Value AgentHandle::Terminate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  if (thread_) thread_->Terminate();
+  return env.Undefined();
+}
+
+Napi::Value AgentHandle::Interrupt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  return Napi::Boolean::New(env, thread_ && !finished_ && thread_->Interrupt());
+}
+
+Napi::Value AgentHandle::AtomicsStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AgentThread::AtomicsStats stats = thread_ ? thread_->atomics_stats() : AgentThread::AtomicsStats{};
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("waits", static_cast<double>(stats.waits));
+  result.Set("woken", static_cast<double>(stats.woken));
+  result.Set("timedOut", static_cast<double>(stats.timed_out));
+  result.Set("notEqual", static_cast<double>(stats.not_equal));
+  result.Set("interrupted", static_cast<double>(stats.interrupted));
+  result.Set("blockedMs", stats.blocked_ms);
+  return result;
+}
+
+Napi::Value AgentHandle::Diagnostics(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  return AgentDiagnostics::HostCall(info, thread_ ? thread_->diagnostics() : nullptr);
+}
+
+Napi::Value AgentHandle::Ref(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  if (!finished_) wakeup_.Ref(env);
+  return env.Undefined();
+}
+
+Napi::Value AgentHandle::Unref(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!CheckThread(env)) return env.Undefined();
+  if (!finished_) wakeup_.Unref(env);
+  return env.Undefined();
+}
+
+// The exit reason once the agent stopped, even before its exit event.
+Napi::Value AgentHandle::EndingReason(const Napi::CallbackInfo& info) {
+  const char* reason = thread_ ? thread_->ending_reason() : nullptr;
+  return reason ? Napi::String::New(info.Env(), reason) : info.Env().Undefined();
+}
+
+Napi::Value AgentHandle::GetThreadId(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), thread_ ? static_cast<double>(thread_->id()) : 0);
+}
+
+void AgentHandle::StopAndJoin() {
+  if (finished_ || !thread_) return;
+  thread_->Terminate();
+  thread_->Join();
+  Finish();
+}
+
+void AgentHandle::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  sink_->handle_ = nullptr;
+  sink_->Close();
+  wakeup_.Release();
+  if (state_ != nullptr) {
+    auto& live = state_->live;
+    live.erase(std::remove(live.begin(), live.end(), this), live.end());
+  }
+  if (!self_ref_.IsEmpty()) self_ref_.Reset();
+  // The callback closes over the JS Agent, which holds this handle: drop it
+  // so that an exited Agent can be collected.
+  if (!on_event_.IsEmpty()) on_event_.Reset();
+}
+
+void AgentHandle::DrainEvents(Napi::Env env) {
+  Napi::HandleScope scope(env);
+  bool more = false;
+  std::vector<AgentEvent> events = sink_->Take(&more);
+  if (events.empty()) return;
+  bool exited = false;
+  Napi::Array batch;
+  try {
+    if (!CanCallIntoJs(env)) throw Napi::Error();
+    batch = BuildBatch(env, events, &exited);
+  } catch (const Napi::Error&) {
+    // The environment is going away (a worker_thread being terminated while
+    // answers still arrive): nothing can reach JS. Still join an exited agent.
+    for (const AgentEvent& event : events) {
+      if (event.kind == AgentEvent::Kind::kExit && !exited) {
+        thread_->Join();
+        exited = true;
+      }
+    }
+    if (exited) Finish();
+    return;
+  }
+
+  if (on_event_.IsEmpty()) return;
+  Napi::Function on_event = on_event_.Value();
+  if (exited) Finish();
+  // `more`: events are left; the dispatcher comes back for them from
+  // setImmediate (drainEvents()), after timers and I/O had their turn.
+  // A raw call: if the environment stops right now (a worker_thread being
+  // terminated), node-addon-api's Call would turn the failure into an error
+  // it cannot build, which is fatal. The TypeScript dispatcher reports
+  // listener errors itself, so an exception left here is only cleared.
+  napi_value receiver = Value().IsEmpty() ? env.Undefined() : Napi::Value(Value());
+  napi_value argv[] = {batch, Napi::Boolean::New(env, more && !exited)};
+  CallRaw(env, receiver, on_event, 2, argv);
+}
+
+Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& events, bool* exited) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  Napi::Array batch = Napi::Array::New(env, events.size());
+
+  auto deserialize = [&](Message* message, Napi::Value* out) {
+    v8::TryCatch try_catch(isolate);
+    v8::Local<v8::Value> value;
+    if (DeserializeMessage(context, message, state_->ports.get()).ToLocal(&value)) {
+      *out = Napi::Value(env, FromV8(value));
+      return true;
+    }
+    *out = try_catch.HasCaught() ? Napi::Value(env, FromV8(try_catch.Exception()))
+                                 : env.Undefined();
+    return false;
+  };
+
+  for (size_t i = 0; i < events.size(); i++) {
+    AgentEvent& event = events[i];
+    if (!CanCallIntoJs(env)) throw Napi::Error();  // stopping mid-batch (see CanCallIntoJs)
+    Napi::Array entry = Napi::Array::New(env);
+    Napi::Value value;
+    switch (event.kind) {
+      case AgentEvent::Kind::kReady:
+        entry.Set(0u, Napi::Number::New(env, kReady));
+        break;
+      case AgentEvent::Kind::kMessage:
+        entry.Set(0u, Napi::Number::New(env, deserialize(&event.message, &value) ? kMessage : kMessageError));
+        entry.Set(1u, value);
+        break;
+      case AgentEvent::Kind::kConsole:
+        entry.Set(0u, Napi::Number::New(env, kConsole));
+        entry.Set(1u, event.level);
+        entry.Set(2u, HostString(env, event.text));
+        break;
+      case AgentEvent::Kind::kError:
+        entry.Set(0u, Napi::Number::New(env, kError));
+        if (event.message.empty()) {
+          entry.Set(1u, env.Undefined());
+        } else {
+          deserialize(&event.message, &value);
+          entry.Set(1u, value);
+        }
+        entry.Set(2u, HostString(env, event.summary));
+        entry.Set(3u, Napi::Number::New(env, event.phase));
+        entry.Set(4u, Napi::Boolean::New(env, event.out_of_memory));
+        entry.Set(5u, HostString(env, event.text));
+        break;
+      case AgentEvent::Kind::kEvalResult: {
+        bool ok = deserialize(&event.message, &value) && event.ok;
+        entry.Set(0u, Napi::Number::New(env, kEvalResult));
+        entry.Set(1u, event.id);
+        entry.Set(2u, ok);
+        entry.Set(3u, value);
+        entry.Set(4u, HostString(env, event.summary));
+        entry.Set(5u, HostString(env, event.text));
+        break;
+      }
+      case AgentEvent::Kind::kDiagnostic:  // see native/agent/agent_diagnostics.h
+        entry.Set(0u, Napi::Number::New(env, kDiagnostic));
+        entry.Set(1u, event.id);
+        entry.Set(2u, event.ok);
+        entry.Set(3u, event.partial);
+        if (event.partial) {
+          entry.Set(4u, Napi::Buffer<char>::Copy(env, event.text.data(), event.text.size()));
+        } else {
+          entry.Set(4u, Napi::String::New(env, event.text));
+        }
+        break;
+      case AgentEvent::Kind::kDrain:
+        entry.Set(0u, Napi::Number::New(env, kDrain));
+        break;
+      case AgentEvent::Kind::kHostCall: {  // [kHostCall, id, method index, sync, ok, args or error]
+        bool ok = deserialize(&event.message, &value);
+        entry.Set(0u, Napi::Number::New(env, kHostCall));
+        entry.Set(1u, event.id);
+        entry.Set(2u, Napi::Number::New(env, event.level));
+        entry.Set(3u, event.partial);
+        entry.Set(4u, ok);
+        entry.Set(5u, value);
+        break;
+      }
+      case AgentEvent::Kind::kExit:
+        thread_->Join();
+        *exited = true;
+        entry.Set(0u, Napi::Number::New(env, kExit));
+        entry.Set(1u, event.exit_code);
+        entry.Set(2u, Napi::String::New(env, ExitReasonName(event.reason)));
+        break;
+    }
+    batch.Set(static_cast<uint32_t>(i), entry);
+  }
+  return batch;
+}
+
+}  // namespace agentcluster

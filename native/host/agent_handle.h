@@ -1,0 +1,91 @@
+// The host side of one agent, as a JS class (N-API ObjectWrap). It starts the
+// AgentThread, forwards messages and evaluate requests to it, and turns the
+// agent's events into JS callbacks on the thread that created it.
+#pragma once
+
+#include <node.h>
+#include <v8.h>
+#include <napi.h>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "agent/agent_thread.h"
+#include "shared/port.h"
+
+namespace agentcluster {
+
+class AddonState;
+
+class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  explicit AgentHandle(const Napi::CallbackInfo& info);
+  ~AgentHandle() override;
+
+  // Terminates and joins the agent now (environment teardown, process exit).
+  void StopAndJoin();
+
+ private:
+  class Sink;
+
+  Napi::Value PostMessage(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value Terminate(const Napi::CallbackInfo& info);
+  Napi::Value Ref(const Napi::CallbackInfo& info);
+  Napi::Value Unref(const Napi::CallbackInfo& info);
+  Napi::Value GetThreadId(const Napi::CallbackInfo& info);
+  Napi::Value GetBufferedMessages(const Napi::CallbackInfo& info);
+  Napi::Value GetBufferedBytes(const Napi::CallbackInfo& info);
+  Napi::Value DrainMore(const Napi::CallbackInfo& info);
+  Napi::Value HostReply(const Napi::CallbackInfo& info);
+  Napi::Value HostSyncWaiting(const Napi::CallbackInfo& info);
+  Napi::Value EndingReason(const Napi::CallbackInfo& info);
+  Napi::Value Interrupt(const Napi::CallbackInfo& info);
+  Napi::Value AtomicsStats(const Napi::CallbackInfo& info);
+  Napi::Value Diagnostics(const Napi::CallbackInfo& info);
+  Napi::Value CheckThreadFromForeignThread(const Napi::CallbackInfo& info);
+  // The JS batch of DrainEvents; throws Napi::Error if the environment is stopping.
+  Napi::Array BuildBatch(Napi::Env env, std::vector<AgentEvent>& events, bool* exited);
+
+  bool CheckThread(Napi::Env env) const;
+  void DrainEvents(Napi::Env env);
+  void Finish();
+
+  std::thread::id owner_thread_;
+  AddonState* state_ = nullptr;
+  std::shared_ptr<Sink> sink_;
+  std::shared_ptr<AgentThread> thread_;
+  std::shared_ptr<HostBridge> bridge_;  // set when the agent has a `host` bridge
+  Napi::FunctionReference on_event_;
+  Napi::ObjectReference self_ref_;  // keeps the wrapper alive while the agent runs
+  Napi::ThreadSafeFunction wakeup_;
+  bool finished_ = false;
+};
+
+// Per-environment state: the live agents to stop when the environment ends,
+// and the host's AgentPorts (their events reach this thread through `hub`).
+class AddonState {
+ public:
+  AddonState(Napi::Env env);
+  ~AddonState();
+  std::vector<AgentHandle*> live;
+  std::unique_ptr<PortBinder> ports;
+  // AgentError (src/agent/errors.ts), handed over at load by src/native.ts:
+  // native errors are built as instances of it (see CodedError).
+  Napi::FunctionReference error_class;
+  void StopAll();
+  void Teardown();  // environment cleanup: stop agents, close ports
+
+ private:
+  class HostPortOwner;
+  std::shared_ptr<HostPortOwner> hub_;
+  v8::Global<v8::Function> structured_clone_;  // Node's, for moving ArrayBuffers
+  v8::Global<v8::Function> dom_exception_;     // Node's, for DataCloneErrors
+};
+
+}  // namespace agentcluster
