@@ -1,5 +1,5 @@
 // Receiving a transferred ArrayBuffer: what it costs the receiving thread,
-// 64 KiB vs 1 GiB, agents vs worker_threads, in one run (issue 18).
+// 64 KiB, 16 MiB, 256 MiB and 1 GiB, agents vs worker_threads, in one run.
 //
 // The host transfers a buffer, the thread keeps it and acks (one way + ack,
 // timed); the buffer is given back untimed. Measured per transfer:
@@ -14,10 +14,11 @@
 //   node --import tsx bench/transfer-receive.ts [--quick]
 import { Worker } from 'node:worker_threads';
 import { Agent } from '../src/index.js';
-import { fmtRatio, fmtTime, isMain, now, parseOptions, printTable, publish, ratio, stats, withTimeout, type BenchOptions, type BenchReport, type Check, type Stats } from './lib.js';
+import { fmtTime, isMain, now, parseOptions, printTable, publish, ratio, stats, withTimeout, type BenchOptions, type BenchReport, type Check, type Stats } from './lib.js';
 
 const KiB = 1024;
-const GiB = 1024 * 1024 * 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
 
 // keep -> keep the buffer, reply with its length; give -> transfer it back.
 const body = `
@@ -105,6 +106,8 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   console.log(`\n=== transfer-receive: receiving a transferred ArrayBuffer, agents vs worker_threads (${q ? 'quick' : 'full'}) ===`);
   const sizes: [string, number, number, number][] = [
     ['64 KiB', 64 * KiB, q ? 20 : 100, q ? 5 : 20],
+    ['16 MiB', 16 * MiB, q ? 10 : 48, q ? 2 : 8],
+    ['256 MiB', 256 * MiB, q ? 6 : 24, q ? 2 : 4],
     ['1 GiB', GiB, q ? 6 : 24, q ? 2 : 4],
   ];
   const receivers = [await agentReceiver('agent'), await agentReceiver('agent maxHeapMB 64', 64), await workerReceiver()];
@@ -118,19 +121,16 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
   } finally {
     for (const receiver of receivers) await receiver.stop();
   }
+  const labels = sizes.map(([label]) => label);
   const rows = receivers.map(({ label }) => {
-    const small = results[label]!['64 KiB']!;
-    const large = results[label]!['1 GiB']!;
-    return [
-      label,
-      fmtTime(small.oneWay.p50),
-      fmtTime(large.oneWay.p50),
-      `${fmtRatio(large.oneWay.p50 / small.oneWay.p50)}`,
-      `${small.ownMsPerTransfer.toFixed(3)} ms`,
-      `${large.ownMsPerTransfer.toFixed(3)} ms`,
-    ];
+    const byReceiver = results[label]!;
+    return [label, ...labels.map((size) => fmtTime(byReceiver[size]!.oneWay.p50)), ...labels.map((size) => `${byReceiver[size]!.ownMsPerTransfer.toFixed(3)} ms`)];
   });
-  printTable('one way + ack p50, and the receiver\'s own time per transfer', ['receiver', '64 KiB p50', '1 GiB p50', '1 GiB / 64 KiB', 'own 64 KiB', 'own 1 GiB'], rows);
+  printTable(
+    'one way + ack p50, and the receiver\'s own time per transfer',
+    ['receiver', ...labels.map((size) => `${size} p50`), ...labels.map((size) => `own ${size}`)],
+    rows,
+  );
   const agent = results['agent']!;
   const worker = results['worker_threads']!;
   // Receiving 1 GiB vs 64 KiB, on the receiving thread itself (agents: thread CPU).
@@ -146,8 +146,7 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     {
       name: 'transfer-receive',
       ratios: [
-        ratio('transfer-receive', '64 KiB transfer one way p50', agent['64 KiB']!.oneWay.p50, worker['64 KiB']!.oneWay.p50, 'ns'),
-        ratio('transfer-receive', '1 GiB transfer one way p50', agent['1 GiB']!.oneWay.p50, worker['1 GiB']!.oneWay.p50, 'ns'),
+        ...labels.map((size) => ratio('transfer-receive', `${size} transfer one way p50`, agent[size]!.oneWay.p50, worker[size]!.oneWay.p50, 'ns')),
       ],
       checks,
       data: results,
