@@ -46,3 +46,25 @@ it('utilization counts thread CPU time: a task blocked in Atomics.wait barely co
     await pool.destroy();
   }
 });
+
+it('stats.agentUsage while an agent exits: readable throughout, and the gone agent leaves the list', async () => {
+  const pool = makePool({ minAgents: 1, maxAgents: 1 });
+  try {
+    await pool.ready;
+    const [first] = pool.stats.agentUsage;
+    assert.ok(first);
+    const task = pool.run(undefined, { name: 'closeSelf' }).then(() => 'resolved', () => 'rejected');
+    // Read the stats on every turn while the agent closes itself and is replaced.
+    let reads = 0;
+    await until(() => {
+      reads++;
+      const usage = pool.stats.agentUsage;
+      for (const entry of usage) assert.ok(entry.cpuMs >= 0 && entry.heapUsed >= 0, JSON.stringify(entry));
+      return usage.length === 1 && usage[0]!.threadId !== first.threadId;
+    }, 20_000, 'the replacement agent, without the gone one');
+    assert.ok(reads > 1);
+    assert.equal(await task, 'rejected');
+  } finally {
+    await pool.destroy();
+  }
+});
