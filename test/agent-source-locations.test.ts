@@ -100,9 +100,13 @@ test('a source with a filename names that file; relative imports of pseudo-URL s
   const error = await named.ready.then(() => undefined, (e: Error) => e);
   await named.exited;
   assert.equal(error?.message, `Identifier 'a' has already been declared (${pathToFileURL(join(dir, 'user-file.js')).href}:2:5)`);
-  const importer = new Agent({ source: `import(${JSON.stringify(pathToFileURL(join(dir, 'lib', 'ok.mjs')).href)}).then((m) => postMessage(m.v), (e) => postMessage(String(e)));`, name: 'imp' });
+  // The file exists before the agent starts: written after, a fast agent could read it half-written.
   writeFileSync(join(dir, 'lib', 'ok.mjs'), 'export const v = 7;');
-  const got = await new Promise((resolve) => importer.once('message', resolve));
-  assert.equal(got, 7);
-  await importer.terminate();
+  const importer = new Agent({ source: `import(${JSON.stringify(pathToFileURL(join(dir, 'lib', 'ok.mjs')).href)}).then((m) => postMessage(m.v), (e) => postMessage(String(e)));`, name: 'imp' });
+  try {
+    const got = await new Promise((resolve) => importer.once('message', resolve));
+    assert.equal(got, 7);
+  } finally {
+    await importer.terminate();
+  }
 });
