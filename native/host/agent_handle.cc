@@ -819,6 +819,8 @@ Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& even
     Napi::Array entry = Napi::Array::New(env);
     Napi::Value value;
     switch (event.kind) {
+      case AgentEvent::Kind::kStarted:
+        continue;  // sent by $262.agent children to their parent only, never to a host handle
       case AgentEvent::Kind::kReady:
         entry.Set(0u, Napi::Number::New(env, kReady));
         break;

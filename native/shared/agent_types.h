@@ -99,7 +99,8 @@ inline const char* ExitReasonName(ExitReason reason) {
 }
 
 struct AgentEvent {
-  enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit, kDiagnostic, kDrain, kHostCall };
+  // kStarted: a $262.agent child is about to run its entry script (only to its ChildSink).
+  enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit, kDiagnostic, kDrain, kHostCall, kStarted };
   Kind kind;
   Message message;     // kMessage payload, kError error, kEvalResult value or error
   std::string text;    // kConsole text
