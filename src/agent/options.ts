@@ -6,7 +6,7 @@ import { invalidOption, unknownOption } from './errors.js';
 import { validateResourceLimits, type ResourceLimits } from '../options/limits.js';
 import { checkOptionNames } from '../options/names.js';
 import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
-import { buildGraph, checkConditions, checkEnv, checkLoader, moduleGraphKey, type LoaderHooks, type ModuleGraph } from '../modules/index.js';
+import { buildGraph, checkConditions, checkEnv, checkLoader, extraBuiltinsKey, moduleGraphKey, type LoaderHooks, type ModuleGraph } from '../modules/index.js';
 
 /** What the `host` option takes: named functions, each called with cloned arguments. */
 export type HostFunctions = Record<string, (...args: any[]) => unknown>;
@@ -64,6 +64,8 @@ export interface AgentOptions {
   loader?: LoaderHooks;
   /** @internal A pool's module graph, shared by its agents. */
   [moduleGraphKey]?: ModuleGraph;
+  /** @internal Specifiers served from that graph (a pool's job namespace module, src/scheduler/job-namespace.ts). */
+  [extraBuiltinsKey]?: Record<string, string>;
 }
 
 /** Every name `new Agent()` accepts (others are refused with the nearest of these). */
@@ -145,7 +147,7 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     ...snapshotFile(limits.heapSnapshotNearLimitFile),
     canBlock: options.canBlock ?? true,
     ...('data' in options ? { data: options.data, dataTransfer: options.transferList } : {}),
-    builtinModules: builtinModules(),
+    builtinModules: { ...builtinModules(), ...options[extraBuiltinsKey] },
     trackUnhandledRejections: options.trackUnhandledRejections ?? true,
     globals: options.globals ?? 'agent',
     highWaterMessages: mark.messages,

@@ -7,3 +7,5 @@ export { checkLoader, type LoaderHooks, type LoadContext, type LoadResult, type 
 
 /** Internal option: a pool hands its one graph to each of its agents through this key. */
 export const moduleGraphKey: unique symbol = Symbol('agentcluster.moduleGraph');
+/** Internal option: more `agentcluster:` specifiers the agent resolves before anything else (specifier -> graph key). */
+export const extraBuiltinsKey: unique symbol = Symbol('agentcluster.extraBuiltins');

@@ -6,7 +6,8 @@ import { Agent, type ExitInfo } from '../agent/agent.js';
 import { AgentError } from '../agent/errors.js';
 import type { HostFunctions, ResourceLimits } from '../agent/options.js';
 import type { HighWaterMark } from '../flow-control.js';
-import { moduleGraphKey, type ModuleGraph } from '../modules/index.js';
+import { extraBuiltinsKey, moduleGraphKey, type ModuleGraph } from '../modules/index.js';
+import { jobNamespaceBuiltins } from './job-namespace.js';
 import { bootstrapSource, type BootstrapConfig } from './agent-bootstrap.js';
 import { PoolError } from './errors.js';
 import type { Task } from './task.js';
@@ -123,6 +124,7 @@ export class AgentSlot {
       data: config,
       ...(options.env === undefined ? {} : { env: options.env }),
       [moduleGraphKey]: options.moduleGraph,
+      [extraBuiltinsKey]: jobNamespaceBuiltins,
     });
     this.agent.on('message', (message) => {
       const sig = this.#sig;
