@@ -41,6 +41,8 @@ export interface SlotOptions {
   /** The pool's module graph of the job, one for all its agents. */
   moduleGraph: ModuleGraph;
   env: Record<string, string> | undefined;
+  /** A pool's agents always check their imports: the graph plus these. */
+  moduleRoots: readonly string[];
 }
 
 const SEQ_MAX = 0x3fffffff;
@@ -123,6 +125,7 @@ export class AgentSlot {
       ...(options.host === undefined ? {} : { host: options.host }),
       data: config,
       ...(options.env === undefined ? {} : { env: options.env }),
+      moduleRoots: options.moduleRoots,
       [moduleGraphKey]: options.moduleGraph,
       [extraBuiltinsKey]: jobNamespaceBuiltins,
     });

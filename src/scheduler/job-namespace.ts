@@ -6,6 +6,7 @@
 // own namespace has no `then`. The wrapper lives in the pool's module graph
 // (a virtual module, read from graph.sources) and is reached through a
 // built-in specifier, so it resolves from any importer.
+import { fileURLToPath } from 'node:url';
 import type { ModuleGraph } from '../modules/index.js';
 
 /** The specifier the bootstrap imports; also the wrapper's key in the graph (not a path: a virtual module). */
@@ -13,9 +14,10 @@ export const jobNamespaceSpecifier = 'agentcluster:internal/pool-job';
 
 /** Adds the wrapper of the job at `url` (a file: URL) to the pool's graph. */
 export function addJobNamespaceModule(graph: ModuleGraph, url: string): void {
-  // The job is imported by the same URL as before (resolved from the URL itself, not through the table).
   graph.sources[jobNamespaceSpecifier] = `import * as ns from ${JSON.stringify(url)};\nexport { ns };\n`;
   graph.formats[jobNamespaceSpecifier] = 'esm';
+  // In the table, so the job counts as a file of the graph (computed imports outside it are checked).
+  graph.resolutions[`${jobNamespaceSpecifier}\0i\0${url}`] = fileURLToPath(url);
 }
 
 /** The agent option that makes the specifier resolve to the wrapper. */

@@ -555,6 +555,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
         host: this.#options.host,
         moduleGraph: this.#graph,
         env: this.#options.env,
+        moduleRoots: this.#options.moduleRoots,
       },
       this.#owner,
     );
