@@ -34,6 +34,8 @@ export interface NativeAgentOptions {
   builtinModules: Record<string, string>;
   /** The host's module graph (src/modules/graph.ts). */
   moduleGraph?: { id: number; resolutions: Record<string, string>; formats: Record<string, string>; facades: Record<string, string>; sources: Record<string, string>; failures: Record<string, string> };
+  /** Set: imports outside the module graph must be under one of these real directories (ERR_AGENT_MODULE_DENIED). */
+  moduleRoots?: readonly string[];
   /** A frozen process.env of these. */
   env?: Record<string, string>;
   trackUnhandledRejections?: boolean;

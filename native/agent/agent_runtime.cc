@@ -224,6 +224,13 @@ bool AgentRuntime::EvaluateEntry() {
   v8::TryCatch try_catch(isolate_);
   bool ok = true;
   v8::Local<v8::Value> completion;
+  if (options_.globals == GlobalsKind::kTest262Child) {
+    // $262.agent.start blocks "until that agent is running" (test262's
+    // INTERPRETING.md), not until its script completed: say so now.
+    AgentEvent started;
+    started.kind = AgentEvent::Kind::kStarted;
+    Send(std::move(started));
+  }
 
   if (options_.is_module) {
     v8::Local<v8::Module> module;

@@ -191,7 +191,46 @@ std::string ModuleLoader::Resolve(v8::Local<v8::Context> context, const std::str
                                       UrlOf(referrer_path));
     return std::string();
   }
+  if (!MayLoad(normal)) {
+    ThrowCoded(isolate_, "ERR_AGENT_MODULE_DENIED",
+               "import of '" + specifier + "' from " + UrlOf(referrer_path) + " was denied: " +
+                   normal + " is neither in the agent's module graph (what the host found from " +
+                   "the entry) nor under one of its moduleRoots");
+    return std::string();
+  }
   return normal;
+}
+
+namespace {
+
+bool IsUnder(const std::string& path, const std::string& dir) {
+  if (dir.empty() || path.size() <= dir.size() || path.compare(0, dir.size(), dir) != 0) return false;
+  return dir.back() == '/' || path[dir.size()] == '/';
+}
+
+}  // namespace
+
+bool ModuleLoader::MayLoad(const std::string& path) const {
+  namespace fs = std::filesystem;
+  const AgentOptions& options = AgentRuntime::From(isolate_)->options();
+  if (!options.restrict_modules) return true;
+  const std::shared_ptr<const ModuleTable>& table = options.module_table;
+  if (table && !table->FormatOf(path).empty()) return true;
+  // By real path: a symlink under a root may point out of it.
+  std::error_code ec;
+  std::string real = fs::canonical(path, ec).string();
+  if (ec) return false;
+  if (table && !table->FormatOf(real).empty()) return true;
+  for (const std::string& root : options.module_roots) {
+    if (IsUnder(real, root)) return true;
+  }
+  // The files next to a built-in (agentcluster:atomics imports its siblings).
+  for (const auto& builtin : options.builtin_modules) {
+    if (builtin.second.empty() || builtin.second[0] != '/') continue;
+    std::string dir = fs::canonical(fs::path(builtin.second).parent_path(), ec).string();
+    if (!ec && IsUnder(real, dir)) return true;
+  }
+  return false;
 }
 
 std::string ModuleLoader::TypeAttribute(v8::Local<v8::Context> context,
@@ -350,7 +389,8 @@ bool ModuleLoader::LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8
     if (!Compile(context, resolved, nullptr, type).ToLocal(&dependency) ||
         (type.empty() && dependency->IsSourceTextModule() &&
          !LoadDependencies(context, dependency, resolved))) {
-      import_chain_.push_back(UrlOf(path));
+      // Internal wrappers (a pool's job namespace module) are not the user's importers.
+      if (path.rfind("agentcluster:internal/", 0) != 0) import_chain_.push_back(UrlOf(path));
       return false;
     }
   }

@@ -63,6 +63,8 @@ class ModuleLoader {
   // Importers of the module whose load just failed, innermost first (see DescribeLoadFailure).
   std::vector<std::string> import_chain_;
 
+  // Whether a file found outside the table may load (moduleRoots, see AgentOptions).
+  bool MayLoad(const std::string& path) const;
   // Returns the absolute path for `specifier`, or empty with an exception thrown.
   std::string Resolve(v8::Local<v8::Context> context, const std::string& specifier,
                       const std::string& referrer_path);

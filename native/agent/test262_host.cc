@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include "agent/agent_globals.h"
 #include "agent/agent_runtime.h"
@@ -57,10 +58,11 @@ class Test262Host::ChildSink final : public AgentEventSink {
 
   void Deliver(AgentEvent event) override {
     switch (event.kind) {
+      case AgentEvent::Kind::kStarted:
       case AgentEvent::Kind::kReady:
       case AgentEvent::Kind::kExit: {
         std::lock_guard<std::mutex> lock(cluster_->mutex);
-        if (event.kind == AgentEvent::Kind::kReady) child_->running = true;
+        if (event.kind != AgentEvent::Kind::kExit) child_->running = true;
         else child_->exited = true;
         cluster_->changed.notify_all();
         return;
@@ -235,6 +237,11 @@ void Test262Host::Start(const v8::FunctionCallbackInfo<v8::Value>& info) {
   options.test262_cluster = self.cluster_;
   options.track_unhandled_rejections = false;
   options.builtin_modules = parent.builtin_modules;
+  // The test's resource limits bind its agents too: a child must not escape
+  // the heap, young-generation or stack budget its parent was given.
+  options.max_heap_bytes = parent.max_heap_bytes;
+  options.max_young_gen_bytes = parent.max_young_gen_bytes;
+  options.stack_size_bytes = parent.stack_size_bytes;
 
   auto child = std::make_shared<Child>();
   auto sink = std::make_shared<ChildSink>(self.cluster_, child, self.runtime_.sink());
@@ -259,9 +266,18 @@ void Test262Host::Broadcast(const v8::FunctionCallbackInfo<v8::Value>& info) {
     return;
   }
   std::shared_ptr<v8::BackingStore> store = info[0].As<v8::SharedArrayBuffer>()->GetBackingStore();
-  // The id travels as a number or a BigInt.
+  // The id travels as a number or a BigInt; a BigInt as its sign and 64-bit
+  // words, so ids past 64 bits arrive whole.
   bool is_bigint = info[1]->IsBigInt();
-  int64_t bigint = is_bigint ? info[1].As<v8::BigInt>()->Int64Value() : 0;
+  int bigint_sign = 0;
+  std::vector<uint64_t> bigint_words;
+  if (is_bigint) {
+    v8::Local<v8::BigInt> id = info[1].As<v8::BigInt>();
+    int count = id->WordCount();
+    bigint_words.resize(count);
+    id->ToWordsArray(&bigint_sign, &count, bigint_words.data());
+    bigint_words.resize(count);
+  }
   double number = 0;
   if (!is_bigint && !info[1]->NumberValue(isolate->GetCurrentContext()).To(&number)) return;
 
@@ -272,11 +288,21 @@ void Test262Host::Broadcast(const v8::FunctionCallbackInfo<v8::Value>& info) {
     // (a refused post, or a child that ends with it queued or pending).
     auto receipt = std::make_shared<BroadcastReceipt>(self.cluster_);
     WorkItem item;
-    item.job = [store, is_bigint, bigint, number, receipt](AgentRuntime& runtime) {
+    item.job = [store, is_bigint, bigint_sign, bigint_words, number, receipt](AgentRuntime& runtime) {
       v8::Isolate* child_isolate = runtime.isolate();
       v8::HandleScope scope(child_isolate);
-      v8::Local<v8::Value> id = is_bigint ? v8::BigInt::New(child_isolate, bigint).As<v8::Value>()
-                                          : v8::Number::New(child_isolate, number).As<v8::Value>();
+      v8::Local<v8::Value> id;
+      if (is_bigint) {
+        v8::Local<v8::BigInt> value;
+        if (!v8::BigInt::NewFromWords(runtime.context(), bigint_sign,
+                                      static_cast<int>(bigint_words.size()), bigint_words.data())
+                 .ToLocal(&value)) {
+          return;  // terminating (the words came from a valid BigInt)
+        }
+        id = value;
+      } else {
+        id = v8::Number::New(child_isolate, number);
+      }
       runtime.test262()->ReceiveBroadcast(store, id, receipt);
     };
     receipt.reset();  // the job holds the only reference
@@ -336,9 +362,15 @@ void Test262Host::Sleep(const v8::FunctionCallbackInfo<v8::Value>& info) {
   double ms = 0;
   if (!info[0]->NumberValue(info.GetIsolate()->GetCurrentContext()).To(&ms)) return;
   AgentRuntime* runtime = AgentRuntime::From(info.GetIsolate());
+  // NaN and negatives sleep 0; Infinity and huge values are clamped first:
+  // converting them to the clock's int64 nanoseconds overflows (undefined
+  // behaviour, in practice a sleep that returned at once).
+  constexpr double kMaxSleepMs = 1e12;  // about 31 years, far inside int64 ns
+  if (!(ms > 0)) ms = 0;
+  if (ms > kMaxSleepMs) ms = kMaxSleepMs;
   auto until = std::chrono::steady_clock::now() +
                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                   std::chrono::duration<double, std::milli>(ms > 0 ? ms : 0));
+                   std::chrono::duration<double, std::milli>(ms));
   // Slices, so that a terminate is not kept waiting.
   while (!runtime->terminating()) {
     auto now = std::chrono::steady_clock::now();

@@ -483,6 +483,15 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   }
 
   agent_options.module_table = SharedModuleTable(options.Get("moduleGraph"));
+  Napi::Value roots = options.Get("moduleRoots");
+  if (roots.IsArray()) {  // validated on the host (src/modules/options.ts): real directories
+    Napi::Array list = roots.As<Napi::Array>();
+    agent_options.restrict_modules = true;
+    for (uint32_t i = 0; i < list.Length(); i++) {
+      Napi::Value root = list.Get(i);
+      if (root.IsString()) agent_options.module_roots.push_back(root.As<Napi::String>().Utf8Value());
+    }
+  }
   Napi::Value env_value = options.Get("env");
   if (env_value.IsObject()) {
     Napi::Object env_map = env_value.As<Napi::Object>();
@@ -819,6 +828,8 @@ Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& even
     Napi::Array entry = Napi::Array::New(env);
     Napi::Value value;
     switch (event.kind) {
+      case AgentEvent::Kind::kStarted:
+        continue;  // sent by $262.agent children to their parent only, never to a host handle
       case AgentEvent::Kind::kReady:
         entry.Set(0u, Napi::Number::New(env, kReady));
         break;

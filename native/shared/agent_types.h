@@ -77,6 +77,10 @@ struct AgentOptions {
   std::shared_ptr<EntryData> entry_data;  // set: data/has_data arrive through it
   std::map<std::string, std::string> builtin_modules;  // specifier -> absolute path
   std::shared_ptr<const ModuleTable> module_table;  // the host's module graph, or null
+  // Set (`moduleRoots` given, or a pool agent): a file reached outside the
+  // table must lie under one of these real directories (or a built-in's).
+  bool restrict_modules = false;
+  std::vector<std::string> module_roots;
   bool has_env = false;  // `env` given: a frozen process.env of exactly these
   std::vector<std::pair<std::string, std::string>> env;
   bool track_unhandled_rejections = true;
@@ -99,7 +103,8 @@ inline const char* ExitReasonName(ExitReason reason) {
 }
 
 struct AgentEvent {
-  enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit, kDiagnostic, kDrain, kHostCall };
+  // kStarted: a $262.agent child is about to run its entry script (only to its ChildSink).
+  enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit, kDiagnostic, kDrain, kHostCall, kStarted };
   Kind kind;
   Message message;     // kMessage payload, kError error, kEvalResult value or error
   std::string text;    // kConsole text

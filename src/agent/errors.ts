@@ -14,6 +14,8 @@ export type AgentErrorCode =
   | 'ERR_AGENT_CANNOT_BLOCK'
   // Modules (src/modules/builtins.ts): a node: built-in reached from agent code
   | 'ERR_AGENT_NODE_BUILTIN'
+  // Modules (native/agent/module_loader.cc): a computed import() outside the graph and moduleRoots
+  | 'ERR_AGENT_MODULE_DENIED'
   // Diagnostics (src/agent/diagnostics.ts)
   | 'ERR_AGENT_PROFILE_ACTIVE'
   | 'ERR_AGENT_NO_PROFILE'

@@ -6,7 +6,7 @@ import { invalidOption, unknownOption } from './errors.js';
 import { validateResourceLimits, type ResourceLimits } from '../options/limits.js';
 import { checkOptionNames } from '../options/names.js';
 import { toHighWaterMark, type HighWaterMark } from '../flow-control.js';
-import { buildGraph, checkConditions, checkEnv, checkLoader, moduleGraphKey, type LoaderHooks, type ModuleGraph } from '../modules/index.js';
+import { buildGraph, checkConditions, checkEnv, checkLoader, checkModuleRoots, extraBuiltinsKey, moduleGraphKey, type LoaderHooks, type ModuleGraph } from '../modules/index.js';
 
 /** What the `host` option takes: named functions, each called with cloned arguments. */
 export type HostFunctions = Record<string, (...args: any[]) => unknown>;
@@ -62,14 +62,25 @@ export interface AgentOptions {
   env?: Record<string, string>;
   /** Resolve/load hooks run on the host while the module graph is found (docs/modules.md#loader-hooks). */
   loader?: LoaderHooks;
+  /**
+   * Directories (paths or file: URLs) whose files a computed `import()` may
+   * load. Given: any file outside the module graph found on the host and
+   * outside these is refused with ERR_AGENT_MODULE_DENIED (an empty array: the
+   * graph only). Absent: no such check (pool agents always check, see
+   * AgentPool's option). docs/modules.md#module-roots.
+   */
+  moduleRoots?: readonly (string | URL)[];
   /** @internal A pool's module graph, shared by its agents. */
   [moduleGraphKey]?: ModuleGraph;
+  /** @internal Specifiers served from that graph (a pool's job namespace module, src/scheduler/job-namespace.ts). */
+  [extraBuiltinsKey]?: Record<string, string>;
 }
 
 /** Every name `new Agent()` accepts (others are refused with the nearest of these). */
 export const agentOptionNames: readonly Exclude<keyof AgentOptions, symbol>[] = [
   'source', 'file', 'type', 'filename', 'name', 'resourceLimits', 'canBlock', 'signal',
   'data', 'transferList', 'trackUnhandledRejections', 'globals', 'host', 'highWaterMark', 'conditions', 'env', 'loader',
+  'moduleRoots',
 ];
 
 export function checkResourceLimits(value: unknown): ResourceLimits {
@@ -126,6 +137,7 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
   const name = options.name ?? `agent-${++anonymousCount}`;
   const conditions = checkConditions(options.conditions, invalidOption);
   const env = checkEnv(options.env, invalidOption);
+  const moduleRoots = checkModuleRoots(options.moduleRoots, invalidOption);
   const loader = checkLoader(options.loader, invalidOption);
   const basePath = filePath ?? resolve(options.filename ?? `[${name}]`);
   // Modules resolve bare specifiers and CommonJS through a graph found on the host, before start.
@@ -145,12 +157,13 @@ export function toNativeOptions(options: AgentOptions): NativeAgentOptions {
     ...snapshotFile(limits.heapSnapshotNearLimitFile),
     canBlock: options.canBlock ?? true,
     ...('data' in options ? { data: options.data, dataTransfer: options.transferList } : {}),
-    builtinModules: builtinModules(),
+    builtinModules: { ...builtinModules(), ...options[extraBuiltinsKey] },
     trackUnhandledRejections: options.trackUnhandledRejections ?? true,
     globals: options.globals ?? 'agent',
     highWaterMessages: mark.messages,
     highWaterBytes: mark.bytes,
     ...(moduleGraph === undefined ? {} : { moduleGraph }),
     ...(env === undefined ? {} : { env }),
+    ...(moduleRoots === undefined ? {} : { moduleRoots }),
   };
 }

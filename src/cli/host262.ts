@@ -44,10 +44,12 @@ async function main(argv: string[]): Promise<number> {
   // Tests that include doneprintHandle.js finish when they print; others when evaluated.
   const isAsync = source.includes(asyncMarker);
   const agent = new Agent({ source, type: isModule ? 'module' : 'classic', filename: path, globals: 'test262', trackUnhandledRejections: false });
-  let output = '';
+  // Written through as it comes, never gathered: a test may print more in
+  // total than V8's longest string (2^29 - 24 characters). On Linux, stdout
+  // writes to a file or a pipe are synchronous, so nothing piles up in memory.
   agent.on('console', (level, text) => {
     if (level === 'print') {
-      output += text + '\n';
+      process.stdout.write(text + '\n');
       if (isAsync && text.startsWith('Test262:AsyncTest')) void agent.terminate();
     } else process.stderr.write(text + '\n');
   });
@@ -59,7 +61,6 @@ async function main(argv: string[]): Promise<number> {
     () => {},
   );
   await agent.exited;
-  process.stdout.write(output);
   const failure = agent.failure;
   if (failure) {
     process.stderr.write(`${failure.summary.split('\n')[0]}\n`);

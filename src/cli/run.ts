@@ -20,6 +20,7 @@ import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { readLines, MAX_LINE_BYTES } from './lines.js';
 import { encodeResultLine, encodeValue } from './result-codec.js';
 import { CpuProfiles } from './cpu-prof.js';
+import { isSameRegularFile } from './same-file.js';
 
 /** Each agent is an OS thread with its own heap: a typo like `-n 100000` must not try to start that many. */
 const MAX_AGENTS = 1024;
@@ -206,6 +207,20 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
     return 2;
   }
 
+  // Every option is checked before -o is opened: opening truncates it, so a
+  // mistake found later would already have emptied the previous results.
+  const modulePath = resolve(positionals[0]!);
+  if (values.output !== undefined) {
+    const sameAs = isSameRegularFile(values.output, modulePath)
+      ? 'the module'
+      : values.input !== undefined
+        ? isSameRegularFile(values.output, values.input) ? '--input' : undefined
+        : stdin === process.stdin && isSameRegularFile(values.output, 0) ? 'the standard input' : undefined;
+    if (sameAs !== undefined) {
+      stderr.write(`agentcluster run: --output ${values.output} is the same file as ${sameAs}: writing it would destroy it before it is read\n`);
+      return 2;
+    }
+  }
   let total: number | undefined;
   // Counted only in a regular file: a pipe (--input /dev/stdin, <(cmd)) would be read to its end by the count, leaving no task.
   if (values.input !== undefined && isRegularFile(values.input)) {
@@ -216,13 +231,34 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
       return 2;
     }
   }
+  // --cpu-prof: the directory is made now (a bad one is a usage error); profiling starts once the pool is ready.
+  let profiles: CpuProfiles | undefined;
+  if (values['cpu-prof'] !== undefined) {
+    try {
+      profiles = new CpuProfiles(values['cpu-prof']);
+    } catch (error) {
+      stderr.write(`agentcluster run: cannot create --cpu-prof ${values['cpu-prof']}: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+
+  const pool = new AgentPool({ filename: modulePath, name: values.name, minAgents: agents, maxAgents: agents });
+  try {
+    await pool.ready;
+  } catch (error) {
+    await pool.destroy();
+    const cause = (error as Error).cause;
+    stderr.write(`agentcluster run: cannot load ${positionals[0]}: ${cause instanceof Error ? cause.message : (error as Error).message}\n`);
+    return 1;
+  }
   let output: Writable = stdout;
   if (values.output !== undefined) {
-    // Opened before any task runs, so a bad path is a usage error, not a lost run.
+    // Opened last (after the module loaded) and before any task runs, so a bad path is a usage error, not a lost run.
     const file = createWriteStream(values.output);
     try {
       await once(file, 'open');
     } catch (error) {
+      await pool.destroy();
       stderr.write(`agentcluster run: cannot write --output ${values.output}: ${(error as Error).message}\n`);
       return 2;
     }
@@ -244,29 +280,7 @@ export async function main(argv: string[], streams: RunStreams = {}): Promise<nu
     // waiting for a 'close' that never comes again ended the process with code 0 and no summary.
     await finished(output).catch(() => {});
   };
-
-  const pool = new AgentPool({ filename: resolve(positionals[0]!), name: values.name, minAgents: agents, maxAgents: agents });
-  try {
-    await pool.ready;
-  } catch (error) {
-    await pool.destroy();
-    await closeOutput();
-    const cause = (error as Error).cause;
-    stderr.write(`agentcluster run: cannot load ${positionals[0]}: ${cause instanceof Error ? cause.message : (error as Error).message}\n`);
-    return 1;
-  }
-  // --cpu-prof: one profile per agent, from here to the end of the run.
-  let profiles: CpuProfiles | undefined;
-  if (values['cpu-prof'] !== undefined) {
-    try {
-      profiles = new CpuProfiles(values['cpu-prof']);
-    } catch (error) {
-      await pool.destroy();
-      stderr.write(`cannot create --cpu-prof ${values['cpu-prof']}: ${(error as Error).message}\n`);
-      return 2;
-    }
-    profiles.watch(pool);
-  }
+  profiles?.watch(pool);
   const input = values.input === undefined ? stdin : createReadStream(values.input);
   const state = { done: 0, failed: 0 };
   const failures: string[] = [];

@@ -1,5 +1,8 @@
-// The `conditions` and `env` options of Agent and AgentPool, validated the
-// same way for both (each reports with its own error type).
+// The `conditions`, `env` and `moduleRoots` options of Agent and AgentPool,
+// validated the same way for both (each reports with its own error type).
+import { realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 type Invalid = (name: string, expected: string, ...value: [unknown?]) => Error;
 
 /** 'import'/'require' come from how a module is loaded and 'default' always matches: not the user's to list. */
@@ -29,4 +32,35 @@ export function checkEnv(value: unknown, invalid: Invalid): Record<string, strin
     out[key] = item;
   }
   return out;
+}
+
+/**
+ * Directories whose files a computed import() may load (beyond the module
+ * graph the host found): absolute real paths, so a symlink inside a root
+ * cannot lead out of it. Paths or file: URLs; relative paths against the cwd.
+ */
+export function checkModuleRoots(value: unknown, invalid: Invalid): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length > 256) throw invalid('moduleRoots', 'an array of at most 256 directories (paths or file: URLs)', value);
+  const roots = new Set<string>();
+  for (const item of value as unknown[]) {
+    let path: string;
+    try {
+      path = item instanceof URL || (typeof item === 'string' && item.startsWith('file:')) ? fileURLToPath(item as string | URL) : String(item);
+    } catch {
+      throw invalid('moduleRoots', 'an array of directories (paths or file: URLs)', item);
+    }
+    if ((typeof item !== 'string' && !(item instanceof URL)) || path === '' || path.includes('\0')) {
+      throw invalid('moduleRoots', 'an array of directories (paths or file: URLs)', item);
+    }
+    let real: string;
+    try {
+      real = realpathSync(resolve(path));
+      if (!statSync(real).isDirectory()) throw new Error('not a directory');
+    } catch {
+      throw invalid('moduleRoots', 'an array of existing directories', item);
+    }
+    roots.add(real);
+  }
+  return [...roots];
 }

@@ -107,7 +107,8 @@ Object.defineProperty(globalThis, 'postMessage', {
 Object.defineProperty(globalThis, 'move', { value: move, writable: true, configurable: true, enumerable: false });
 Object.defineProperty(globalThis, 'agentData', { value: config.data, writable: true, configurable: true, enumerable: false });
 
-const ns = await import(config.url);
+// Through the wrapper (job-namespace.ts): a job exporting then() would make import(config.url) adopt it.
+const { ns } = await import('agentcluster:internal/pool-job');
 const fns = new Map();
 function lookup(name) {
   let fn = fns.get(name);

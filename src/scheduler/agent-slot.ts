@@ -6,7 +6,8 @@ import { Agent, type ExitInfo } from '../agent/agent.js';
 import { AgentError } from '../agent/errors.js';
 import type { HostFunctions, ResourceLimits } from '../agent/options.js';
 import type { HighWaterMark } from '../flow-control.js';
-import { moduleGraphKey, type ModuleGraph } from '../modules/index.js';
+import { extraBuiltinsKey, moduleGraphKey, type ModuleGraph } from '../modules/index.js';
+import { jobNamespaceBuiltins } from './job-namespace.js';
 import { bootstrapSource, type BootstrapConfig } from './agent-bootstrap.js';
 import { PoolError } from './errors.js';
 import type { Task } from './task.js';
@@ -40,6 +41,8 @@ export interface SlotOptions {
   /** The pool's module graph of the job, one for all its agents. */
   moduleGraph: ModuleGraph;
   env: Record<string, string> | undefined;
+  /** A pool's agents always check their imports: the graph plus these. */
+  moduleRoots: readonly string[];
 }
 
 const SEQ_MAX = 0x3fffffff;
@@ -122,7 +125,9 @@ export class AgentSlot {
       ...(options.host === undefined ? {} : { host: options.host }),
       data: config,
       ...(options.env === undefined ? {} : { env: options.env }),
+      moduleRoots: options.moduleRoots,
       [moduleGraphKey]: options.moduleGraph,
+      [extraBuiltinsKey]: jobNamespaceBuiltins,
     });
     this.agent.on('message', (message) => {
       const sig = this.#sig;

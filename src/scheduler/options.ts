@@ -8,7 +8,7 @@ import { checkOptionNames } from '../options/names.js';
 import { invalidOption, unknownOption, type PoolError } from './errors.js';
 import { snapshotHost } from '../agent/host-bridge.js';
 import type { HostFunctions } from '../agent/options.js';
-import { checkConditions, checkEnv, checkLoader, type LoaderHooks } from '../modules/index.js';
+import { checkConditions, checkEnv, checkLoader, checkModuleRoots, type LoaderHooks } from '../modules/index.js';
 
 /** Our names, or piscina's / Node Worker's (maxOldGenerationSizeMb, ...). */
 export interface PoolResourceLimits extends ResourceLimits {
@@ -53,6 +53,11 @@ export interface AgentPoolOptions {
   env?: Record<string, string>;
   /** Resolve/load hooks, run on the host once per module for the whole pool (see the Agent option). */
   loader?: LoaderHooks;
+  /**
+   * Directories whose files the job's computed `import()` may load, beyond the
+   * job's module graph (default: none, so the graph only; ERR_AGENT_MODULE_DENIED otherwise).
+   */
+  moduleRoots?: readonly (string | URL)[];
   // piscina's names, accepted so switching is a one-line change
   minThreads?: number;
   maxThreads?: number;
@@ -80,6 +85,7 @@ export interface FilledOptions {
   conditions: readonly string[] | undefined;
   env: Record<string, string> | undefined;
   loader: LoaderHooks | undefined;
+  moduleRoots: readonly string[];
 }
 
 function count(value: unknown, name: string, min: number): number | undefined {
@@ -111,7 +117,7 @@ export function jobUrl(filename: string | URL): string {
 /** Every name `new AgentPool()` accepts (others are refused with the nearest of these). */
 export const poolOptionNames: readonly (keyof AgentPoolOptions)[] = [
   'filename', 'source', 'name', 'minAgents', 'maxAgents', 'idleTimeout', 'maxQueue', 'concurrentTasksPerAgent',
-  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark', 'host', 'conditions', 'env', 'loader',
+  'resourceLimits', 'taskTimeout', 'canBlock', 'data', 'priorityAging', 'highWaterMark', 'host', 'conditions', 'env', 'loader', 'moduleRoots',
   'minThreads', 'maxThreads', 'concurrentTasksPerWorker', 'workerData',
 ];
 
@@ -189,6 +195,7 @@ export function fillOptions(options: AgentPoolOptions): FilledOptions {
     conditions: checkConditions(options.conditions, invalidOption),
     env: checkEnv(options.env, invalidOption),
     loader: checkLoader(options.loader, invalidOption),
+    moduleRoots: checkModuleRoots(options.moduleRoots, invalidOption) ?? [],
   };
 }
 

@@ -13,6 +13,7 @@ import type { Agent, ExitInfo } from '../agent/agent.js';
 import { AgentError } from '../agent/errors.js';
 import { unwatch, watch } from './abort.js';
 import { AgentSlot, type SlotOwner } from './agent-slot.js';
+import { addJobNamespaceModule } from './job-namespace.js';
 import { Balancer, MAX_PREFETCH } from './balancer.js';
 import { abortError, closedError, destroyedError, fromEnvelope, invalidOption, PoolError, queueFullError } from './errors.js';
 import { Histogram, type HistogramSummary } from './histogram.js';
@@ -185,6 +186,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     this.#options = filled;
     // One module graph for every agent the pool ever starts.
     this.#graph = buildGraph([{ path: fileURLToPath(filled.url) }], filled.conditions, filled.loader);
+    addJobNamespaceModule(this.#graph, filled.url);
     this.#queue = new TaskQueue(filled.priorityAging);
     const initial: Promise<void>[] = [];
     for (let i = 0; i < filled.minAgents; i++) initial.push(this.#spawn().agent.ready);
@@ -553,6 +555,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
         host: this.#options.host,
         moduleGraph: this.#graph,
         env: this.#options.env,
+        moduleRoots: this.#options.moduleRoots,
       },
       this.#owner,
     );
