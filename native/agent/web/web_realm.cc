@@ -6,6 +6,7 @@
 #include "agent/agent_globals.h"
 #include "agent/agent_runtime.h"
 #include "shared/message.h"
+#include "shared/v8_compat.h"
 #include "shared/v8_util.h"
 #include "agent/web/natives.h"
 #include "agent/web/web_sources.h"
@@ -229,7 +230,8 @@ v8::MaybeLocal<v8::Object> WebRealm::Require(v8::Local<v8::Context> context,
   v8::Local<v8::Script> script;
   v8::Local<v8::Value> factory;
   v8::Local<v8::Value> exports;
-  v8::ScriptOrigin origin(isolate, Str(isolate, std::string("agentcluster:web/") + name + ".js"));
+  v8::ScriptOrigin origin =
+      compat::Origin(isolate, Str(isolate, std::string("agentcluster:web/") + name + ".js"));
   v8::Local<v8::Value> argv[] = {Natives(context)};
   bool ok = v8::String::NewExternalOneByte(isolate, new StaticSource(source->source, source->length))
                 .ToLocal(&text) &&
