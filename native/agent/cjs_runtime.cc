@@ -125,7 +125,7 @@ void Json(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }  // namespace
 
 v8::MaybeLocal<v8::Function> NewCjsLoader(v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::EscapableHandleScope scope(isolate);
   v8::Local<v8::String> names[] = {Str(isolate, "compile"), Str(isolate, "resolve"),
                                    Str(isolate, "json")};
