@@ -5,6 +5,7 @@
 #   bash scripts/test-node-line.sh 22 test/atomics-agents.test.ts
 #   bash scripts/test-node-line.sh 24.22.3 --stress         # default set + quick stress pass
 #   NODE_LINE_TESTS=all bash scripts/test-node-line.sh 24   # every test/*.test.ts
+#   NODE_LINE_TESTS=ci  (the default) agent, clone, atomics, pool, test262 shared-memory files
 #
 # 1. Fetches the Node binary + headers of that line from the npm registry
 #    (package node-linux-<arch>, which ships bin/node and include/node) with
