@@ -56,7 +56,6 @@ std::shared_ptr<AgentThread> AgentThread::Start(AgentOptions options,
     *error = "agentcluster: no V8 platform (the addon was not initialised by Node)";
     return nullptr;
   }
-  if (!VerifyAgentSnapshot(g_platform, IsolateLifecycleMutex(), error)) return nullptr;
   std::shared_ptr<AgentThread> agent(new AgentThread(std::move(options), std::move(sink)));
   agent->self_while_running_ = agent;
 
