@@ -196,7 +196,7 @@ void InstallMessaging(AgentRuntime& runtime, v8::Local<v8::Context> context) {
 // frozen `env` with exactly the given strings (for packages that read
 // process.env.NODE_ENV at load time); nothing else of Node's process.
 void InstallProcessEnv(v8::Local<v8::Context> context, const AgentOptions& options) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::Local<v8::Object> env = v8::Object::New(isolate);
   for (const auto& [key, value] : options.env) {
     if (env->CreateDataProperty(context, Str(isolate, key), Str(isolate, value)).IsNothing()) return;
