@@ -7,7 +7,8 @@ import { Agent, AgentError, liveAgentCount, type AgentOptions, type ExitInfo } f
 import { native, NativeEvent, type NativeEventBatch } from '../src/native.js';
 import { toNativeOptions } from '../src/agent/options.js';
 import { asAgentError } from '../src/agent/errors.js';
-import { describeChild, nextMessage, once, runFixture, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { describeChild, runFixture, spawnAgent, terminateAll } from './support/agents.js';
+import { nextMessage, once, within } from './support/waits.js';
 
 after(terminateAll);
 
