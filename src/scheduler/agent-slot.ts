@@ -10,6 +10,7 @@ import { extraBuiltinsKey, moduleGraphKey, type ModuleGraph } from '../modules/i
 import { jobNamespaceBuiltins } from './job-namespace.js';
 import { bootstrapSource, type BootstrapConfig } from './agent-bootstrap.js';
 import { PoolError } from './errors.js';
+import { createSignalBlock, SignalWord, signalViews } from './signal-block.js';
 import type { Task } from './task.js';
 
 /** What a slot reports to its pool. */
@@ -46,13 +47,7 @@ export interface SlotOptions {
 }
 
 const SEQ_MAX = 0x3fffffff;
-// The signal block shared with the agent (agent-bootstrap.ts): five int32, then a float64 at byte 24.
-const SIG_BYTES = 32;
-const SIG_TASK = 0;
-const SIG_AGENT_SEEN = 1;
-const SIG_RESULT = 2;
-const SIG_HOST_SEEN = 3;
-const SIG_NAME = 4;
+const { TASK: SIG_TASK, AGENT_SEEN: SIG_AGENT_SEEN, RESULT: SIG_RESULT, HOST_SEEN: SIG_HOST_SEEN, NAME: SIG_NAME } = SignalWord;
 
 function ringSize(capacity: number): number {
   let size = 64;
@@ -104,9 +99,10 @@ export class AgentSlot {
     const sab = new SharedArrayBuffer(4 * ringSize(options.concurrency + options.maxPrefetch));
     this.ctl = new Int32Array(sab);
     this.#mask = this.ctl.length - 1;
-    const sig = new SharedArrayBuffer(SIG_BYTES);
-    this.#sig = new Int32Array(sig, 0, 5);
-    this.#sigMs = new Float64Array(sig, 24, 1);
+    const sig = createSignalBlock();
+    const views = signalViews(sig);
+    this.#sig = views.words;
+    this.#sigMs = views.resultMs;
     const config: BootstrapConfig = {
       url: options.url,
       name: options.exportName,
