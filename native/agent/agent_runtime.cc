@@ -4,6 +4,7 @@
 #include "agent/agent_globals.h"
 #include "agent/atomics_wait.h"
 #include "agent/isolate_slots.h"
+#include "shared/regular_file.h"
 #include "shared/v8_compat.h"
 #include "shared/v8_util.h"
 
@@ -246,15 +247,7 @@ bool AgentRuntime::EvaluateEntry() {
     std::string path = options_.file_path.empty() ? options_.base_path : options_.file_path;
     if (!options_.file_path.empty()) {
       // Classic scripts from files are read here; modules read their own.
-      std::string text;
-      FILE* file = fopen(options_.file_path.c_str(), "rb");
-      if (file != nullptr) {
-        char buffer[65536];
-        size_t n;
-        while ((n = fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
-        fclose(file);
-        source = text;
-      } else {
+      if (!ReadRegularFile(options_.file_path, &source)) {
         isolate_->ThrowException(v8::Exception::Error(
             Str(isolate_, "Cannot read script " + options_.file_path)));
         ok = false;
