@@ -15,6 +15,7 @@
         "native/shared/message.cc",
         "native/agent/module_loader.cc",
         "native/shared/module_table.cc",
+        "native/shared/regular_file.cc",
         "native/agent/cjs_runtime.cc",
         "native/agent/node_snapshot.cc",
         "native/agent/platform_delegate.cc",

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processUsesNodeSnapshot } from './node-snapshot.js';
 import { AgentError, type AgentErrorCode } from './agent/errors.js';
+import type { HostEventKind } from './native-event-schema.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json (src/ under tsx, dist/src/ compiled). */
 export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
@@ -53,24 +54,8 @@ export interface NativeAgentOptions {
   highWaterBytes?: number;
 }
 
-/** Event kinds, as native/host/agent_handle.cc sends them. */
-export enum NativeEvent {
-  Ready = 0,
-  Message = 1,
-  Console = 2,
-  Error = 3,
-  EvalResult = 4,
-  Exit = 5,
-  MessageError = 6,
-  /** An answer of native/agent/agent_diagnostics.cc: [id, ok, partial, chunk or text]. */
-  Diagnostic = 7,
-  /** The agent's mailbox fell back to its low-water mark after reaching the high-water mark. */
-  Drain = 8,
-  /** host.NAME() / host.sync.NAME() in the agent: [id, method index, sync, ok, args or error]. */
-  HostCall = 9,
-}
-
-export type NativeEventBatch = ReadonlyArray<readonly [NativeEvent, ...unknown[]]>;
+/** One bounded batch of `[kind, ...fields]` tuples (kinds and field indices: src/native-event-schema.ts). */
+export type NativeEventBatch = ReadonlyArray<readonly [HostEventKind, ...unknown[]]>;
 
 export interface NativeAgentHandle {
   readonly threadId: number;

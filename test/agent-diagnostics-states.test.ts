@@ -8,7 +8,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { Agent, AgentError } from '../src/index.js';
-import { delay, nextMessage, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { delay, nextMessage, within } from './support/waits.js';
+import { spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

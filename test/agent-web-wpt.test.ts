@@ -5,7 +5,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

@@ -199,8 +199,8 @@ void HostCall(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (!runtime.WaitForRoom()) return;
   AgentEvent event;
   event.kind = AgentEvent::Kind::kHostCall;
-  event.level = static_cast<int>(index);
-  event.partial = true;
+  event.method = static_cast<uint32_t>(index);
+  event.sync = true;
   if (!SerializeMessage(context, args, transfer, &event.message)) return;  // DataCloneError thrown
   uint32_t id = calls.NextId();
   event.id = id;
@@ -289,8 +289,8 @@ bool HostCalls::Send(AgentRuntime& runtime, v8::Local<v8::Context> context, uint
   if (!runtime.WaitForRoom()) return false;
   AgentEvent event;
   event.kind = AgentEvent::Kind::kHostCall;
-  event.level = static_cast<int>(index);
-  event.partial = false;
+  event.method = static_cast<uint32_t>(index);
+  event.sync = false;
   v8::TryCatch try_catch(isolate);
   if (!SerializeMessage(context, args, transfer, &event.message)) {
     if (try_catch.HasTerminated()) {

@@ -408,28 +408,28 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Instantiate(v8::Local<v8::Context> cont
 
 v8::MaybeLocal<v8::Module> ModuleLoader::Load(v8::Local<v8::Context> context,
                                               const std::string& path, const std::string* source,
-                                              int* phase) {
-  int ignored = 0;
+                                              ErrorPhase* phase) {
+  ErrorPhase ignored = ErrorPhase::kRuntime;
   if (phase == nullptr) phase = &ignored;
-  *phase = 1;
+  *phase = ErrorPhase::kParse;
   import_chain_.clear();
   v8::Local<v8::Module> module;
   if (!Compile(context, path, source).ToLocal(&module)) return {};
-  *phase = 2;
+  *phase = ErrorPhase::kResolution;
   if (module->IsSourceTextModule() && !LoadDependencies(context, module, path)) return {};
   v8::MaybeLocal<v8::Module> instantiated = Instantiate(context, module);
-  if (!instantiated.IsEmpty()) *phase = 0;
+  if (!instantiated.IsEmpty()) *phase = ErrorPhase::kRuntime;
   return instantiated;
 }
 
 v8::MaybeLocal<v8::Module> ModuleLoader::LoadFile(v8::Local<v8::Context> context,
-                                                  const std::string& path, int* phase) {
+                                                  const std::string& path, ErrorPhase* phase) {
   return Load(context, path, nullptr, phase);
 }
 
 v8::MaybeLocal<v8::Module> ModuleLoader::LoadSource(v8::Local<v8::Context> context,
                                                     const std::string& source,
-                                                    const std::string& path, int* phase) {
+                                                    const std::string& path, ErrorPhase* phase) {
   return Load(context, path, &source, phase);
 }
 
