@@ -17,6 +17,7 @@
         "native/shared/module_table.cc",
         "native/agent/cjs_runtime.cc",
         "native/agent/node_snapshot.cc",
+        "native/agent/snapshot/serializer_flags.cc",
         "native/agent/platform_delegate.cc",
         "native/shared/port.cc",
         "native/agent/test262_host.cc",
