@@ -18,6 +18,8 @@
         "native/agent/cjs_runtime.cc",
         "native/agent/node_snapshot.cc",
         "native/agent/snapshot/serializer_flags.cc",
+        "native/agent/snapshot/agent_snapshot.cc",
+        "native/agent/snapshot/snapshot_verifier.cc",
         "native/agent/platform_delegate.cc",
         "native/shared/port.cc",
         "native/agent/test262_host.cc",
