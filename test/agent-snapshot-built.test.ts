@@ -60,6 +60,16 @@ describe('agent snapshot built in-process', () => {
     assertWholeAgents(broken.results, off.results);
   });
 
+  it('the first agent has the smallest stack and heap: the build on its thread still succeeds (child process)', async () => {
+    const small = code.replace("new Agent({ source: '' })", "new Agent({ source: '', resourceLimits: { stackSizeMB: 0.25, maxHeapMB: 4 } })");
+    assert.notEqual(small, code);
+    const result = await runNode(['--import', 'tsx', '--input-type=module', '-e', small], { timeoutMs: 60_000 });
+    assert.equal(result.code, 0, describeChild(result));
+    const values = JSON.parse(result.stdout.trim().split('\n').pop()!) as { info: { state: string }; results: string[] };
+    assert.equal(values.info.state, 'in-use');
+    for (const line of values.results) assert.ok(line.startsWith(expectedPrefix + '|'), line.slice(0, 200));
+  });
+
   it('under --no-node-snapshot agents keep V8\'s default blob (child process)', async () => {
     const result = await run(['--no-node-snapshot'], undefined);
     assert.equal(result.info.state, 'off');
