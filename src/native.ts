@@ -96,6 +96,20 @@ export interface AtomicsWaitStats {
   blockedMs: number;
 }
 
+/** Which V8 startup snapshot agents start from (see docs/architecture.md, "Agent snapshot"). */
+export interface AgentSnapshotInfo {
+  /** "unbuilt" before the first agent, "in-use", "fallback" (verification failed: Node's blob), or "off". */
+  state: 'unbuilt' | 'in-use' | 'fallback' | 'off';
+  /** Why "fallback" or "off"; empty otherwise. */
+  reason: string;
+  /** Size of the built blob agents start from (0 when they use Node's). */
+  bytes: number;
+  /** Size of Node's embedded blob. */
+  nodeBytes: number;
+  /** Time to build and verify the blob, in milliseconds (once per process). */
+  buildMs: number;
+}
+
 export interface NativeAddon {
   AgentHandle: new (options: NativeAgentOptions, onEvents: (batch: NativeEventBatch, more: boolean) => void) => NativeAgentHandle;
   clone(value: unknown, transfer?: readonly unknown[]): unknown;
@@ -104,6 +118,7 @@ export interface NativeAddon {
   setNodeSnapshotInUse(inUse: boolean): void;
   setErrorClass(errorClass: new (code: AgentErrorCode, message: string) => Error): void;
   liveCount(): number;
+  agentSnapshotInfo(): AgentSnapshotInfo;
   /** Entries in the process-wide source cache (native/shared/module_table.cc), for tests. */
   sharedSourceCount(): number;
 }
