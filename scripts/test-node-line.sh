@@ -75,10 +75,16 @@ GYP="$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js"
 [ -f "$GYP" ] || { echo "test-node-line: node-gyp not found (npm's bundled copy)" >&2; exit 1; }
 
 WORK="${NODE_LINE_WORK:-$(dirname "$CACHE")/work/$VERSION}"
-mkdir -p "$WORK"
+mkdir -p "$(dirname "$WORK")"
+# One run per work directory at a time (two checkouts testing the same line
+# would build into each other's build/), then a clean copy of this checkout:
+# files deleted here must not linger there, and node_modules must be ours.
+exec 9>"$WORK.lock"
+flock 9
+rm -rf "$WORK" && mkdir -p "$WORK"
 (cd "$ROOT" && git ls-files -co --exclude-standard | grep -v '^node_modules/' |
   tar cf - -T - 2>/dev/null) | (cd "$WORK" && tar xf -)
-[ -e "$WORK/node_modules" ] || ln -s "$ROOT/node_modules" "$WORK/node_modules"
+ln -sfn "$ROOT/node_modules" "$WORK/node_modules"
 # The test262 snapshot the tests find by default (../shared/test262 of the checkout).
 if [ -z "${TEST262_DIR:-}" ] && [ -d "$(dirname "$ROOT")/shared/test262/test" ]; then
   export TEST262_DIR="$(dirname "$ROOT")/shared/test262"
