@@ -3,7 +3,7 @@
 // read-only cache fix is wrong, must be rejected, and agents stay correct.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeChild, runNode } from './fixtures/helpers.js';
+import { describeChild, runNode } from './support/agents.js';
 
 const code = `
   import { Agent, agentSnapshotInfo } from './src/index.ts';
