@@ -43,6 +43,8 @@ interface LitmusData {
   stride: number;
   seed: number;
   perturb: boolean;
+  /** Stop as soon as an outcome of one of these grades is first seen. */
+  stopOn: string[];
 }
 interface LinearizableData {
   testId: string;
@@ -200,6 +202,7 @@ function aggregate(test: Record<string, unknown>, data: LitmusData, ctl: Int32Ar
     }
     const seen = histogram.get(key);
     histogram.set(key, seen === undefined ? 1 : seen + 1);
+    if (seen === undefined && data.stopOn.includes(outcomes[key] ?? 'forbidden')) Atomics.store(ctl, C_HOST_STOP, 1);
     if (seen === undefined && outcomes[key] !== 'ok' && outcomes[key] !== 'interesting' && Atomics.load(ctl, C_BAD_ROUND) < 0) {
       Atomics.store(ctl, C_BAD_INDEX, i);
       Atomics.store(ctl, C_BAD_ROUND, round);

@@ -21,6 +21,8 @@ export interface LitmusOptions {
   batch?: number;
   /** Overrides the test's own `perturb`. */
   perturb?: boolean;
+  /** End the run early once an outcome of one of these grades is seen (the rest of that batch is still counted). */
+  stopOn?: Grade[];
 }
 
 export interface OutcomeCount {
@@ -107,7 +109,7 @@ export async function runLitmus(file: string, id: string, test: LitmusTest, opti
         filename: join(dirname(file), `[stress ${id} actor ${k}]`),
         name: `${test.name} / actor ${k}`,
         data: {
-          testId: id, agentIndex: k, actors, batch, maxRounds, control, state, results, fields, stride, perturb,
+          testId: id, agentIndex: k, actors, batch, maxRounds, control, state, results, fields, stride, perturb, stopOn: options.stopOn ?? [],
           seed: deriveSeed(options.seed, id, k),
         },
       });

@@ -19,6 +19,8 @@ export interface RunOptions {
   batch?: number;
   /** Force perturbation on or off (default: each test's own choice). */
   perturb?: boolean;
+  /** Litmus: end a test early once an outcome of one of these grades is seen. */
+  stopOn?: Array<'ok' | 'interesting' | 'forbidden'>;
   /** Only tests whose id or name includes this text. */
   filter?: string;
   /** Called with each report as it is ready. */
@@ -29,7 +31,7 @@ export async function runStressTest(found: FoundTest, options: RunOptions & { se
   const { file, id, test } = found;
   if (test.kind === 'agentcluster.stress.litmus') {
     return runLitmus(file, id, test, {
-      seed: options.seed, iterations: options.iterations, durationMs: options.durationMs, batch: options.batch, perturb: options.perturb,
+      seed: options.seed, iterations: options.iterations, durationMs: options.durationMs, batch: options.batch, perturb: options.perturb, stopOn: options.stopOn,
     });
   }
   return runLinearizable(file, id, test, {
