@@ -24,7 +24,7 @@ options:
                       default 1s for litmus tests, 100 histories for linearizability tests)
   --iterations N      litmus: iterations per test; linearizability: histories per test
   --seed N            seed of the random choices (printed; reuse it to replay them)
-  --agents N          linearizability: agents running operations (default 3, at most ${MAX_AGENTS})
+  --agents N          linearizability: agents running operations (default: the cores, 2 to 4; at most ${MAX_AGENTS})
   --batch N           litmus: iterations per batch between barriers (default 1024)
   --perturb           force start skew and point() spins on (--no-perturb: off)
   --filter TEXT       only tests whose id or name contains TEXT

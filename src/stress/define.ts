@@ -73,7 +73,13 @@ export interface LinearizableSpec<Shared = unknown, Obj = unknown, Op = unknown,
    * A fast-check arbitrary of one operation (plain, cloneable data such as
    * `{ type: 'push', value: 3 }`); failing histories shrink through it.
    */
-  operation: unknown;
+  operation?: unknown;
+  /**
+   * Instead of `operation`: an arbitrary of every agent's whole list at once
+   * (`agents` lists), for tests whose lists depend on each other (a blocking
+   * pop needs as many pushes somewhere).
+   */
+  operationLists?(agents: number): unknown;
   model: SequentialModel<unknown, Op, Result>;
   /** P-compositionality: operations on different keys are checked as independent histories. */
   partition?(op: Op): string | number;
@@ -153,8 +159,12 @@ export function linearizable<Shared, Obj, Op, Result>(
   if (typeof spec.model?.init !== 'function' || typeof spec.model?.step !== 'function') {
     throw invalid(name, 'model must be { init(), step(state, op) -> [state, result] }');
   }
-  const arbitrary = spec.operation as { generate?: unknown; shrink?: unknown } | undefined;
-  if (typeof arbitrary?.generate !== 'function') throw invalid(name, 'operation must be a fast-check arbitrary (e.g. fc.oneof(...))');
+  if (spec.operationLists !== undefined) {
+    if (typeof spec.operationLists !== 'function') throw invalid(name, 'operationLists must be a function (agents) => arbitrary of agents lists');
+  } else {
+    const arbitrary = spec.operation as { generate?: unknown } | undefined;
+    if (typeof arbitrary?.generate !== 'function') throw invalid(name, 'operation must be a fast-check arbitrary (e.g. fc.oneof(...))');
+  }
   if (spec.partition !== undefined && typeof spec.partition !== 'function') throw invalid(name, 'partition must be a function');
   if (spec.opsPerAgent !== undefined && (!Number.isInteger(spec.opsPerAgent) || spec.opsPerAgent < 1 || spec.opsPerAgent > 100_000)) {
     throw invalid(name, 'opsPerAgent must be a whole number from 1 to 100000');

@@ -4,6 +4,7 @@
 // the sequential model. A failing history shrinks through fast-check (each
 // candidate is run again for real, so shrinking is best-effort: a race that
 // does not recur leaves the last failing history as the answer).
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { Agent } from '../agent/agent.js';
@@ -19,7 +20,7 @@ export interface LinearizableOptions {
   histories?: number;
   /** Generate histories for this long (ms) instead of a count. */
   durationMs?: number;
-  /** Agents running operations concurrently (default 3). */
+  /** Agents running operations concurrently (default: the cores, 2 to 4). */
   agents?: number;
   /** Overrides the test's own `perturb`. */
   perturb?: boolean;
@@ -57,6 +58,8 @@ class Crew {
   #agents: Agent[] = [];
   #waiting = new Map<number, (message: Record<string, unknown>) => void>();
   #runId = 0;
+  /** Longest pause between completed operations so far, over all histories (the stuck watchdog scales with it). */
+  #longestGap = 0;
 
   constructor(
     private readonly file: string,
@@ -127,7 +130,7 @@ class Crew {
       for (let k = 0; k < this.size; k++) sum += Atomics.load(ctl, C_PER_AGENT + 2 * k + 1);
       return sum;
     };
-    const watchdog = new ProgressWatchdog(progress, 200, 3000);
+    const watchdog = new ProgressWatchdog(progress, 100, 1000, this.#longestGap);
     let idleMs: number | undefined;
     const poll = setInterval(() => {
       idleMs = watchdog.check();
@@ -135,6 +138,7 @@ class Crew {
     }, 20);
     await allAnswered;
     clearInterval(poll);
+    this.#longestGap = Math.max(this.#longestGap, watchdog.longestGap);
     const failed = [...answers.values()].find((m) => m.error !== undefined);
     if (failed) return { kind: 'error', message: String(failed.error) };
     const stamps = new Int32Array(this.stamps);
@@ -167,7 +171,8 @@ function describeStuck(test: LinearizableTest, history: HistoryOperation[], idle
 }
 
 export async function runLinearizable(file: string, id: string, test: LinearizableTest, options: LinearizableOptions): Promise<LinearizabilityReport> {
-  const agents = options.agents ?? 3;
+  // As many agents as cores (2 to 4): more agents than cores mostly take turns instead of overlapping.
+  const agents = options.agents ?? Math.min(4, Math.max(2, availableParallelism()));
   const opsPerAgent = test.opsPerAgent ?? 30;
   const perturb = options.perturb ?? test.perturb ?? true;
   const maxShrinkRuns = options.maxShrinkRuns ?? 100;
@@ -180,8 +185,14 @@ export async function runLinearizable(file: string, id: string, test: Linearizab
   let runsAfterFailure = 0;
   try {
     await crew.start();
-    const perAgent = fc.array(test.operation as fc.Arbitrary<unknown>, { minLength: 1, maxLength: opsPerAgent });
-    const property = fc.asyncProperty(fc.tuple(...Array.from({ length: agents }, () => perAgent)), async (lists) => {
+    const perAgent = () => fc.array(test.operation as fc.Arbitrary<unknown>, { minLength: 1, maxLength: opsPerAgent });
+    const lists = test.operationLists
+      ? (test.operationLists(agents) as fc.Arbitrary<unknown[][]>)
+      : fc.tuple(...Array.from({ length: agents }, perAgent));
+    const property = fc.asyncProperty(lists, async (lists) => {
+      if (lists.length !== agents || lists.some((l) => !Array.isArray(l) || l.length > opsPerAgent)) {
+        throw new Error(`operationLists(${agents}) must give ${agents} lists of at most opsPerAgent (${opsPerAgent}) operations`);
+      }
       if (failure !== undefined && (failure.grade !== 'not-linearizable' || ++runsAfterFailure > maxShrinkRuns)) return true;
       const run = report.histories++;
       const outcome = await crew.run(lists, deriveSeed(options.seed, id, run), perturb);
@@ -202,11 +213,15 @@ export async function runLinearizable(file: string, id: string, test: Linearizab
       return false;
     });
     const histories = options.histories ?? (options.durationMs === undefined ? 100 : 2 ** 31 - 1);
-    await fc.check(property, {
+    const checked = await fc.check(property, {
       seed: options.seed | 0,
       numRuns: histories,
       ...(options.durationMs !== undefined ? { interruptAfterTimeLimit: options.durationMs } : {}),
     });
+    if (checked.failed && failure === undefined) {
+      const cause = checked.errorInstance;
+      failure = { grade: 'error', text: cause instanceof Error ? cause.message : String(cause ?? 'the property failed') };
+    }
   } catch (error) {
     failure ??= { grade: 'error', text: error instanceof Error ? error.message : String(error) };
   } finally {

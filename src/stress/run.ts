@@ -13,7 +13,7 @@ export interface RunOptions {
   durationMs?: number;
   /** Litmus: iterations per test; linearizability: histories per test. */
   iterations?: number;
-  /** Linearizability: agents running operations (default 3). */
+  /** Linearizability: agents running operations (default: the cores, 2 to 4). */
   agents?: number;
   /** Litmus iterations per batch (default 1024). */
   batch?: number;
