@@ -206,8 +206,12 @@ export async function runLinearizable(file: string, id: string, test: Linearizab
         report.failingRun ??= run;
         return false;
       }
-      const check = checkLinearizable(outcome.history, test.model, test.partition);
+      const check = checkLinearizable(outcome.history, test.model, test.partition ? { partition: test.partition } : {});
       if (check.ok) return true;
+      if (check.inconclusive) {
+        failure = { grade: 'error', text: check.explanation! };
+        return false;
+      }
       report.failingRun ??= run;
       failure = { grade: 'not-linearizable', text: check.explanation! };
       return false;

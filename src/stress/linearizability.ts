@@ -22,8 +22,17 @@ export interface HistoryOperation<Op = unknown, Result = unknown> {
   response?: number;
 }
 
+export interface CheckOptions<Op = unknown> {
+  /** P-compositionality: operations with different keys are checked as independent histories. */
+  partition?: (op: Op) => string | number;
+  /** Memory the memo may use before the check gives up as inconclusive (default 256 MiB). */
+  memoBytes?: number;
+}
+
 export interface CheckResult<Op = unknown, Result = unknown> {
+  /** Linearizable. False with `inconclusive` when the search hit its memory budget first. */
   ok: boolean;
+  inconclusive?: boolean;
   /** Configurations explored (memo entries), over all partitions. */
   explored: number;
   /** On failure: the partition key that failed (when a partition function was given). */
@@ -46,9 +55,11 @@ interface Node {
 const jsonEqual = (a: unknown, b: unknown): boolean => a === b || JSON.stringify(a) === JSON.stringify(b);
 const jsonKey = (state: unknown): string => JSON.stringify(state) ?? 'undefined';
 
-/** Zobrist words: one random 2×32-bit value per operation, XORed into the memo hash of the linearized set. */
+const EXACT_MEMO_OPS = 2048;
+
+/** Zobrist words: one random 3×32-bit value per operation, XORed into the memo hash of the linearized set. */
 function zobrist(n: number): Uint32Array {
-  const words = new Uint32Array(2 * n);
+  const words = new Uint32Array(3 * n);
   let a = 0x9e3779b9;
   for (let i = 0; i < words.length; i++) {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -59,8 +70,10 @@ function zobrist(n: number): Uint32Array {
   return words;
 }
 
-/** One partition's search. `ops` may include pending ones. Returns [linearizable, configurations explored]. */
-function search<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>): [boolean, number] {
+class MemoFull extends Error {}
+
+/** One partition's search. `ops` may include pending ones. Returns [linearizable, configurations explored]; throws MemoFull. */
+function search<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>, memoBytes = 256 * 2 ** 20): [boolean, number] {
   const n = ops.length;
   if (n === 0) return [true, 0];
   const equal = model.equal ?? jsonEqual;
@@ -101,22 +114,33 @@ function search<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: Seq
   const z = zobrist(n);
   let h1 = 0;
   let h2 = 0;
-  const memo = new Map<string, Uint32Array[]>();
+  let h3 = 0;
+  // Up to EXACT_MEMO_OPS operations the memo keeps each linearized set whole and compares it;
+  // beyond, a copy per configuration would cost O(n) memory each, so the set is known by its
+  // 96-bit Zobrist hash alone (a false match needs a collision among the explored sets: ~2^-60 at a million).
+  const exact = n <= EXACT_MEMO_OPS;
+  const memo = new Map<string, Uint32Array[] | true>();
   let explored = 0;
+  let used = 0;
   const remember = (stateKey: string): boolean => {
-    const k = `${h1},${h2}|${stateKey}`;
+    const k = `${h1},${h2},${h3}|${stateKey}`;
     const seen = memo.get(k);
+    if (seen === true) return false;
     if (seen) {
       for (const b of seen) if (b.every((w, i) => w === bits[i])) return false;
       seen.push(bits.slice());
-    } else memo.set(k, [bits.slice()]);
+    } else memo.set(k, exact ? [bits.slice()] : true);
     explored++;
+    // Bounded memory: a history too hard to decide is reported, not allowed to exhaust the heap.
+    used += (exact ? 4 * words : 0) + 2 * k.length + 80;
+    if (used > memoBytes) throw new MemoFull(`${explored} configurations`);
     return true;
   };
   const flip = (id: number): void => {
     bits[id >>> 5]! ^= 1 << (id & 31);
-    h1 ^= z[2 * id]!;
-    h2 ^= z[2 * id + 1]!;
+    h1 ^= z[3 * id]!;
+    h2 ^= z[3 * id + 1]!;
+    h3 ^= z[3 * id + 2]!;
   };
   const stack: Array<{ node: Node; state: unknown }> = [];
   let state = model.init();
@@ -164,13 +188,13 @@ function prefix<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, cut: numbe
   return out;
 }
 
-function shortestFailingPrefix<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>): Array<HistoryOperation<Op, Result>> {
+function shortestFailingPrefix<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>, memoBytes?: number): Array<HistoryOperation<Op, Result>> {
   const cuts = ops.filter((o) => o.response !== undefined).map((o) => o.response!).sort((a, b) => a - b);
   let lo = 0;
   let hi = cuts.length - 1; // the whole history fails
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (search(prefix(ops, cuts[mid]!), model)[0]) lo = mid + 1;
+    if (search(prefix(ops, cuts[mid]!), model, memoBytes)[0]) lo = mid + 1;
     else hi = mid;
   }
   return prefix(ops, cuts[hi] ?? Infinity).sort((a, b) => a.invoke - b.invoke);
@@ -192,8 +216,9 @@ export function describeHistory<Op, Result>(ops: Array<HistoryOperation<Op, Resu
 export function checkLinearizable<Op, Result>(
   history: Array<HistoryOperation<Op, Result>>,
   model: SequentialModel<unknown, Op, Result>,
-  partition?: (op: Op) => string | number,
+  options: CheckOptions<Op> | ((op: Op) => string | number) = {},
 ): CheckResult<Op, Result> {
+  const { partition, memoBytes } = typeof options === 'function' ? { partition: options, memoBytes: undefined } : options;
   const groups = new Map<string, Array<HistoryOperation<Op, Result>>>();
   for (const o of history) {
     const k = partition ? String(partition(o.op)) : '';
@@ -203,10 +228,23 @@ export function checkLinearizable<Op, Result>(
   }
   let explored = 0;
   for (const [k, ops] of groups) {
-    const [ok, count] = search(ops, model);
-    explored += count;
-    if (ok) continue;
-    const counterexample = shortestFailingPrefix(ops, model);
+    let ok: boolean;
+    let counterexample: Array<HistoryOperation<Op, Result>>;
+    try {
+      const [found, count] = search(ops, model, memoBytes);
+      explored += count;
+      ok = found;
+      if (ok) continue;
+      counterexample = shortestFailingPrefix(ops, model, memoBytes);
+    } catch (error) {
+      if (!(error instanceof MemoFull)) throw error;
+      const where = partition ? ` for key ${JSON.stringify(k)}` : '';
+      return {
+        ok: false, inconclusive: true, explored, ...(partition ? { partition: k } : {}),
+        explanation: `inconclusive${where}: the search used its memory budget (${error.message}, ${ops.length} operations) before deciding; ` +
+          'check shorter histories (opsPerAgent), fewer agents, or declare a partition',
+      };
+    }
     const where = partition ? ` (key ${JSON.stringify(k)})` : '';
     const explanation =
       `not linearizable${where}: the shortest failing prefix, ${counterexample.length} operations ` +
