@@ -7,7 +7,7 @@ import { litmus, loadTests, runStressTest, StressError, type LitmusReport } from
 
 const cases = fileURLToPath(new URL('./fixtures/stress/litmus-cases.mjs', import.meta.url));
 
-async function run(id: string, options: { iterations?: number; durationMs?: number; batch?: number; seed?: number } = {}): Promise<LitmusReport> {
+async function run(id: string, options: { iterations?: number; durationMs?: number; batch?: number; seed?: number; perturb?: boolean } = {}): Promise<LitmusReport> {
   const found = (await loadTests(cases)).find((t) => t.id === id)!;
   return (await runStressTest(found, { seed: options.seed ?? 7, ...options })) as LitmusReport;
 }
@@ -76,4 +76,12 @@ test('bad specs are refused with ERR_STRESS_INVALID_TEST', () => {
 test('a file without tests is refused with ERR_STRESS_NO_TESTS', async () => {
   await assert.rejects(loadTests(fileURLToPath(new URL('./fixtures/helpers.ts', import.meta.url))), { code: 'ERR_STRESS_NO_TESTS' });
   await assert.rejects(loadTests('/nonexistent/x.mjs'), { code: 'ERR_STRESS_NO_TESTS' });
+});
+
+test('point() spins only under the runner with perturbation on, and is a no-op elsewhere', async () => {
+  assert.deepEqual((await run('hooked', { iterations: 64, batch: 64, perturb: true })).outcomes.map((o) => o.outcome), ['1']);
+  assert.deepEqual((await run('hooked', { iterations: 64, batch: 64, perturb: false })).outcomes.map((o) => o.outcome), ['0']);
+  const { point, stress } = await import('../src/stress/index.js');
+  assert.equal(point(), undefined);
+  assert.equal(stress.point, point);
 });
