@@ -110,3 +110,37 @@ test('agrees with a brute-force search over every order on random small historie
   );
   assert.ok(failing > 100, `enough non-linearizable cases were generated (${failing})`);
 });
+
+test('linearizable() specs are validated with ERR_STRESS_INVALID_TEST', async () => {
+  const { linearizable, StressError } = await import('../src/stress/index.js');
+  const base = { name: 'q', setup: () => 0, object: () => 0, run: () => 0, operation: fc.constant(1), model: { init: () => 0, step: () => [0, 0] } };
+  assert.doesNotThrow(() => linearizable(base as never));
+  for (const [patch, message] of [
+    [{ name: '' }, /name/],
+    [{ run: 1 }, /run must be a function/],
+    [{ model: { init: () => 0 } }, /model must be/],
+    [{ operation: 3 }, /fast-check arbitrary/],
+    [{ opsPerAgent: 0 }, /opsPerAgent/],
+  ] as Array<[object, RegExp]>) {
+    assert.throws(() => linearizable({ ...base, ...patch } as never), (e: unknown) => e instanceof StressError && e.code === 'ERR_STRESS_INVALID_TEST' && message.test(e.message));
+  }
+});
+
+test('agents run generated operations with shared-clock stamps; an Atomics counter is linearizable', async () => {
+  const { loadTests, runStressTest } = await import('../src/stress/index.js');
+  const file = new URL('./fixtures/stress/linearizable-cases.mjs', import.meta.url).pathname;
+  const found = (await loadTests(file)).find((t) => t.id === 'atomicCounter')!;
+  const report = await runStressTest(found, { seed: 3, iterations: 30, agents: 3 });
+  assert.equal(report.kind, 'linearizability');
+  assert.equal(report.grade, 'ok');
+  assert.equal(report.kind === 'linearizability' && report.histories, 30);
+});
+
+test('an operation that throws fails the test with its message', async () => {
+  const { loadTests, runStressTest } = await import('../src/stress/index.js');
+  const file = new URL('./fixtures/stress/linearizable-cases.mjs', import.meta.url).pathname;
+  const found = (await loadTests(file)).find((t) => t.id === 'throwing')!;
+  const report = await runStressTest(found, { seed: 3, iterations: 5 });
+  assert.equal(report.grade, 'error');
+  assert.match(report.kind === 'linearizability' ? report.error! : '', /TypeError: bad op in the object/);
+});
