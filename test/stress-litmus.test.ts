@@ -74,7 +74,7 @@ test('bad specs are refused with ERR_STRESS_INVALID_TEST', () => {
 });
 
 test('a file without tests is refused with ERR_STRESS_NO_TESTS', async () => {
-  await assert.rejects(loadTests(fileURLToPath(new URL('./fixtures/helpers.ts', import.meta.url))), { code: 'ERR_STRESS_NO_TESTS' });
+  await assert.rejects(loadTests(fileURLToPath(new URL('./fixtures/stress/no-tests.mjs', import.meta.url))), { code: 'ERR_STRESS_NO_TESTS' });
   await assert.rejects(loadTests('/nonexistent/x.mjs'), { code: 'ERR_STRESS_NO_TESTS' });
 });
 
