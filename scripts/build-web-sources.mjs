@@ -4,7 +4,7 @@
 // from node_modules, a small CommonJS loader around them), as ASCII string
 // literals the addon compiles lazily. `--check` fails if the committed header
 // is stale. Run by `npm run build:web`.
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,7 +53,9 @@ function patch(id, text) {
 // The URL bundle: every file reachable by require() from whatwg-url's index.
 function bundleUrl() {
   const entry = createRequire(join(root, 'package.json')).resolve('whatwg-url');
-  const nodeModules = join(root, 'node_modules');
+  // Real path: require.resolve answers real paths, and node_modules may be a
+  // link (scripts/test-node-line.sh builds in a copy that links it).
+  const nodeModules = realpathSync(join(root, 'node_modules'));
   const ids = new Map();  // absolute path -> id
   const order = [];
   const packages = new Set();

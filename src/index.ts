@@ -17,3 +17,5 @@ export type { AgentPoolEvents, AgentPoolOptions, CloseOptions, AgentUsage, Histo
 export { decodeResultLine, decodeValue, encodeResultLine, encodeValue, ResultEncodeError } from './cli/result-codec.js';
 export type { DecodedResultLine, ResultLineError } from './cli/result-codec.js';
 export type { LoaderHooks, LoadContext, LoadResult, ResolveContext, ResolveResult } from './modules/index.js';
+export { agentSnapshotInfo } from './snapshot/agent-snapshot-info.js';
+export type { AgentSnapshotInfo } from './snapshot/agent-snapshot-info.js';

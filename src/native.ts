@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { processUsesNodeSnapshot } from './node-snapshot.js';
 import { AgentError, type AgentErrorCode } from './agent/errors.js';
+import type { HostEventKind } from './native-event-schema.js';
 
 /** Root of the installed package: the nearest folder above this file with a package.json (src/ under tsx, dist/src/ compiled). */
 export const packageRoot = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
@@ -53,24 +54,8 @@ export interface NativeAgentOptions {
   highWaterBytes?: number;
 }
 
-/** Event kinds, as native/host/agent_handle.cc sends them. */
-export enum NativeEvent {
-  Ready = 0,
-  Message = 1,
-  Console = 2,
-  Error = 3,
-  EvalResult = 4,
-  Exit = 5,
-  MessageError = 6,
-  /** An answer of native/agent/agent_diagnostics.cc: [id, ok, partial, chunk or text]. */
-  Diagnostic = 7,
-  /** The agent's mailbox fell back to its low-water mark after reaching the high-water mark. */
-  Drain = 8,
-  /** host.NAME() / host.sync.NAME() in the agent: [id, method index, sync, ok, args or error]. */
-  HostCall = 9,
-}
-
-export type NativeEventBatch = ReadonlyArray<readonly [NativeEvent, ...unknown[]]>;
+/** One bounded batch of `[kind, ...fields]` tuples (kinds and field indices: src/native-event-schema.ts). */
+export type NativeEventBatch = ReadonlyArray<readonly [HostEventKind, ...unknown[]]>;
 
 export interface NativeAgentHandle {
   readonly threadId: number;
@@ -111,6 +96,20 @@ export interface AtomicsWaitStats {
   blockedMs: number;
 }
 
+/** Which V8 startup snapshot agents start from (see docs/architecture.md, "Agent snapshot"). */
+export interface AgentSnapshotInfo {
+  /** "unbuilt" before the first agent, "in-use", "fallback" (verification failed: Node's blob), or "off". */
+  state: 'unbuilt' | 'in-use' | 'fallback' | 'off';
+  /** Why "fallback" or "off"; empty otherwise. */
+  reason: string;
+  /** Size of the built blob agents start from (0 when they use Node's). */
+  bytes: number;
+  /** Size of Node's embedded blob. */
+  nodeBytes: number;
+  /** Time to build and verify the blob, in milliseconds (once per process). */
+  buildMs: number;
+}
+
 export interface NativeAddon {
   AgentHandle: new (options: NativeAgentOptions, onEvents: (batch: NativeEventBatch, more: boolean) => void) => NativeAgentHandle;
   clone(value: unknown, transfer?: readonly unknown[]): unknown;
@@ -119,6 +118,7 @@ export interface NativeAddon {
   setNodeSnapshotInUse(inUse: boolean): void;
   setErrorClass(errorClass: new (code: AgentErrorCode, message: string) => Error): void;
   liveCount(): number;
+  agentSnapshotInfo(): AgentSnapshotInfo;
   /** Entries in the process-wide source cache (native/shared/module_table.cc), for tests. */
   sharedSourceCount(): number;
 }

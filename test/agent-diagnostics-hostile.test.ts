@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeChild, runFixture, spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { describeChild, runFixture, spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

@@ -8,7 +8,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { Agent, AgentError } from '../src/index.js';
-import { delay, nextMessage, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { delay, nextMessage, within } from './support/waits.js';
+import { spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 
@@ -63,14 +64,21 @@ describe('busy in while (true)', () => {
   });
 
   it('startCpuProfile reaches a spinning agent; the profile names the hot function', async () => {
-    // The hot function is re-entered by the endless loop. (A function that
-    // never returns and already runs in on-stack-replaced code when the
-    // profile starts is credited to its caller: V8 does not log such code to a
-    // profiler started after it; see docs/architecture.md.)
-    const agent = spawnAgent({ source: 'function busyHot() { let s = 0; for (let i = 0; i < 1e6; i++) s += i % 7; return s; } postMessage("spinning"); for (;;) busyHot();' });
+    // The agent spins in a loop until the profile has started, then enters
+    // the hot function. (Code already optimized when a profile starts is
+    // credited to its caller: on V8 11 only a never-returning OSR function,
+    // on V8 12+ also a hot function the loop re-enters; see
+    // docs/architecture.md.)
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const agent = spawnAgent({
+      data: flag.buffer,
+      source: 'const flag = new Int32Array(agentData); postMessage("spinning"); while (Atomics.load(flag, 0) === 0) {} ' +
+        'function busyHot() { let s = 0; for (let i = 0; i < 1e6; i++) s += i % 7; return s; } for (;;) busyHot();',
+    });
     await nextMessage(agent);
     await delay(100);
     await within(agent.startCpuProfile(), 20_000, 'startCpuProfile on a busy agent');
+    Atomics.store(flag, 0, 1);
     await delay(300);
     const profile = await within(agent.stopCpuProfile(), 20_000, 'stopCpuProfile on a busy agent');
     assert.equal(hottestFunction(profile), 'busyHot');

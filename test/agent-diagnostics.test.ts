@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { Agent, AgentError } from '../src/index.js';
-import { delay, nextMessage, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { delay, nextMessage, within } from './support/waits.js';
+import { spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

@@ -4,10 +4,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, AgentError, liveAgentCount, type AgentOptions, type ExitInfo } from '../src/index.js';
-import { native, NativeEvent, type NativeEventBatch } from '../src/native.js';
+import { native, type NativeEventBatch } from '../src/native.js';
+import { HostEventKind } from '../src/native-event-schema.js';
 import { toNativeOptions } from '../src/agent/options.js';
 import { asAgentError } from '../src/agent/errors.js';
-import { describeChild, nextMessage, once, runFixture, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { describeChild, runFixture, spawnAgent, terminateAll } from './support/agents.js';
+import { nextMessage, once, within } from './support/waits.js';
 
 after(terminateAll);
 
@@ -315,7 +317,7 @@ describe('thread affinity', () => {
     let exited!: () => void;
     const done = new Promise<void>((resolve) => (exited = resolve));
     const handle = new native.AgentHandle(toNativeOptions({ source: '' }), (batch: NativeEventBatch) => {
-      if (batch.some((event) => event[0] === NativeEvent.Exit)) exited();
+      if (batch.some((event) => event[0] === HostEventKind.Exit)) exited();
     });
     try {
       assert.equal(handle.checkThreadFromForeignThread(), true);

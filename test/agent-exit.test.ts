@@ -3,7 +3,7 @@
 // runs test/fixtures/exit-host.ts in a child process.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeChild, runFixture, type ChildResult } from './fixtures/helpers.js';
+import { describeChild, runFixture, type ChildResult } from './support/agents.js';
 
 const run = (mode: string): Promise<ChildResult> => runFixture('exit-host.ts', [mode], { timeoutMs: 30_000 });
 

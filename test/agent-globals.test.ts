@@ -3,7 +3,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Agent, ConsoleLevel } from '../src/index.js';
-import { collectMessages, describeChild, nextMessage, runFixture, spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { collectMessages, nextMessage } from './support/waits.js';
+import { describeChild, runFixture, spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

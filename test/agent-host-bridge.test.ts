@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentError, AgentPool, move, type Agent, type AgentOptions, type HostFunctions } from '../src/index.js';
 import { hostCallIdLimitForTests } from '../src/agent/host-bridge.js';
-import { spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

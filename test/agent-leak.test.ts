@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Agent, liveAgentCount } from '../src/index.js';
-import { describeChild, runNode } from './fixtures/helpers.js';
+import { describeChild, runNode } from './support/agents.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -3,7 +3,8 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, AgentError, liveAgentCount } from '../src/index.js';
-import { describeChild, nextMessage, once, runFixture, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { describeChild, runFixture, spawnAgent, terminateAll } from './support/agents.js';
+import { nextMessage, once, within } from './support/waits.js';
 
 afterEach(terminateAll);
 

@@ -4,7 +4,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentError, liveAgentCount, type Agent } from '../src/index.js';
-import { describeChild, runFixture, runNode, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { describeChild, runFixture, runNode, spawnAgent, terminateAll } from './support/agents.js';
+import { within } from './support/waits.js';
 
 after(terminateAll);
 

@@ -64,6 +64,29 @@ test('a pool with moduleRoots: files under a root load (with their own imports),
   }
 });
 
+test('a pool job in a package: its own package directory is the default root, files outside it are not', async () => {
+  const pkg = join(dir, 'pkg');
+  mkdirSync(join(pkg, 'lib', 'locales'), { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), '{"name":"pkg","type":"module"}\n');
+  writeFileSync(join(pkg, 'lib', 'locales', 'fr.mjs'), 'export const v = "bonjour";\n');
+  writeFileSync(join(pkg, 'lib', 'job.mjs'), 'export default async (path) => { try { return (await import(path)).v; } catch (e) { return e.code; } };\n');
+  const pool = new AgentPool({ filename: join(pkg, 'lib', 'job.mjs'), minAgents: 1, maxAgents: 1 });
+  try {
+    // A lazily loaded file of the job's own package, as under Node.
+    assert.equal(await pool.run(join(pkg, 'lib', 'locales', 'fr.mjs')), 'bonjour');
+    assert.equal(await pool.run(join(outside, 'secret.mjs')), 'ERR_AGENT_MODULE_DENIED');
+  } finally {
+    await pool.destroy();
+  }
+  // An explicit moduleRoots replaces the default.
+  const narrow = new AgentPool({ filename: join(pkg, 'lib', 'job.mjs'), minAgents: 1, maxAgents: 1, moduleRoots: [] });
+  try {
+    assert.equal(await narrow.run(join(pkg, 'lib', 'locales', 'fr.mjs')), 'ERR_AGENT_MODULE_DENIED');
+  } finally {
+    await narrow.destroy();
+  }
+});
+
 async function evaluateIn(options: ConstructorParameters<typeof Agent>[0], code: string): Promise<unknown> {
   const agent = new Agent(options);
   try {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Piscina } from 'piscina';
 import { Agent, AgentPool } from '../src/index.js';
-import { fixture } from './fixtures/helpers.js';
+import { fixture } from './support/agents.js';
 
 const jobs = fixture('npm/jobs.mjs');
 const packages = ['marked', 'nanoid', 'ms', 'lodash-es', 'date-fns', 'zod', 'ajv', 'uuid', 'fast-xml-parser', 'yaml', 'semver', 'fflate'];

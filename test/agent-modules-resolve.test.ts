@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Resolver } from '../src/modules/index.js';
-import { fixture } from './fixtures/helpers.js';
+import { fixture } from './support/agents.js';
 
 const root = join(import.meta.dirname, '..');
 const packages = ['marked', 'nanoid', 'ms', 'lodash-es', 'date-fns', 'zod', 'ajv', 'uuid', 'fast-xml-parser', 'yaml', 'semver', 'fflate'];

@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 
 const lib = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 
-function startInChild(file: string): { code: string; message: string } {
+function startInChild(file: string, type?: 'classic'): { code: string; message: string } {
   const script = `
     import { Agent } from ${JSON.stringify(lib)};
-    const a = new Agent({ file: ${JSON.stringify(file)} });
+    const a = new Agent({ file: ${JSON.stringify(file)}${type === undefined ? '' : `, type: ${JSON.stringify(type)}`} });
     const e = await a.ready.then(() => ({ code: 'none', message: '' }), (e) => ({ code: e.code, message: e.message }));
     await a.terminate();
     console.log(JSON.stringify(e));`;
@@ -53,6 +53,28 @@ describe('non-regular module files', () => {
       const e = startInChild(join(dir, 'job.mjs'));
       assert.equal(e.code, 'ERR_MODULE_NOT_FOUND');
       assert.ok(e.message.includes('dep.cjs'), e.message);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// Classic scripts are read by the same native reader as modules (one
+// descriptor, regular files only): a FIFO used to block the agent thread
+// forever and a directory ran as an empty script.
+describe('non-regular classic script files', () => {
+  it('a FIFO or a directory as a classic entry fails the start naming it, without hanging', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ac-fifo-'));
+    try {
+      const fifo = join(dir, 'entry.js');
+      execFileSync('mkfifo', [fifo]);
+      const folder = join(dir, 'folder.js');
+      execFileSync('mkdir', [folder]);
+      for (const file of [fifo, folder]) {
+        const e = startInChild(file, 'classic');
+        assert.equal(e.code, undefined, `${file}: ${e.message}`);
+        assert.ok(e.message.endsWith(`Cannot read script ${file}`), e.message);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,7 +5,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { pathToFileURL } from 'node:url';
 import { builtinModules } from '../src/native.js';
-import { ask, fixture, nextMessage, roundTrip, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { ask, fixture, roundTrip, spawnAgent, terminateAll } from './support/agents.js';
+import { nextMessage, within } from './support/waits.js';
 
 after(terminateAll);
 

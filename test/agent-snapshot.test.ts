@@ -4,7 +4,7 @@
 // new agent (in the worker and on the main thread) saw Math.E undefined.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeChild, runNode } from './fixtures/helpers.js';
+import { describeChild, runNode } from './support/agents.js';
 
 // The main thread loads agentcluster first, then a worker with other execArgv
 // loads it too; agents created afterwards on both threads must be whole.

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AgentPool, type Agent } from '../src/index.js';
-import { describeChild, runNode, spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { describeChild, runNode, spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

@@ -5,7 +5,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 
@@ -61,7 +61,7 @@ const RUNNER = `(URL, URLSearchParams, { urls, setters }) => {
 }`;
 
 describe('WPT URL data (urltestdata.json, setters_tests.json)', () => {
-  it('an agent passes at least as many cases as Node\'s own URL', async () => {
+  it('an agent passes at least as many cases as Node\'s own URL (Node 24+: as many as the bundle passes)', async () => {
     const agent = spawnAgent({ source: '', data });
     type Result = { passed: number; failed: string[]; details: Record<string, string> };
     const mine = await agent.evaluate<Result>(`(${RUNNER})(URL, URLSearchParams, agentData)`);
@@ -75,6 +75,11 @@ describe('WPT URL data (urltestdata.json, setters_tests.json)', () => {
     if (onlyMine.length) console.log(`failed only in the agent (${onlyMine.length}):\n${list(onlyMine, mine)}`);
     if (onlyNode.length) console.log(`failed only in Node (${onlyNode.length}):\n${list(onlyNode, node)}`);
     assert.ok(total > 1500, `${total} cases`);
-    assert.ok(mine.passed >= node.passed, `agent ${mine.passed} < Node ${node.passed}`);
+    // Node 24+ ships a newer URL parser (Ada) that also passes the cases
+    // whatwg-url 15.1.0 misses (IDNA `xn--` labels, a lone surrogate in
+    // userinfo); there the bar is what the bundle passes on this data, so a
+    // regression in our bundle still fails on every line.
+    const BUNDLE_PASSES = 2042;
+    assert.ok(mine.passed >= Math.min(node.passed, BUNDLE_PASSES), `agent ${mine.passed} < Node ${node.passed}`);
   });
 });

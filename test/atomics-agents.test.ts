@@ -17,7 +17,8 @@ import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import type { AtomicsWaitStats } from '../src/index.js';
 import { Barrier, Condition, Mutex, Semaphore, SharedQueue, type SharedHandle } from '../src/atomics/index.js';
-import { evalIn, runAgents, sleep, spawnAtomicsAgent, until, type AgentFn } from './helpers/atomics-harness.js';
+import { evalIn, runAgents, spawnAtomicsAgent, type AgentFn } from './support/atomics-harness.js';
+import { delay, until } from './support/waits.js';
 
 const run = promisify(execFile);
 // A hang (lost wake-up, an interrupt that never lands) fails the test instead of stalling the run.
@@ -226,7 +227,7 @@ test('notify(count) wakes exactly that many of K blocked agents; notify elsewher
       const n = Atomics.notify(s, 0, target - woken);
       assert.ok(n <= target - woken, `notify(${target - woken}) returned ${n}`);
       woken += n;
-      if (woken < target) await sleep(1);
+      if (woken < target) await delay(1);
     }
   }
   assert.deepEqual(await Promise.all(results), new Array(K).fill('ok'));
@@ -380,7 +381,7 @@ test('canBlock:false agent: library async forms are woken by the host and by a b
     out.push(await sem.acquireAsync(10_000), await sem.acquireAsync(10_000)); // released by the other agent
     return out;
   });
-  await sleep(20);
+  await delay(20);
   m.unlock(); // wakes the pending lockAsync
   await until(() => Atomics.load(flag, 0) === 1);
   m.lock();
@@ -409,7 +410,7 @@ test('a pending waitAsync keeps the agent working; it resolves when the host not
     // The agent is not blocked: it answers and runs its timers while the wait is pending.
     assert.equal(await agent.evaluate('6 * 7'), 42);
     await until(() => messages.length === 1);
-    await sleep(50);
+    await delay(50);
     assert.deepEqual(messages, ['timer ran meanwhile'], `canBlock ${canBlock}: nothing resolved yet`);
     assert.equal(agent.interrupt(), false, 'an async wait is not a blocked Atomics.wait');
     assert.equal(Atomics.notify(s, 0), 1);
@@ -432,7 +433,7 @@ test('terminate() while blocked in Atomics.wait: the agent exits, its waiter is 
   const v = evalIn(victim, blockForever);
   const o = evalIn(other, blockForever);
   await until(() => Atomics.load(s, 1) === 2);
-  await sleep(20); // most likely both are in Atomics.wait by now (the assertions hold either way)
+  await delay(20); // most likely both are in Atomics.wait by now (the assertions hold either way)
   const exit = await victim.terminate();
   assert.deepEqual(exit, { code: 1, reason: 'terminated' });
   await assert.rejects(v, { code: 'ERR_AGENT_TERMINATED' });
@@ -456,7 +457,7 @@ test('terminate() while a waitAsync is pending: the async waiter is dropped, oth
   const v = evalIn(victim, waitAsyncForever);
   const o = evalIn(other, waitAsyncForever);
   await until(() => Atomics.load(s, 1) === 2);
-  await sleep(10);
+  await delay(10);
   assert.deepEqual(await victim.terminate(), { code: 1, reason: 'terminated' });
   await assert.rejects(v, { code: 'ERR_AGENT_TERMINATED' });
   let n = 0;
@@ -476,7 +477,7 @@ test('terminate() while blocked in Mutex.lock / SharedQueue.pop; the objects sta
   const pb = evalIn(b, (A, d) => A.SharedQueue.from(d.q).pop());
   pa.catch(() => {});
   pb.catch(() => {});
-  await sleep(30);
+  await delay(30);
   await Promise.all([a.terminate(), b.terminate()]);
   await assert.rejects(pa, { code: 'ERR_AGENT_TERMINATED' });
   await assert.rejects(pb, { code: 'ERR_AGENT_TERMINATED' });
@@ -588,7 +589,7 @@ test('interrupt() does not touch a pending waitAsync (canBlock:false agent)', T,
   const s = i32(1);
   const agent = await spawnAtomicsAgent({ data: s, canBlock: false });
   const pending = evalIn(agent, (_A, d: Int32Array) => (Atomics as any).waitAsync(d, 0, 0, 60_000).value);
-  await sleep(20);
+  await delay(20);
   assert.equal(agent.interrupt(), false);
   await until(() => Atomics.notify(s, 0) === 1);
   assert.equal(await pending, 'ok');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Barrier, type SharedHandle } from '../src/atomics/index.js';
-import { runAgents, type AgentFn } from './helpers/atomics-harness.js';
+import { runAgents, type AgentFn } from './support/atomics-harness.js';
 
 type RoundsData = {
   b: SharedHandle;

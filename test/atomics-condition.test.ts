@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Condition, Mutex, type SharedHandle } from '../src/atomics/index.js';
-import { runAgents, sleep, startOnAgent, type AgentFn } from './helpers/atomics-harness.js';
+import { runAgents, startOnAgent, type AgentFn } from './support/atomics-harness.js';
+import { delay } from './support/waits.js';
 
 test('wait(timeout) returns false after at least the timeout and re-holds the mutex', () => {
   const m = new Mutex();
@@ -98,7 +99,7 @@ test('notifyAll releases every waiter', async () => {
     const n = s[1];
     m.unlock();
     if (n === 3) break;
-    await sleep(1);
+    await delay(1);
   }
   m.lock();
   s[0] = 1;

@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { atomicsDistDir, startOnAgent } from './helpers/atomics-harness.js';
+import { atomicsDistDir, startOnAgent } from './support/atomics-harness.js';
 
 const run = promisify(execFile);
 const srcDir = new URL('../src/atomics/', import.meta.url);

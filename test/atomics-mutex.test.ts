@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Mutex, lock, lockAsync, type SharedHandle } from '../src/atomics/index.js';
-import { echoThroughAgent, runAgents, sleep, startOnAgent, type AgentFn } from './helpers/atomics-harness.js';
+import { echoThroughAgent, runAgents, startOnAgent, type AgentFn } from './support/atomics-harness.js';
+import { delay } from './support/waits.js';
 
 test('tryLock / unlock / locked', () => {
   const m = new Mutex();
@@ -92,10 +93,10 @@ test('main thread blocks / awaits a mutex held by an agent', async () => {
     return 'released';
   };
   const done = startOnAgent(0, holder, { m, flag });
-  while (Atomics.load(flag, 0) !== 1) await sleep(1);
+  while (Atomics.load(flag, 0) !== 1) await delay(1);
   assert.equal(m.lock(20), false, 'held by the agent');
   const acquired = m.lockAsync();
-  await sleep(20);
+  await delay(20);
   Atomics.store(flag, 0, 2);
   Atomics.notify(flag, 0);
   assert.equal(await acquired, true);

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Mutex, SharedQueue, type QueueKind, type SharedHandle } from '../src/atomics/index.js';
-import { runAgents, startOnAgent, type AgentFn } from './helpers/atomics-harness.js';
+import { runAgents, startOnAgent, type AgentFn } from './support/atomics-harness.js';
 
 const bytesOf = (...xs: number[]) => new Uint8Array(xs);
 

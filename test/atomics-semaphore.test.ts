@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { Semaphore, type SharedHandle } from '../src/atomics/index.js';
-import { runAgents, sleep, startOnAgent, type AgentFn } from './helpers/atomics-harness.js';
+import { runAgents, startOnAgent, type AgentFn } from './support/atomics-harness.js';
+import { delay } from './support/waits.js';
 
 test('single-threaded behaviour matches a counter model (fast-check)', () => {
   const op = fc.oneof(
@@ -120,6 +121,6 @@ test('acquireAsync on the main thread is released by an agent', async () => {
   assert.equal(await sem.acquireAsync(), true);
   assert.equal(sem.acquire(), true);
   await done;
-  await sleep(0);
+  await delay(0);
   assert.equal(sem.value, 0);
 });

@@ -15,7 +15,7 @@ import {
   hasWaitAsync,
   waitAsync,
 } from '../src/atomics/index.js';
-import { atomicsIndexUrl, runAgents, startOnAgent } from './helpers/atomics-harness.js';
+import { atomicsIndexUrl, runAgents, startOnAgent } from './support/atomics-harness.js';
 
 const run = promisify(execFile);
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from './fixtures/helpers.js';
+import { repoRoot } from './support/agents.js';
 
 let dir = '';
 before(() => {

@@ -5,7 +5,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentChannel } from '../src/index.js';
-import { nextMessage, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { nextMessage, within } from './support/waits.js';
+import { spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

@@ -5,7 +5,7 @@
 // old behaviour corrupted the child's Buffer pool.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeChild, repoRoot, runNode } from './fixtures/helpers.js';
+import { describeChild, repoRoot, runNode } from './support/agents.js';
 
 /** Runs an ES module body in a child (`prelude` before the import, `lib` is the library); returns stdout lines. */
 async function child(prelude: string, body: string, args: string[] = [], timeoutMs = 30_000): Promise<string[]> {

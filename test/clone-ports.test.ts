@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Agent, AgentChannel, AgentPool, clone, type AgentPort } from '../src/index.js';
-import { collectMessages, delay, describeChild, nextMessage, repoRoot, runNode, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { collectMessages, delay, nextMessage, within } from './support/waits.js';
+import { describeChild, repoRoot, runNode, spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

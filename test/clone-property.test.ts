@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { clone, type Agent } from '../src/index.js';
 import { assertSameClone } from './fixtures/clone-cases.js';
-import { echoAgent, roundTrip, terminateAll } from './fixtures/helpers.js';
+import { echoAgent, roundTrip, terminateAll } from './support/agents.js';
 
 let echo: Agent;
 before(async () => {

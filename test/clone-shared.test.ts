@@ -4,7 +4,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { clone, type Agent } from '../src/index.js';
-import { collectMessages, nextMessage, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { collectMessages, nextMessage, within } from './support/waits.js';
+import { spawnAgent, terminateAll } from './support/agents.js';
 import { asGrowable, growableSharedArrayBuffer, type GrowableSharedArrayBuffer } from './fixtures/buffers.js';
 
 after(terminateAll);

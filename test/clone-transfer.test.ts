@@ -5,7 +5,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { clone, type Agent } from '../src/index.js';
-import { collectMessages, echoAgent, nextMessage, roundTrip, spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { collectMessages, nextMessage } from './support/waits.js';
+import { echoAgent, roundTrip, spawnAgent, terminateAll } from './support/agents.js';
 import { resizableArrayBuffer } from './fixtures/buffers.js';
 
 const MiB = 1024 * 1024;

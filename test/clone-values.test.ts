@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { clone, type Agent } from '../src/index.js';
 import { assertSameClone, build, builderSource, cloneCases, type CloneCase } from './fixtures/clone-cases.js';
-import { echoAgent, nextMessage, roundTrip, spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { echoAgent, roundTrip, spawnAgent, terminateAll } from './support/agents.js';
+import { nextMessage } from './support/waits.js';
 import { asResizable, resizableArrayBuffer } from './fixtures/buffers.js';
 
 let echo: Agent;

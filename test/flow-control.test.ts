@@ -6,7 +6,8 @@ import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, AgentPool, DEFAULT_HIGH_WATER_MARK, type AgentError } from '../src/index.js';
 import { CRASH_PATTERN } from '../stress/lib/child.js';
-import { describeChild, delay, once, runFixture, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { describeChild, runFixture, spawnAgent, terminateAll } from './support/agents.js';
+import { delay, once, within } from './support/waits.js';
 
 afterEach(terminateAll);
 

@@ -5,8 +5,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent, AgentError, AgentPool, liveAgentCount, PoolError, type AgentOptions, type AgentPoolOptions } from '../src/index.js';
-import { jobs } from './pool-fixtures/helpers.js';
-import { describeChild, runNode, spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { jobs } from './support/pool.js';
+import { describeChild, runNode, spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

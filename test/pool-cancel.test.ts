@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Agent, ExitInfo } from '../src/index.js';
-import { Gate, Log, makePool, until } from './pool-fixtures/helpers.js';
+import { Gate, Log, makePool } from './support/pool.js';
+import { until } from './support/waits.js';
 
 function watchAgents(pool: ReturnType<typeof makePool>) {
   const created: Agent[] = [];

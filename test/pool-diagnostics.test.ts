@@ -3,7 +3,8 @@
 // Atomics.wait is not "busy").
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Gate, makePool, until } from './pool-fixtures/helpers.js';
+import { Gate, makePool } from './support/pool.js';
+import { until } from './support/waits.js';
 
 it('stats.agentUsage: CPU time and used heap of every live agent', async () => {
   const pool = makePool({ minAgents: 2, maxAgents: 2 });

@@ -4,7 +4,7 @@
 // run after close/destroy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makePool } from './pool-fixtures/helpers.js';
+import { makePool } from './support/pool.js';
 
 const invalid = { code: 'ERR_POOL_INVALID_OPTION' };
 

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentPool } from '../src/index.js';
-import { Gate, jobs, makePool, until } from './pool-fixtures/helpers.js';
+import { Gate, jobs, makePool } from './support/pool.js';
+import { until } from './support/waits.js';
 
 test('close() finishes queued and running work, refuses new tasks, then stops every agent', async () => {
   const pool = makePool({ minAgents: 2, maxAgents: 2 });

@@ -5,7 +5,8 @@ import { Histogram } from '../src/scheduler/histogram.js';
 import { TaskQueue } from '../src/scheduler/task-queue.js';
 import { Task } from '../src/scheduler/task.js';
 import { fileURLToPath } from 'node:url';
-import { Gate, jobs, Log, makePool, until } from './pool-fixtures/helpers.js';
+import { Gate, jobs, Log, makePool } from './support/pool.js';
+import { until } from './support/waits.js';
 
 let ids = 0;
 function task(priority: number, at: number): Task {

@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentPool, PoolError } from '../src/index.js';
-import { jobs, makePool } from './pool-fixtures/helpers.js';
+import { jobs, makePool } from './support/pool.js';
 
 const pool = makePool({ minAgents: 2, maxAgents: 2, data: { answer: 42, list: [1, 2] } });
 after(() => pool.destroy());

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentPool } from '../src/index.js';
-import { within } from './fixtures/helpers.js';
+import { within } from './support/waits.js';
 
 const filename = new URL('./pool-fixtures/thenable-job.mjs', import.meta.url);
 

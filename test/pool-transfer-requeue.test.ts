@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentChannel, type AgentPort } from '../src/index.js';
-import { makePool, until } from './pool-fixtures/helpers.js';
+import { makePool } from './support/pool.js';
+import { until } from './support/waits.js';
 
 function portReply(port: AgentPort): Promise<unknown> {
   return new Promise((resolve) => port.addEventListener('message', (event) => resolve(event.data)));

@@ -7,7 +7,8 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Agent } from '../src/index.js';
-import { delay, spawnAgent, terminateAll, within } from './fixtures/helpers.js';
+import { delay, within } from './support/waits.js';
+import { spawnAgent, terminateAll } from './support/agents.js';
 
 afterEach(terminateAll);
 

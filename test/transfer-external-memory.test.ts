@@ -4,7 +4,8 @@
 // resident memory stays bounded instead of growing by every buffer sent.
 import { after, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { nextMessage, spawnAgent, terminateAll } from './fixtures/helpers.js';
+import { nextMessage } from './support/waits.js';
+import { spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
 

@@ -90,7 +90,7 @@ void ConsoleMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (!Runtime(info).WaitForRoom()) return;
   AgentEvent event;
   event.kind = AgentEvent::Kind::kConsole;
-  event.level = info.Data().As<v8::Int32>()->Value();
+  event.level = static_cast<ConsoleLevel>(info.Data().As<v8::Uint32>()->Value());
   event.text = FormatArguments(info);
   Runtime(info).Send(std::move(event));
 }
@@ -196,7 +196,7 @@ void InstallMessaging(AgentRuntime& runtime, v8::Local<v8::Context> context) {
 // frozen `env` with exactly the given strings (for packages that read
 // process.env.NODE_ENV at load time); nothing else of Node's process.
 void InstallProcessEnv(v8::Local<v8::Context> context, const AgentOptions& options) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::Local<v8::Object> env = v8::Object::New(isolate);
   for (const auto& [key, value] : options.env) {
     if (env->CreateDataProperty(context, Str(isolate, key), Str(isolate, value)).IsNothing()) return;
@@ -217,14 +217,15 @@ void InstallGlobals(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   const AgentOptions& options = runtime.options();
 
   v8::Local<v8::Object> console = v8::Object::New(isolate);
-  const char* levels[] = {"log", "info", "warn", "error", "debug"};
-  for (int level = 0; level < 5; level++) {
-    DefineHidden(context, console, levels[level],
-                 NewFunction(context, levels[level], ConsoleMethod, 0,
-                             v8::Integer::New(isolate, level)));
+  const std::pair<const char*, ConsoleLevel> methods[] = {
+      {"log", ConsoleLevel::kLog},     {"info", ConsoleLevel::kInfo},   {"warn", ConsoleLevel::kWarn},
+      {"error", ConsoleLevel::kError}, {"debug", ConsoleLevel::kDebug}, {"trace", ConsoleLevel::kDebug},
+  };
+  for (const auto& [name, level] : methods) {
+    DefineHidden(context, console, name,
+                 NewFunction(context, name, ConsoleMethod, 0,
+                             v8::Integer::NewFromUnsigned(isolate, Wire(level))));
   }
-  DefineHidden(context, console, "trace",
-               NewFunction(context, "trace", ConsoleMethod, 0, v8::Integer::New(isolate, 4)));
   DefineHidden(context, global, "console", console);
 
   DefineHidden(context, global, "setTimeout", NewFunction(context, "setTimeout", SetTimeout, 1));

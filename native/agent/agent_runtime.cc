@@ -4,6 +4,7 @@
 #include "agent/agent_globals.h"
 #include "agent/atomics_wait.h"
 #include "agent/isolate_slots.h"
+#include "shared/regular_file.h"
 #include "shared/v8_compat.h"
 #include "shared/v8_util.h"
 
@@ -151,7 +152,7 @@ void AgentRuntime::Run() {
       isolate_, port_owner_, &terminate_requested_, [this](const std::string& text) {
         AgentEvent event;  // console.warn, as the host prints a warning
         event.kind = AgentEvent::Kind::kConsole;
-        event.level = 2;
+        event.level = ConsoleLevel::kWarn;
         event.text = "Warning: " + text;
         Send(std::move(event));
       });
@@ -234,7 +235,7 @@ bool AgentRuntime::EvaluateEntry() {
 
   if (options_.is_module) {
     v8::Local<v8::Module> module;
-    int phase = 0;
+    ErrorPhase phase = ErrorPhase::kRuntime;
     bool loaded = options_.file_path.empty()
                       ? modules_->LoadSource(context, options_.source, options_.base_path, &phase)
                             .ToLocal(&module)
@@ -246,15 +247,7 @@ bool AgentRuntime::EvaluateEntry() {
     std::string path = options_.file_path.empty() ? options_.base_path : options_.file_path;
     if (!options_.file_path.empty()) {
       // Classic scripts from files are read here; modules read their own.
-      std::string text;
-      FILE* file = fopen(options_.file_path.c_str(), "rb");
-      if (file != nullptr) {
-        char buffer[65536];
-        size_t n;
-        while ((n = fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
-        fclose(file);
-        source = text;
-      } else {
+      if (!ReadRegularFile(options_.file_path, &source)) {
         isolate_->ThrowException(v8::Exception::Error(
             Str(isolate_, "Cannot read script " + options_.file_path)));
         ok = false;
@@ -266,13 +259,13 @@ bool AgentRuntime::EvaluateEntry() {
       v8::Local<v8::String> text;
       ok = NewString(isolate_, source).ToLocal(&text) &&
            v8::Script::Compile(context, text, &origin).ToLocal(&script);
-      if (!ok) entry_phase_ = 1;
+      if (!ok) entry_phase_ = ErrorPhase::kParse;
       ok = ok && script->Run(context).ToLocal(&completion);
     }
   }
 
   if (!ok) {
-    if (entry_phase_ != 0) modules_->DescribeLoadFailure(context, try_catch);  // file:line:col
+    if (entry_phase_ != ErrorPhase::kRuntime) modules_->DescribeLoadFailure(context, try_catch);  // file:line:col
     if (!try_catch.HasTerminated() && try_catch.HasCaught()) ReportUncaught(try_catch.Exception());
     return false;
   }
@@ -345,9 +338,9 @@ void AgentRuntime::ReportUncaught(v8::Local<v8::Value> exception) {
   event.kind = AgentEvent::Kind::kError;
   event.message = SerializeErrorForReport(context(), exception);
   event.summary = DescribeError(context(), exception);
-  event.text = ErrorCode(context(), exception);
+  event.code = ErrorCode(context(), exception);
   event.phase = entry_phase_;
-  entry_phase_ = 0;
+  entry_phase_ = ErrorPhase::kRuntime;
   Send(std::move(event));
   exit_reason_ = ExitReason::kError;
   stopping_ = true;
@@ -517,11 +510,9 @@ void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {
     v8::Local<v8::Function> fulfilled;
     v8::Local<v8::Function> rejected;
     v8::Local<v8::Promise> chained;
-    if (!v8::Function::New(context, OnEvalSettled, v8::Integer::NewFromUnsigned(isolate_, id * 2))
-             .ToLocal(&fulfilled) ||
-        !v8::Function::New(context, OnEvalSettled,
-                           v8::Integer::NewFromUnsigned(isolate_, id * 2 + 1))
-             .ToLocal(&rejected) ||
+    v8::Local<v8::Value> request = v8::Integer::NewFromUnsigned(isolate_, id);
+    if (!v8::Function::New(context, OnEvalFulfilled, request).ToLocal(&fulfilled) ||
+        !v8::Function::New(context, OnEvalRejected, request).ToLocal(&rejected) ||
         !result.As<v8::Promise>()->Then(context, fulfilled, rejected).ToLocal(&chained)) {
       return;  // terminating: the owner rejects on exit
     }
@@ -530,11 +521,20 @@ void AgentRuntime::Evaluate(uint32_t id, const std::string& source) {
   SendEvalResult(id, true, result);
 }
 
-void AgentRuntime::OnEvalSettled(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  uint32_t tagged = info.Data().As<v8::Uint32>()->Value();
+void AgentRuntime::OnEvalFulfilled(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  OnEvalSettled(info, true);
+}
+
+void AgentRuntime::OnEvalRejected(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  OnEvalSettled(info, false);
+}
+
+// The request id is the callback's data; which callback ran says how it settled.
+void AgentRuntime::OnEvalSettled(const v8::FunctionCallbackInfo<v8::Value>& info, bool ok) {
+  uint32_t id = info.Data().As<v8::Uint32>()->Value();
   AgentRuntime* self = From(info.GetIsolate());
   if (self->ShouldStop()) return;  // the owner rejects pending evaluations on exit
-  self->SendEvalResult(tagged / 2, (tagged & 1) == 0, info[0]);
+  self->SendEvalResult(id, ok, info[0]);
 }
 
 void AgentRuntime::SendEvalResult(uint32_t id, bool ok, v8::Local<v8::Value> value) {
@@ -557,7 +557,7 @@ void AgentRuntime::SendEvalResult(uint32_t id, bool ok, v8::Local<v8::Value> val
     // Name and code travel beside the clone, which keeps only standard names.
     event.message = SerializeErrorForReport(context, error);
     event.summary = DescribeError(context, error);
-    event.text = ErrorCode(context, error);
+    event.code = ErrorCode(context, error);
   }
   Send(std::move(event));
 }

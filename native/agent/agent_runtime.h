@@ -102,7 +102,9 @@ class AgentRuntime {
   static size_t OnNearHeapLimit(void* data, size_t current_limit, size_t initial_limit);
   static void OnPromiseReject(v8::PromiseRejectMessage message);
   static void OnMessage(v8::Local<v8::Message> message, v8::Local<v8::Value> error);
-  static void OnEvalSettled(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void OnEvalFulfilled(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void OnEvalRejected(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void OnEvalSettled(const v8::FunctionCallbackInfo<v8::Value>& info, bool ok);
   static void OnEntrySettled(const v8::FunctionCallbackInfo<v8::Value>& info);
 
   v8::Isolate* isolate_;
@@ -120,7 +122,7 @@ class AgentRuntime {
   std::unique_ptr<PortBinder> ports_;
   std::unique_ptr<WebRealm> web_;
   HostCalls host_calls_;  // async host.NAME() calls awaiting their answer
-  int entry_phase_ = 0;  // where the entry failed: 0 runtime, 1 parse, 2 resolution
+  ErrorPhase entry_phase_ = ErrorPhase::kRuntime;  // where the entry failed
   std::vector<v8::Global<v8::Function>> message_listeners_;
   // Live timers by id, and the same ordered by (due time, creation order):
   // clearTimeout erases both at once, so a cleared timer costs nothing.

@@ -7,6 +7,7 @@
 #include "agent/agent_runtime.h"
 #include "agent/node_snapshot.h"
 #include "agent/platform_delegate.h"
+#include "agent/snapshot/agent_snapshot.h"
 #include "shared/v8_compat.h"
 
 namespace agentcluster {
@@ -137,20 +138,24 @@ void AgentThread::Main() {
 
   AgentPlatformDelegate delegate(mailbox_);
   v8::Isolate* isolate;
+  v8::Isolate::CreateParams params;
+  bool agent_snapshot = false;
   {
     // Only allocation + registration (and, below, unregistration + disposal)
     // need the process-wide lock; initialisation runs in parallel.
     std::lock_guard<std::mutex> lock(IsolateLifecycleMutex());
+    // Built (and verified) by the first agent; its isolates need this lock.
+    agent_snapshot = UseAgentSnapshot(g_platform, &params);
     isolate = v8::Isolate::Allocate();
     g_platform->RegisterIsolate(isolate, &delegate);
   }
   {
-    v8::Isolate::CreateParams params;
     params.array_buffer_allocator_shared = SharedAllocator();
     // Heap defaults sized from the machine, as Node does for its own isolates
     // (without it, large external buffers force synchronous full GCs).
     params.constraints.ConfigureDefaults(uv_get_total_memory(), 0);
-    UseNodeSnapshot(&params);  // the same snapshot as Node's own isolates
+    // Else the same snapshot as Node's own isolates.
+    if (!agent_snapshot) UseNodeSnapshot(&params);
     if (options_.max_heap_bytes > 0) {
       // The heap must at least hold the deserialized snapshot: below that V8
       // aborts the process during Isolate::Initialize, before any callback.

@@ -4,6 +4,7 @@
 
 #include "agent/agent_runtime.h"
 #include "agent/module_loader.h"
+#include "shared/v8_compat.h"
 #include "shared/v8_util.h"
 
 namespace agentcluster {
@@ -124,11 +125,11 @@ void Json(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }  // namespace
 
 v8::MaybeLocal<v8::Function> NewCjsLoader(v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::EscapableHandleScope scope(isolate);
   v8::Local<v8::String> names[] = {Str(isolate, "compile"), Str(isolate, "resolve"),
                                    Str(isolate, "json")};
-  v8::ScriptOrigin origin(isolate, Str(isolate, "agentcluster:internal/cjs"));
+  v8::ScriptOrigin origin = compat::Origin(isolate, Str(isolate, "agentcluster:internal/cjs"));
   v8::ScriptCompiler::Source source(Str(isolate, kRuntimeSource), origin);
   v8::Local<v8::Function> factory;
   if (!v8::ScriptCompiler::CompileFunction(context, &source, 3, names, 0, nullptr)

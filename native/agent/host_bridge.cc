@@ -6,6 +6,7 @@
 
 #include "agent/agent_globals.h"
 #include "agent/agent_runtime.h"
+#include "shared/v8_compat.h"
 #include "shared/v8_util.h"
 
 namespace agentcluster {
@@ -73,8 +74,8 @@ enum AnswerStatus { kReturned = 0, kThrewError = 1, kThrewValue = 2 };
 v8::Local<v8::Value> GetOwn(v8::Local<v8::Context> context, v8::Local<v8::Object> object,
                             const char* key) {
   v8::Local<v8::Value> value;
-  if (!object->Get(context, Str(context->GetIsolate(), key)).ToLocal(&value)) {
-    return v8::Undefined(context->GetIsolate());
+  if (!object->Get(context, Str(compat::IsolateOf(context), key)).ToLocal(&value)) {
+    return v8::Undefined(compat::IsolateOf(context));
   }
   return value;
 }
@@ -84,7 +85,7 @@ v8::Local<v8::Value> GetOwn(v8::Local<v8::Context> context, v8::Local<v8::Object
 // SyntaxError, ReferenceError),
 // else an Error that keeps the name (e.g. "AgentError") and the code.
 v8::Local<v8::Value> RebuildError(v8::Local<v8::Context> context, v8::Local<v8::Value> record) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   if (!record->IsObject()) return v8::Exception::Error(Str(isolate, "host call failed"));
   v8::Local<v8::Object> fields = record.As<v8::Object>();
   std::string name = ToStdString(isolate, GetOwn(context, fields, "name"));
@@ -121,7 +122,7 @@ v8::Local<v8::Value> RebuildError(v8::Local<v8::Context> context, v8::Local<v8::
 // be deserialized, or the agent is terminating).
 bool ReadAnswer(AgentRuntime& runtime, v8::Local<v8::Context> context, Message* reply,
                 v8::Local<v8::Value>* out) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::Local<v8::Value> answer;
   if (!DeserializeMessage(context, reply, runtime.ports()).ToLocal(&answer)) return false;
   if (!answer->IsArray()) {
@@ -198,8 +199,8 @@ void HostCall(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (!runtime.WaitForRoom()) return;
   AgentEvent event;
   event.kind = AgentEvent::Kind::kHostCall;
-  event.level = static_cast<int>(index);
-  event.partial = true;
+  event.method = static_cast<uint32_t>(index);
+  event.sync = true;
   if (!SerializeMessage(context, args, transfer, &event.message)) return;  // DataCloneError thrown
   uint32_t id = calls.NextId();
   event.id = id;
@@ -233,7 +234,7 @@ bool Freeze(v8::Local<v8::Context> context, v8::Local<v8::Object> object) {
 // host.NAME (or host.sync.NAME) with its .transfer(list, ...args) form.
 v8::Local<v8::Function> MakeMethod(v8::Local<v8::Context> context, const std::string& name,
                                    uint32_t index, bool sync) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   int32_t flags = static_cast<int32_t>(index << 2) | (sync ? kSyncFlag : 0);
   v8::Local<v8::Function> method =
       NewFunction(context, name.c_str(), HostCall, 0, v8::Integer::New(isolate, flags));
@@ -267,7 +268,7 @@ void HostCalls::Call(AgentRuntime& runtime, v8::Local<v8::Context> context, uint
     Send(runtime, context, index, args, transfer, resolver);
     return;
   }
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::Local<v8::Value> fields[] = {v8::Integer::NewFromUnsigned(isolate, index), args, transfer,
                                    resolver, v8::Undefined(isolate)};
   v8::Local<v8::Array> entry = v8::Array::New(isolate, fields, 5);
@@ -283,13 +284,13 @@ void HostCalls::Call(AgentRuntime& runtime, v8::Local<v8::Context> context, uint
 bool HostCalls::Send(AgentRuntime& runtime, v8::Local<v8::Context> context, uint32_t index,
                      v8::Local<v8::Value> args, v8::Local<v8::Value> transfer,
                      v8::Local<v8::Promise::Resolver> resolver) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   // Bounded like a message: wait while the host's queue is at its mark.
   if (!runtime.WaitForRoom()) return false;
   AgentEvent event;
   event.kind = AgentEvent::Kind::kHostCall;
-  event.level = static_cast<int>(index);
-  event.partial = false;
+  event.method = static_cast<uint32_t>(index);
+  event.sync = false;
   v8::TryCatch try_catch(isolate);
   if (!SerializeMessage(context, args, transfer, &event.message)) {
     if (try_catch.HasTerminated()) {
@@ -311,7 +312,7 @@ bool HostCalls::Send(AgentRuntime& runtime, v8::Local<v8::Context> context, uint
 }
 
 void HostCalls::Pump(AgentRuntime& runtime, v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   while (queued_ > 0 && MaySend(runtime)) {
     v8::HandleScope scope(isolate);
     v8::Local<v8::Array> entry = head_.Get(isolate);
@@ -368,7 +369,7 @@ void HostCalls::Settle(AgentRuntime& runtime, uint32_t id, Message reply) {
 void InstallHostBridge(AgentRuntime& runtime, v8::Local<v8::Context> context) {
   HostBridge* bridge = runtime.options().host_bridge.get();
   if (bridge == nullptr) return;
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   runtime.host_calls().set_id_limit(bridge->call_id_limit);
   // Null prototypes: the objects lead nowhere but to these functions.
   v8::Local<v8::Object> host = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);

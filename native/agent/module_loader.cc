@@ -408,28 +408,28 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Instantiate(v8::Local<v8::Context> cont
 
 v8::MaybeLocal<v8::Module> ModuleLoader::Load(v8::Local<v8::Context> context,
                                               const std::string& path, const std::string* source,
-                                              int* phase) {
-  int ignored = 0;
+                                              ErrorPhase* phase) {
+  ErrorPhase ignored = ErrorPhase::kRuntime;
   if (phase == nullptr) phase = &ignored;
-  *phase = 1;
+  *phase = ErrorPhase::kParse;
   import_chain_.clear();
   v8::Local<v8::Module> module;
   if (!Compile(context, path, source).ToLocal(&module)) return {};
-  *phase = 2;
+  *phase = ErrorPhase::kResolution;
   if (module->IsSourceTextModule() && !LoadDependencies(context, module, path)) return {};
   v8::MaybeLocal<v8::Module> instantiated = Instantiate(context, module);
-  if (!instantiated.IsEmpty()) *phase = 0;
+  if (!instantiated.IsEmpty()) *phase = ErrorPhase::kRuntime;
   return instantiated;
 }
 
 v8::MaybeLocal<v8::Module> ModuleLoader::LoadFile(v8::Local<v8::Context> context,
-                                                  const std::string& path, int* phase) {
+                                                  const std::string& path, ErrorPhase* phase) {
   return Load(context, path, nullptr, phase);
 }
 
 v8::MaybeLocal<v8::Module> ModuleLoader::LoadSource(v8::Local<v8::Context> context,
                                                     const std::string& source,
-                                                    const std::string& path, int* phase) {
+                                                    const std::string& path, ErrorPhase* phase) {
   return Load(context, path, &source, phase);
 }
 
@@ -642,7 +642,7 @@ v8::MaybeLocal<v8::Function> ModuleLoader::CompileCommonJs(v8::Local<v8::Context
   BlankHashbang(&text);
   v8::Local<v8::String> source_string;
   if (!NewString(isolate_, text).ToLocal(&source_string)) return {};
-  v8::ScriptOrigin origin(isolate_, Str(isolate_, PathToFileUrl(path)));
+  v8::ScriptOrigin origin = compat::Origin(isolate_, Str(isolate_, PathToFileUrl(path)));
   const std::string cache_key = CodeCacheKey(path, text);
   std::shared_ptr<const std::string> cached_code = FindCodeCache(cache_key);
   v8::ScriptCompiler::Source source(source_string, origin, CachedDataOf(cached_code));
@@ -700,7 +700,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::CompileCjsRuntimeModule(v8::Local<v8::C
   cjs_load_.Reset(isolate_, load);
   std::vector<v8::Local<v8::String>> exports = {Str(isolate_, "default")};
   v8::Local<v8::Module> module = v8::Module::CreateSyntheticModule(
-      isolate_, Str(isolate_, kCjsRuntimeSpecifier), exports, EvaluateSynthetic);
+      isolate_, Str(isolate_, kCjsRuntimeSpecifier), compat::ExportNames(exports), EvaluateSynthetic);
   synthetic_values_.emplace(module->GetIdentityHash(),
                             std::make_pair(v8::Global<v8::Module>(isolate_, module),
                                            v8::Global<v8::Value>(isolate_, load)));

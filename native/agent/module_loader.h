@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "shared/event_schema.h"
+
 namespace agentcluster {
 
 class ModuleLoader {
@@ -22,12 +24,12 @@ class ModuleLoader {
 
   // Compiles, links and instantiates the graph rooted at a file or at source
   // text that pretends to live at `path`. Empty with an exception on failure.
-  // `phase` (optional) tells where a failure happened: 1 compiling the root
-  // (parse), 2 loading or linking its graph (resolution).
+  // `phase` (optional) tells where a failure happened: kParse compiling the
+  // root, kResolution loading or linking its graph.
   v8::MaybeLocal<v8::Module> LoadFile(v8::Local<v8::Context> context, const std::string& path,
-                                      int* phase = nullptr);
+                                      ErrorPhase* phase = nullptr);
   v8::MaybeLocal<v8::Module> LoadSource(v8::Local<v8::Context> context, const std::string& source,
-                                        const std::string& path, int* phase = nullptr);
+                                        const std::string& path, ErrorPhase* phase = nullptr);
 
   // import(specifier) from code whose resource name is `referrer_url`.
   // `type` is the import attribute (empty for JavaScript, "json", "text").
@@ -81,7 +83,7 @@ class ModuleLoader {
   bool LoadDependencies(v8::Local<v8::Context> context, v8::Local<v8::Module> module,
                         const std::string& path);
   v8::MaybeLocal<v8::Module> Load(v8::Local<v8::Context> context, const std::string& path,
-                                  const std::string* source, int* phase);
+                                  const std::string* source, ErrorPhase* phase);
   v8::MaybeLocal<v8::Module> Instantiate(v8::Local<v8::Context> context,
                                          v8::Local<v8::Module> module);
   const std::string* PathOf(v8::Local<v8::Module> module) const;

@@ -73,7 +73,7 @@ class Test262Host::ChildSink final : public AgentEventSink {
       case AgentEvent::Kind::kError: {
         AgentEvent forwarded;
         forwarded.kind = AgentEvent::Kind::kConsole;
-        forwarded.level = 3;
+        forwarded.level = ConsoleLevel::kError;
         forwarded.text = "[$262.agent] uncaught " +
                          (event.out_of_memory ? std::string("out of memory") : event.summary);
         parent_->Deliver(std::move(forwarded));
@@ -167,7 +167,7 @@ void Test262Host::Print(const v8::FunctionCallbackInfo<v8::Value>& info) {
   if (!info[0]->ToString(isolate->GetCurrentContext()).ToLocal(&text)) return;
   AgentEvent event;
   event.kind = AgentEvent::Kind::kConsole;
-  event.level = 5;
+  event.level = ConsoleLevel::kPrint;
   event.text = ToStdString(isolate, text);
   AgentRuntime::From(isolate)->Send(std::move(event));
 }

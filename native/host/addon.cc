@@ -10,6 +10,7 @@
 #include "shared/flow_control.h"
 #include "shared/message.h"
 #include "agent/node_snapshot.h"
+#include "agent/snapshot/agent_snapshot.h"
 #include "shared/v8_bridge.h"
 
 namespace agentcluster {
@@ -54,6 +55,18 @@ Napi::Value SetSnapshotInUse(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// agentSnapshotInfo(): which blob agents start from, and why (diagnostics).
+Napi::Value AgentSnapshotInfoValue(const Napi::CallbackInfo& info) {
+  AgentSnapshotInfo snapshot = GetAgentSnapshotInfo();
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("state", snapshot.state);
+  result.Set("reason", snapshot.reason);
+  result.Set("bytes", static_cast<double>(snapshot.bytes));
+  result.Set("nodeBytes", static_cast<double>(snapshot.node_bytes));
+  result.Set("buildMs", snapshot.build_ms);
+  return result;
+}
+
 // setErrorClass(AgentError): the class native errors are constructed from.
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   if (info[0].IsFunction()) {
@@ -81,6 +94,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   node::Environment* node_env = node::GetCurrentEnvironment(isolate->GetCurrentContext());
   AgentThread::SetPlatform(node::GetMultiIsolatePlatform(node_env));
   ReadCodeCacheSetting();  // getenv here, never on agent threads (F10)
+  ReadAgentSnapshotSetting();
 
   auto* state = new AddonState(env);  // owned by the environment (SetInstanceData)
   env.SetInstanceData<AddonState>(state);
@@ -92,6 +106,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clone", Napi::Function::New(env, Clone, "clone"));
   exports.Set("createChannel", Napi::Function::New(env, CreateChannel, "createChannel"));
   exports.Set("setNodeSnapshotInUse", Napi::Function::New(env, SetSnapshotInUse, "setNodeSnapshotInUse"));
+  exports.Set("agentSnapshotInfo", Napi::Function::New(env, AgentSnapshotInfoValue, "agentSnapshotInfo"));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("stopAll", Napi::Function::New(env, StopAll, "stopAll"));
   exports.Set("liveCount", Napi::Function::New(env, LiveCount, "liveCount"));

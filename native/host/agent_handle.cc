@@ -16,12 +16,6 @@ namespace agentcluster {
 
 namespace {
 
-// Event kinds as the TypeScript side (src/agent/native.ts) knows them.
-enum HostEventKind {
-  kReady = 0, kMessage = 1, kConsole = 2, kError = 3, kEvalResult = 4, kExit = 5, kMessageError = 6,
-  kDiagnostic = 7, kDrain = 8, kHostCall = 9,
-};
-
 // An AgentError(code, message) when the class was handed over, else a plain
 // Error with a `code`. Raw N-API calls: nothing here may throw in C++.
 Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message) {
@@ -825,76 +819,78 @@ Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& even
   for (size_t i = 0; i < events.size(); i++) {
     AgentEvent& event = events[i];
     if (!CanCallIntoJs(env)) throw Napi::Error();  // stopping mid-batch (see CanCallIntoJs)
+    // Tuples as declared in shared/event_schema.h.
     Napi::Array entry = Napi::Array::New(env);
+    auto kind = [&](HostEventKind k) { entry.Set(0u, Napi::Number::New(env, Wire(k))); };
     Napi::Value value;
     switch (event.kind) {
       case AgentEvent::Kind::kStarted:
         continue;  // sent by $262.agent children to their parent only, never to a host handle
       case AgentEvent::Kind::kReady:
-        entry.Set(0u, Napi::Number::New(env, kReady));
+        kind(HostEventKind::kReady);
         break;
       case AgentEvent::Kind::kMessage:
-        entry.Set(0u, Napi::Number::New(env, deserialize(&event.message, &value) ? kMessage : kMessageError));
-        entry.Set(1u, value);
+        kind(deserialize(&event.message, &value) ? HostEventKind::kMessage : HostEventKind::kMessageError);
+        entry.Set(Wire(MessageField::kValue), value);
         break;
       case AgentEvent::Kind::kConsole:
-        entry.Set(0u, Napi::Number::New(env, kConsole));
-        entry.Set(1u, event.level);
-        entry.Set(2u, HostString(env, event.text));
+        kind(HostEventKind::kConsole);
+        entry.Set(Wire(ConsoleField::kLevel), Wire(event.level));
+        entry.Set(Wire(ConsoleField::kText), HostString(env, event.text));
         break;
       case AgentEvent::Kind::kError:
-        entry.Set(0u, Napi::Number::New(env, kError));
+        kind(HostEventKind::kError);
         if (event.message.empty()) {
-          entry.Set(1u, env.Undefined());
+          entry.Set(Wire(ErrorField::kValue), env.Undefined());
         } else {
           deserialize(&event.message, &value);
-          entry.Set(1u, value);
+          entry.Set(Wire(ErrorField::kValue), value);
         }
-        entry.Set(2u, HostString(env, event.summary));
-        entry.Set(3u, Napi::Number::New(env, event.phase));
-        entry.Set(4u, Napi::Boolean::New(env, event.out_of_memory));
-        entry.Set(5u, HostString(env, event.text));
+        entry.Set(Wire(ErrorField::kSummary), HostString(env, event.summary));
+        entry.Set(Wire(ErrorField::kPhase), Wire(event.phase));
+        entry.Set(Wire(ErrorField::kOutOfMemory), Napi::Boolean::New(env, event.out_of_memory));
+        entry.Set(Wire(ErrorField::kCode), HostString(env, event.code));
         break;
       case AgentEvent::Kind::kEvalResult: {
         bool ok = deserialize(&event.message, &value) && event.ok;
-        entry.Set(0u, Napi::Number::New(env, kEvalResult));
-        entry.Set(1u, event.id);
-        entry.Set(2u, ok);
-        entry.Set(3u, value);
-        entry.Set(4u, HostString(env, event.summary));
-        entry.Set(5u, HostString(env, event.text));
+        kind(HostEventKind::kEvalResult);
+        entry.Set(Wire(EvalResultField::kId), event.id);
+        entry.Set(Wire(EvalResultField::kOk), ok);
+        entry.Set(Wire(EvalResultField::kValue), value);
+        entry.Set(Wire(EvalResultField::kSummary), HostString(env, event.summary));
+        entry.Set(Wire(EvalResultField::kCode), HostString(env, event.code));
         break;
       }
       case AgentEvent::Kind::kDiagnostic:  // see native/agent/agent_diagnostics.h
-        entry.Set(0u, Napi::Number::New(env, kDiagnostic));
-        entry.Set(1u, event.id);
-        entry.Set(2u, event.ok);
-        entry.Set(3u, event.partial);
+        kind(HostEventKind::kDiagnostic);
+        entry.Set(Wire(DiagnosticField::kId), event.id);
+        entry.Set(Wire(DiagnosticField::kOk), event.ok);
+        entry.Set(Wire(DiagnosticField::kPartial), event.partial);
         if (event.partial) {
-          entry.Set(4u, Napi::Buffer<char>::Copy(env, event.text.data(), event.text.size()));
+          entry.Set(Wire(DiagnosticField::kPayload), Napi::Buffer<char>::Copy(env, event.text.data(), event.text.size()));
         } else {
-          entry.Set(4u, Napi::String::New(env, event.text));
+          entry.Set(Wire(DiagnosticField::kPayload), Napi::String::New(env, event.text));
         }
         break;
       case AgentEvent::Kind::kDrain:
-        entry.Set(0u, Napi::Number::New(env, kDrain));
+        kind(HostEventKind::kDrain);
         break;
-      case AgentEvent::Kind::kHostCall: {  // [kHostCall, id, method index, sync, ok, args or error]
+      case AgentEvent::Kind::kHostCall: {
         bool ok = deserialize(&event.message, &value);
-        entry.Set(0u, Napi::Number::New(env, kHostCall));
-        entry.Set(1u, event.id);
-        entry.Set(2u, Napi::Number::New(env, event.level));
-        entry.Set(3u, event.partial);
-        entry.Set(4u, ok);
-        entry.Set(5u, value);
+        kind(HostEventKind::kHostCall);
+        entry.Set(Wire(HostCallField::kId), event.id);
+        entry.Set(Wire(HostCallField::kMethod), event.method);
+        entry.Set(Wire(HostCallField::kSync), event.sync);
+        entry.Set(Wire(HostCallField::kOk), ok);
+        entry.Set(Wire(HostCallField::kValue), value);
         break;
       }
       case AgentEvent::Kind::kExit:
         thread_->Join();
         *exited = true;
-        entry.Set(0u, Napi::Number::New(env, kExit));
-        entry.Set(1u, event.exit_code);
-        entry.Set(2u, Napi::String::New(env, ExitReasonName(event.reason)));
+        kind(HostEventKind::kExit);
+        entry.Set(Wire(ExitField::kCode), event.exit_code);
+        entry.Set(Wire(ExitField::kReason), Napi::String::New(env, ExitReasonName(event.reason)));
         break;
     }
     batch.Set(static_cast<uint32_t>(i), entry);

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "shared/event_schema.h"
 #include "shared/message.h"
 
 namespace agentcluster {
@@ -106,21 +107,24 @@ struct AgentEvent {
   // kStarted: a $262.agent child is about to run its entry script (only to its ChildSink).
   enum class Kind { kReady, kMessage, kConsole, kError, kEvalResult, kExit, kDiagnostic, kDrain, kHostCall, kStarted };
   Kind kind;
-  Message message;     // kMessage payload, kError error, kEvalResult value or error
-  std::string text;    // kConsole text
-  int level = 0;       // kConsole: 0 log, 1 info, 2 warn, 3 error, 4 debug, 5 print (test262); kHostCall: method index
-  uint32_t id = 0;     // kEvalResult request id, kHostCall call id
-  bool ok = true;      // kEvalResult: fulfilled or rejected
+  Message message;     // kMessage payload, kError error, kEvalResult value or error, kHostCall arguments
+  std::string text;    // kConsole text, kDiagnostic answer
+  ConsoleLevel level = ConsoleLevel::kLog;  // kConsole
+  uint32_t id = 0;     // kEvalResult request id, kHostCall call id, kDiagnostic request id
+  bool ok = true;      // kEvalResult: fulfilled or rejected; kDiagnostic: answered
   int exit_code = 0;   // kExit
-  std::string summary;  // kError: "Name: message", computed in the agent
-  int phase = 0;        // kError: 0 runtime, 1 parse, 2 resolution (module linking)
+  std::string summary;  // kError, failed kEvalResult: "Name: message", computed in the agent
+  std::string code;     // kError, failed kEvalResult: the error's string `code`, or empty
+  ErrorPhase phase = ErrorPhase::kRuntime;  // kError: where the entry failed
   bool out_of_memory = false;  // kError
   ExitReason reason = ExitReason::kClosed;  // kExit
-  bool partial = false;  // kDiagnostic: a heap snapshot chunk, more follow (native/agent/agent_diagnostics.h); kHostCall: sync
+  bool partial = false;  // kDiagnostic: a heap snapshot chunk, more follow (native/agent/agent_diagnostics.h)
+  uint32_t method = 0;   // kHostCall: index of the host function
+  bool sync = false;     // kHostCall: host.sync.NAME() (the agent blocks for the answer)
 
   // What this event weighs in its receiver's queue (flow control): the
   // serialized payload plus any text; transferred buffers are not copied.
-  size_t weight() const { return message.bytes.size + text.size() + summary.size(); }
+  size_t weight() const { return message.bytes.size + text.size() + summary.size() + code.size(); }
 };
 
 // Where an agent's events go. Deliver() is called on the agent's thread and

@@ -273,7 +273,7 @@ void PortBinder::OnCollected(const v8::WeakCallbackInfo<Wrap>& info) {
 void PortBinder::Retire(Wrap* wrap) {
   v8::HandleScope scope(isolate_);
   if (!wrap->object.IsEmpty()) {
-    wrap->object.Get(isolate_)->SetAlignedPointerInInternalField(1, nullptr);
+    compat::SetInternalPointer(wrap->object.Get(isolate_), 1, nullptr);
   }
   PortEndpoint* key = wrap->endpoint.get();
   auto found = wraps_.find(key);
@@ -329,8 +329,8 @@ v8::Local<v8::Object> PortBinder::Bind(v8::Local<v8::Context> context,
   wrap->binder = this;
   wrap->endpoint = endpoint;
   wrap->object.Reset(isolate_, object);
-  object->SetAlignedPointerInInternalField(0, &kPortTag);
-  object->SetAlignedPointerInInternalField(1, wrap.get());
+  compat::SetInternalPointer(object, 0, &kPortTag);
+  compat::SetInternalPointer(object, 1, wrap.get());
   Wrap* bound = wrap.get();
   wraps_[endpoint.get()] = std::move(wrap);
   UpdateStrength(bound);
@@ -340,14 +340,14 @@ v8::Local<v8::Object> PortBinder::Bind(v8::Local<v8::Context> context,
 
 PortBinder::Wrap* PortBinder::WrapOf(v8::Local<v8::Value> value) {
   if (!IsPort(value)) return nullptr;
-  return static_cast<Wrap*>(value.As<v8::Object>()->GetAlignedPointerFromInternalField(1));
+  return static_cast<Wrap*>(compat::GetInternalPointer(value.As<v8::Object>(), 1));
 }
 
 bool PortBinder::IsPort(v8::Local<v8::Value> value) {
   if (value.IsEmpty() || !value->IsObject()) return false;
   v8::Local<v8::Object> object = value.As<v8::Object>();
   return object->InternalFieldCount() == 2 &&
-         object->GetAlignedPointerFromInternalField(0) == &kPortTag;
+         compat::GetInternalPointer(object, 0) == &kPortTag;
 }
 
 std::shared_ptr<PortEndpoint> PortBinder::EndpointOf(v8::Local<v8::Value> value) {
@@ -491,7 +491,7 @@ void PortBinder::StartMethod(const v8::FunctionCallbackInfo<v8::Value>& info) {
 }
 
 void PortBinder::GetHandler(v8::Local<v8::Name>, const v8::PropertyCallbackInfo<v8::Value>& info) {
-  Wrap* wrap = WrapOf(info.Holder());
+  Wrap* wrap = WrapOf(compat::HolderOf(info));
   int slot = info.Data().As<v8::Int32>()->Value();
   if (wrap == nullptr || wrap->on[slot].IsEmpty()) {
     info.GetReturnValue().SetNull();
@@ -502,7 +502,7 @@ void PortBinder::GetHandler(v8::Local<v8::Name>, const v8::PropertyCallbackInfo<
 
 void PortBinder::SetHandler(v8::Local<v8::Name>, v8::Local<v8::Value> value,
                             const v8::PropertyCallbackInfo<void>& info) {
-  Wrap* wrap = WrapOf(info.Holder());
+  Wrap* wrap = WrapOf(compat::HolderOf(info));
   if (wrap == nullptr) return;
   int slot = info.Data().As<v8::Int32>()->Value();
   if (value->IsFunction()) {
@@ -516,7 +516,7 @@ void PortBinder::SetHandler(v8::Local<v8::Name>, v8::Local<v8::Value> value,
 }
 
 void PortBinder::GetBuffered(v8::Local<v8::Name>, const v8::PropertyCallbackInfo<v8::Value>& info) {
-  Wrap* wrap = WrapOf(info.Holder());
+  Wrap* wrap = WrapOf(compat::HolderOf(info));
   if (wrap == nullptr) {
     info.GetReturnValue().Set(0);
     return;

@@ -77,6 +77,92 @@ inline v8::Local<v8::FixedArray> ImportAttributes(v8::Local<v8::ModuleRequest> r
 #endif
 }
 
+// String contents. V8 14 replaced Write / WriteOneByte / WriteUtf8 /
+// Utf8Length by the *V2 forms (size_t lengths, no null terminator unless
+// asked). Our callers never want the terminator, and always want lone
+// surrogates replaced by U+FFFD in UTF-8.
+inline size_t Utf8Length(v8::Isolate* isolate, v8::Local<v8::String> text) {
+#if V8_MAJOR_VERSION >= 14
+  return text->Utf8LengthV2(isolate);
+#else
+  return static_cast<size_t>(text->Utf8Length(isolate));
+#endif
+}
+
+inline void WriteUtf16(v8::Isolate* isolate, v8::Local<v8::String> text, uint16_t* out,
+                       uint32_t offset, uint32_t length) {
+#if V8_MAJOR_VERSION >= 14
+  text->WriteV2(isolate, offset, length, out);
+#else
+  text->Write(isolate, out, static_cast<int>(offset), static_cast<int>(length),
+              v8::String::NO_NULL_TERMINATION);
+#endif
+}
+
+inline void WriteLatin1(v8::Isolate* isolate, v8::Local<v8::String> text, uint8_t* out,
+                        uint32_t offset, uint32_t length) {
+#if V8_MAJOR_VERSION >= 14
+  text->WriteOneByteV2(isolate, offset, length, out);
+#else
+  text->WriteOneByte(isolate, out, static_cast<int>(offset), static_cast<int>(length),
+                     v8::String::NO_NULL_TERMINATION);
+#endif
+}
+
+// Returns the bytes written (whole characters only).
+inline size_t WriteUtf8(v8::Isolate* isolate, v8::Local<v8::String> text, char* out,
+                        size_t capacity) {
+#if V8_MAJOR_VERSION >= 14
+  return text->WriteUtf8V2(isolate, out, capacity, v8::String::WriteFlags::kReplaceInvalidUtf8);
+#else
+  return static_cast<size_t>(text->WriteUtf8(
+      isolate, out, static_cast<int>(capacity), nullptr,
+      v8::String::REPLACE_INVALID_UTF8 | v8::String::NO_NULL_TERMINATION));
+#endif
+}
+
+// The object an accessor (native data property) sits on. V8 14 renamed
+// Holder() to HolderV2() (on the global object: the global proxy, which is
+// what scripts see as globalThis).
+template <typename T>
+inline v8::Local<v8::Object> HolderOf(const v8::PropertyCallbackInfo<T>& info) {
+#if V8_MAJOR_VERSION >= 14
+  return info.HolderV2();
+#else
+  return info.Holder();
+#endif
+}
+
+// The receiver of an accessor's setter. V8 14 dropped This() from
+// PropertyCallbackInfo: a native data property setter is only reached with
+// the holder itself as receiver there, so the holder is the receiver.
+inline v8::Local<v8::Object> ReceiverOf(const v8::PropertyCallbackInfo<void>& info) {
+#if V8_MAJOR_VERSION >= 14
+  return info.HolderV2();
+#else
+  return info.This();
+#endif
+}
+
+// Aligned pointers in an object's internal fields. V8 14 requires a type tag
+// on both ends; we use one tag for all (the fields are checked by our own
+// marker in field 0).
+inline void SetInternalPointer(v8::Local<v8::Object> object, int index, void* value) {
+#if V8_MAJOR_VERSION >= 14
+  object->SetAlignedPointerInInternalField(index, value, v8::kEmbedderDataTypeTagDefault);
+#else
+  object->SetAlignedPointerInInternalField(index, value);
+#endif
+}
+
+inline void* GetInternalPointer(v8::Local<v8::Object> object, int index) {
+#if V8_MAJOR_VERSION >= 14
+  return object->GetAlignedPointerFromInternalField(index, v8::kEmbedderDataTypeTagDefault);
+#else
+  return object->GetAlignedPointerFromInternalField(index);
+#endif
+}
+
 // A foreground task runner. V8 12 moved the methods an embedder overrides to
 // Post*Impl(..., SourceLocation) (the Post* ones stop being virtual in 13);
 // subclasses implement the two hooks below on every line.

@@ -1,7 +1,19 @@
 // The Agent class: a JavaScript isolate on its own OS thread, driven like a
 // Node Worker (events, postMessage, terminate) plus evaluate().
 import { EventEmitter } from 'node:events';
-import { native, NativeEvent, type AtomicsWaitStats, type NativeAgentHandle, type NativeEventBatch } from '../native.js';
+import { native, type AtomicsWaitStats, type NativeAgentHandle, type NativeEventBatch } from '../native.js';
+import {
+  consoleLevelNames,
+  ConsoleField,
+  DiagnosticField,
+  ErrorField,
+  errorPhaseNames,
+  EvalResultField,
+  ExitField,
+  HostCallField,
+  HostEventKind,
+  MessageField,
+} from '../native-event-schema.js';
 import { AgentError, asAgentError } from './errors.js';
 import { toNativeOptions, type AgentOptions } from './options.js';
 import { installExitHook } from './exit-hook.js';
@@ -24,8 +36,7 @@ export interface ExitInfo {
 }
 
 /** 'print' comes only from test262-host agents (the `print` global). */
-export type ConsoleLevel = 'log' | 'info' | 'warn' | 'error' | 'debug' | 'print';
-const consoleLevels: readonly ConsoleLevel[] = ['log', 'info', 'warn', 'error', 'debug', 'print'];
+export type ConsoleLevel = (typeof consoleLevelNames)[number];
 
 /** What ended an agent with an uncaught error, as the agent itself saw it. */
 export interface AgentFailure {
@@ -37,7 +48,6 @@ export interface AgentFailure {
   phase: 'parse' | 'resolution' | 'runtime';
   outOfMemory: boolean;
 }
-const phases = ['runtime', 'parse', 'resolution'] as const;
 
 export interface AgentEvents {
   // `any`, as Node types Worker messages: the listener states what it expects.
@@ -295,35 +305,36 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
   }
 
-  #handleEvent(event: readonly [NativeEvent, ...unknown[]]): void {
+  #handleEvent(event: readonly [HostEventKind, ...unknown[]]): void {
     switch (event[0]) {
-      case NativeEvent.Ready:
+      case HostEventKind.Ready:
         this.#state = 'running';
         this.#resolveReady();
         this.emit('online');
         return;
-      case NativeEvent.Message:
-        this.emit('message', event[1]);
+      case HostEventKind.Message:
+        this.emit('message', event[MessageField.Value]);
         return;
-      case NativeEvent.MessageError:
-        this.emit('messageerror', event[1]);
+      case HostEventKind.MessageError:
+        this.emit('messageerror', event[MessageField.Value]);
         return;
-      case NativeEvent.Drain:
+      case HostEventKind.Drain:
         this.emit('drain');
         return;
-      case NativeEvent.Console: {
-        const level = consoleLevels[event[1] as number] ?? 'log';
-        const text = event[2] as string;
+      case HostEventKind.Console: {
+        const level = consoleLevelNames[event[ConsoleField.Level] as number] ?? 'log';
+        const text = event[ConsoleField.Text] as string;
         if (this.listenerCount('console') > 0) this.emit('console', level, text);
         else (level === 'warn' || level === 'error' ? process.stderr : process.stdout).write(text + '\n');
         return;
       }
-      case NativeEvent.Error: {
-        const outOfMemory = event[4] === true;
+      case HostEventKind.Error: {
+        const outOfMemory = event[ErrorField.OutOfMemory] === true;
+        const summary = event[ErrorField.Summary] as string;
         const error = outOfMemory
           ? new AgentError('ERR_AGENT_OUT_OF_MEMORY', `Agent "${this.name}" exceeded its heap limit and was stopped`, { agentName: this.name })
-          : restoreIdentity(event[1], event[2] as string, event[5] as string);
-        this.#failure = { error, summary: event[2] as string, phase: phases[event[3] as number] ?? 'runtime', outOfMemory };
+          : restoreIdentity(event[ErrorField.Value], summary, event[ErrorField.Code] as string);
+        this.#failure = { error, summary, phase: errorPhaseNames[event[ErrorField.Phase] as number] ?? 'runtime', outOfMemory };
         if (this.#state === 'starting') {
           // Startup failures reject `ready`; an 'error' listener counts as handling them.
           if (this.listenerCount('error') > 0) {
@@ -336,22 +347,35 @@ export class Agent extends EventEmitter<AgentEvents> {
         }
         return;
       }
-      case NativeEvent.EvalResult: {
-        const pending = this.#evaluations.get(event[1] as number);
+      case HostEventKind.EvalResult: {
+        const id = event[EvalResultField.Id] as number;
+        const pending = this.#evaluations.get(id);
         if (!pending) return;
-        this.#evaluations.delete(event[1] as number);
-        if (event[2]) pending.resolve(event[3]);
-        else pending.reject(restoreIdentity(event[3], event[4] as string, event[5] as string));
+        this.#evaluations.delete(id);
+        const value = event[EvalResultField.Value];
+        if (event[EvalResultField.Ok]) pending.resolve(value);
+        else pending.reject(restoreIdentity(value, event[EvalResultField.Summary] as string, event[EvalResultField.Code] as string));
         return;
       }
-      case NativeEvent.HostCall:
-        this.#host?.call(event[1] as number, event[2] as number, event[3] as boolean, event[4] as boolean, event[5]);
+      case HostEventKind.HostCall:
+        this.#host?.call(
+          event[HostCallField.Id] as number,
+          event[HostCallField.Method] as number,
+          event[HostCallField.Sync] as boolean,
+          event[HostCallField.Ok] as boolean,
+          event[HostCallField.Value],
+        );
         return;
-      case NativeEvent.Diagnostic:
-        this.#diagnostics.onAnswer(event[1] as number, event[2] as boolean, event[3] as boolean, event[4] as Buffer | string);
+      case HostEventKind.Diagnostic:
+        this.#diagnostics.onAnswer(
+          event[DiagnosticField.Id] as number,
+          event[DiagnosticField.Ok] as boolean,
+          event[DiagnosticField.Partial] as boolean,
+          event[DiagnosticField.Payload] as Buffer | string,
+        );
         return;
-      case NativeEvent.Exit: {
-        const info: ExitInfo = { code: event[1] as number, reason: event[2] as ExitReason };
+      case HostEventKind.Exit: {
+        const info: ExitInfo = { code: event[ExitField.Code] as number, reason: event[ExitField.Reason] as ExitReason };
         if (info.reason === 'out-of-memory' && this.#diagnostics.nearHeapLimit) info.heapStatistics = this.#diagnostics.nearHeapLimit;
         this.#exitInfo = info;
         const wasStarting = this.#state === 'starting';

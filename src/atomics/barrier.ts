@@ -10,6 +10,7 @@
  * barrier for the others. Waiters sleep until the generation differs from
  * theirs; the leader notifies all.
  */
+import { attach, attaching } from './attach.js';
 import {
   checkInt,
   deadlineFrom,
@@ -26,7 +27,6 @@ const PARTIES = 1;
 const ARRIVED_MASK = 0xffff;
 const MAX_PARTIES = 0xffff;
 
-let attaching = false;
 
 /** Outcome of one arrival: leader, released follower, or timed out (withdrawn). */
 type Arrival = { state: 'leader' } | { state: 'waiting'; gen: number; cur: number };
@@ -47,28 +47,23 @@ export class Barrier {
    * `byteOffset` of `buffer`. Use `Barrier.from()` on other threads.
    */
   constructor(parties: number, buffer?: SharedArrayBuffer, byteOffset = 0) {
-    if (!attaching) checkInt('Barrier parties', parties, 1, MAX_PARTIES);
+    if (!attaching()) checkInt('Barrier parties', parties, 1, MAX_PARTIES);
     const at = placeRegion('Barrier', buffer, byteOffset, Barrier.byteLength, Barrier.alignment);
     this.buffer = at.buffer;
     this.byteOffset = at.byteOffset;
     this.#s = new Int32Array(at.buffer, at.byteOffset, 2);
-    if (!attaching) {
+    if (!attaching()) {
       Atomics.store(this.#s, STATE, 0);
       Atomics.store(this.#s, PARTIES, parties);
     }
     this.#parties = Atomics.load(this.#s, PARTIES);
-    if (attaching) checkInt('Barrier.from(): stored parties', this.#parties, 1, MAX_PARTIES);
+    if (attaching()) checkInt('Barrier.from(): stored parties', this.#parties, 1, MAX_PARTIES);
   }
 
   /** Re-attach to an existing barrier from an instance or its structured clone. */
   static from(cloned: SharedHandle): Barrier {
     const at = handleOf('Barrier', cloned, Barrier.byteLength, Barrier.alignment);
-    attaching = true;
-    try {
-      return new Barrier(0, at.buffer, at.byteOffset);
-    } finally {
-      attaching = false;
-    }
+    return attach(() => new Barrier(0, at.buffer, at.byteOffset));
   }
 
   /** Number of parties per generation. */

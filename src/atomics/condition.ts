@@ -10,6 +10,7 @@
  * condition variable, wake-ups may be spurious: re-check the predicate in a
  * loop.
  */
+import { attach, attaching } from './attach.js';
 import { Mutex } from './mutex.js';
 import {
   assertCanBlock,
@@ -22,7 +23,6 @@ import {
   type WaitResult,
 } from './wait.js';
 
-let attaching = false;
 
 export class Condition {
   static readonly byteLength = 4;
@@ -38,18 +38,13 @@ export class Condition {
     this.buffer = at.buffer;
     this.byteOffset = at.byteOffset;
     this.#seq = new Int32Array(at.buffer, at.byteOffset, 1);
-    if (!attaching) Atomics.store(this.#seq, 0, 0);
+    if (!attaching()) Atomics.store(this.#seq, 0, 0);
   }
 
   /** Re-attach to an existing condition from an instance or its structured clone. */
   static from(cloned: SharedHandle): Condition {
     const at = handleOf('Condition', cloned, Condition.byteLength, Condition.alignment);
-    attaching = true;
-    try {
-      return new Condition(at.buffer, at.byteOffset);
-    } finally {
-      attaching = false;
-    }
+    return attach(() => new Condition(at.buffer, at.byteOffset));
   }
 
   /**

@@ -22,32 +22,12 @@ import {
   waitAsync,
   type SharedHandle,
 } from './wait.js';
+import { attach, attaching } from './attach.js';
 
 const COUNT = 0;
 const EPOCH = 1;
 const BYTE_LENGTH = 8;
 const ALIGNMENT = 4;
-
-let attaching = false;
-
-function attach<T>(make: () => T): T {
-  attaching = true;
-  try {
-    return make();
-  } finally {
-    attaching = false;
-  }
-}
-
-function init(what: string, buffer: SharedArrayBuffer | undefined, byteOffset: number, count: number) {
-  const at = placeRegion(what, buffer, byteOffset, BYTE_LENGTH, ALIGNMENT);
-  const s = new Int32Array(at.buffer, at.byteOffset, 2);
-  if (!attaching) {
-    Atomics.store(s, COUNT, count);
-    Atomics.store(s, EPOCH, 0);
-  }
-  return { at, s };
-}
 
 /** Add `delta` to the counter (never below 0); wakes all waiters on reaching 0. */
 function addCount(what: string, s: Int32Array, delta: number): number {
@@ -96,7 +76,11 @@ async function waitZeroAsync(s: Int32Array, timeout: number | undefined): Promis
   }
 }
 
-export class Latch {
+/** The words of a counter, for the subclasses' methods (kept off the instances, which clone as `{ buffer, byteOffset }`). */
+let wordsOf: (counter: ZeroWaitCounter) => Int32Array;
+
+/** What Latch and WaitGroup share: the 8-byte region, its placement and re-attachment, the count and the waits for zero. */
+abstract class ZeroWaitCounter {
   static readonly byteLength = BYTE_LENGTH;
   static readonly alignment = ALIGNMENT;
 
@@ -104,35 +88,31 @@ export class Latch {
   readonly byteOffset: number;
   readonly #s: Int32Array;
 
-  /** Create a latch that opens after `count` (>= 0) count-downs. */
-  constructor(count: number, buffer?: SharedArrayBuffer, byteOffset = 0) {
-    if (!attaching) checkInt('Latch count', count, 0, INT32_MAX);
-    const { at, s } = init('Latch', buffer, byteOffset, count);
+  static {
+    wordsOf = (counter) => counter.#s;
+  }
+
+  protected constructor(what: string, count: number, buffer: SharedArrayBuffer | undefined, byteOffset: number) {
+    if (!attaching()) checkInt(`${what} count`, count, 0, INT32_MAX);
+    const at = placeRegion(what, buffer, byteOffset, BYTE_LENGTH, ALIGNMENT);
     this.buffer = at.buffer;
     this.byteOffset = at.byteOffset;
-    this.#s = s;
+    const s = (this.#s = new Int32Array(at.buffer, at.byteOffset, 2));
+    if (!attaching()) {
+      Atomics.store(s, COUNT, count);
+      Atomics.store(s, EPOCH, 0);
+    }
   }
 
-  /** Re-attach to an existing latch from an instance or its structured clone. */
-  static from(cloned: SharedHandle): Latch {
-    const at = handleOf('Latch', cloned, BYTE_LENGTH, ALIGNMENT);
-    return attach(() => new Latch(0, at.buffer, at.byteOffset));
+  /** Re-attach `Kind` to an existing region from an instance or its structured clone. */
+  protected static attach<C>(what: string, Kind: new (count: number, buffer: SharedArrayBuffer, byteOffset: number) => C, cloned: SharedHandle): C {
+    const at = handleOf(what, cloned, BYTE_LENGTH, ALIGNMENT);
+    return attach(() => new Kind(0, at.buffer, at.byteOffset));
   }
 
-  /** Remaining count (a racy snapshot). */
+  /** The current count (a racy snapshot). */
   get count(): number {
     return Atomics.load(this.#s, COUNT);
-  }
-
-  /** Decrement by `n` (default 1); throws ERR_COUNTER_UNDERFLOW below zero. Returns the new count. */
-  countDown(n = 1): number {
-    checkInt('Latch.countDown(n)', n, 0, INT32_MAX);
-    return addCount('Latch.countDown', this.#s, -n);
-  }
-
-  /** Whether the latch is open (count is 0); never blocks. */
-  tryWait(): boolean {
-    return Atomics.load(this.#s, COUNT) === 0;
   }
 
   /** Block until the count is 0. Returns false if `timeout` ms elapse first. */
@@ -143,6 +123,29 @@ export class Latch {
   /** Async form of `wait()`. */
   waitAsync(timeout?: number): Promise<boolean> {
     return waitZeroAsync(this.#s, timeout);
+  }
+}
+
+export class Latch extends ZeroWaitCounter {
+  /** Create a latch that opens after `count` (>= 0) count-downs. */
+  constructor(count: number, buffer?: SharedArrayBuffer, byteOffset = 0) {
+    super('Latch', count, buffer, byteOffset);
+  }
+
+  /** Re-attach to an existing latch from an instance or its structured clone. */
+  static from(cloned: SharedHandle): Latch {
+    return ZeroWaitCounter.attach('Latch', Latch, cloned);
+  }
+
+  /** Decrement by `n` (default 1); throws ERR_COUNTER_UNDERFLOW below zero. Returns the new count. */
+  countDown(n = 1): number {
+    checkInt('Latch.countDown(n)', n, 0, INT32_MAX);
+    return addCount('Latch.countDown', wordsOf(this), -n);
+  }
+
+  /** Whether the latch is open (count is 0); never blocks. */
+  tryWait(): boolean {
+    return this.count === 0;
   }
 
   /**
@@ -163,32 +166,15 @@ export class Latch {
   }
 }
 
-export class WaitGroup {
-  static readonly byteLength = BYTE_LENGTH;
-  static readonly alignment = ALIGNMENT;
-
-  readonly buffer: SharedArrayBuffer;
-  readonly byteOffset: number;
-  readonly #s: Int32Array;
-
+export class WaitGroup extends ZeroWaitCounter {
   /** Create a wait group with counter `count` (default 0) in a new SAB or at `byteOffset` of `buffer`. */
   constructor(count = 0, buffer?: SharedArrayBuffer, byteOffset = 0) {
-    if (!attaching) checkInt('WaitGroup count', count, 0, INT32_MAX);
-    const { at, s } = init('WaitGroup', buffer, byteOffset, count);
-    this.buffer = at.buffer;
-    this.byteOffset = at.byteOffset;
-    this.#s = s;
+    super('WaitGroup', count, buffer, byteOffset);
   }
 
   /** Re-attach to an existing wait group from an instance or its structured clone. */
   static from(cloned: SharedHandle): WaitGroup {
-    const at = handleOf('WaitGroup', cloned, BYTE_LENGTH, ALIGNMENT);
-    return attach(() => new WaitGroup(0, at.buffer, at.byteOffset));
-  }
-
-  /** Current counter (a racy snapshot). */
-  get count(): number {
-    return Atomics.load(this.#s, COUNT);
+    return ZeroWaitCounter.attach('WaitGroup', WaitGroup, cloned);
   }
 
   /**
@@ -198,21 +184,11 @@ export class WaitGroup {
    */
   add(delta = 1): number {
     checkInt('WaitGroup.add(delta)', delta, -INT32_MAX, INT32_MAX);
-    return addCount('WaitGroup.add', this.#s, delta);
+    return addCount('WaitGroup.add', wordsOf(this), delta);
   }
 
   /** `add(-1)`. */
   done(): number {
-    return addCount('WaitGroup.done', this.#s, -1);
-  }
-
-  /** Block until the counter reaches 0. Returns false if `timeout` ms elapse first. */
-  wait(timeout?: number): boolean {
-    return waitZero(this.#s, timeout);
-  }
-
-  /** Async form of `wait()`. */
-  waitAsync(timeout?: number): Promise<boolean> {
-    return waitZeroAsync(this.#s, timeout);
+    return addCount('WaitGroup.done', wordsOf(this), -1);
   }
 }

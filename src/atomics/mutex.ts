@@ -10,6 +10,7 @@
  * Not re-entrant and not owner-checked: any thread may unlock (like a binary
  * semaphore); unlocking an unlocked mutex throws ERR_MUTEX_NOT_LOCKED.
  */
+import { attach, attaching } from './attach.js';
 import {
   AtomicsError,
   deadlineFrom,
@@ -30,7 +31,6 @@ const CONTENDED = 2;
 // first avoids a futex round-trip. Kept small: the waiter may share a core.
 const SPIN = 100;
 
-let attaching = false;
 
 export class Mutex {
   /** Bytes needed inside a SharedArrayBuffer. */
@@ -54,7 +54,7 @@ export class Mutex {
     this.buffer = at.buffer;
     this.byteOffset = at.byteOffset;
     this.#state = new Int32Array(at.buffer, at.byteOffset, 1);
-    if (!attaching) Atomics.store(this.#state, 0, UNLOCKED);
+    if (!attaching()) Atomics.store(this.#state, 0, UNLOCKED);
   }
 
   /**
@@ -63,12 +63,7 @@ export class Mutex {
    */
   static from(cloned: SharedHandle): Mutex {
     const at = handleOf('Mutex', cloned, Mutex.byteLength, Mutex.alignment);
-    attaching = true;
-    try {
-      return new Mutex(at.buffer, at.byteOffset);
-    } finally {
-      attaching = false;
-    }
+    return attach(() => new Mutex(at.buffer, at.byteOffset));
   }
 
   /** Whether some thread holds the lock (a racy snapshot). */

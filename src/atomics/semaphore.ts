@@ -7,6 +7,7 @@
  * thread always retries the CAS before looking at its deadline, so a wake-up
  * racing with a timeout is not lost.
  */
+import { attach, attaching } from './attach.js';
 import {
   AtomicsError,
   INT32_MAX,
@@ -20,7 +21,6 @@ import {
   type SharedHandle,
 } from './wait.js';
 
-let attaching = false;
 
 export class Semaphore {
   static readonly byteLength = 4;
@@ -36,23 +36,18 @@ export class Semaphore {
    * threads.
    */
   constructor(initial = 0, buffer?: SharedArrayBuffer, byteOffset = 0) {
-    if (!attaching) checkInt('Semaphore initial permits', initial, 0, INT32_MAX);
+    if (!attaching()) checkInt('Semaphore initial permits', initial, 0, INT32_MAX);
     const at = placeRegion('Semaphore', buffer, byteOffset, Semaphore.byteLength, Semaphore.alignment);
     this.buffer = at.buffer;
     this.byteOffset = at.byteOffset;
     this.#count = new Int32Array(at.buffer, at.byteOffset, 1);
-    if (!attaching) Atomics.store(this.#count, 0, initial);
+    if (!attaching()) Atomics.store(this.#count, 0, initial);
   }
 
   /** Re-attach to an existing semaphore from an instance or its structured clone. */
   static from(cloned: SharedHandle): Semaphore {
     const at = handleOf('Semaphore', cloned, Semaphore.byteLength, Semaphore.alignment);
-    attaching = true;
-    try {
-      return new Semaphore(0, at.buffer, at.byteOffset);
-    } finally {
-      attaching = false;
-    }
+    return attach(() => new Semaphore(0, at.buffer, at.byteOffset));
   }
 
   /** Permits currently available (a racy snapshot). */

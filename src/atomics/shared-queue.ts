@@ -19,6 +19,7 @@
  *   float64: Float64Array[capacity]
  *   bytes:   Int32Array lengths[capacity], then Uint8Array[capacity * chunkBytes]
  */
+import { attach, attaching } from './attach.js';
 import { Condition } from './condition.js';
 import { Mutex, lockNowOrWaitAsync } from './mutex.js';
 import {
@@ -67,7 +68,6 @@ const KIND_BYTES = 1;
 const MAX_CAPACITY = 1 << 28;
 const ALIGNMENT = 8;
 
-let attaching = false;
 const NOT_YET: unique symbol = Symbol('not yet');
 
 interface Shape {
@@ -133,7 +133,7 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
     this.byteOffset = at.byteOffset;
     const off = at.byteOffset;
     this.#h = new Int32Array(at.buffer, off, HEADER_BYTES / 4);
-    if (attaching) {
+    if (attaching()) {
       this.#mutex = Mutex.from({ buffer: at.buffer, byteOffset: off });
       this.#notEmpty = Condition.from({ buffer: at.buffer, byteOffset: off + 4 });
       this.#notFull = Condition.from({ buffer: at.buffer, byteOffset: off + 8 });
@@ -176,12 +176,7 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
       kind: bytes ? 'bytes' : 'float64',
       chunkBytes: Atomics.load(h, CHUNK_BYTES),
     } as SharedQueueOptions<K>;
-    attaching = true;
-    try {
-      return new SharedQueue<K>(options, at.buffer, at.byteOffset);
-    } finally {
-      attaching = false;
-    }
+    return attach(() => new SharedQueue<K>(options, at.buffer, at.byteOffset));
   }
 
   /** Maximum number of items. */

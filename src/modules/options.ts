@@ -1,7 +1,7 @@
 // The `conditions`, `env` and `moduleRoots` options of Agent and AgentPool,
 // validated the same way for both (each reports with its own error type).
-import { realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 type Invalid = (name: string, expected: string, ...value: [unknown?]) => Error;
 
@@ -63,4 +63,26 @@ export function checkModuleRoots(value: unknown, invalid: Invalid): readonly str
     roots.add(real);
   }
   return [...roots];
+}
+
+/**
+ * The roots a pool job gets when `moduleRoots` is not given: the directory of
+ * the nearest package.json above the job file (its own package, node_modules
+ * included), so that a job can lazily `import()` its own files as it does under
+ * Node; none when the job belongs to no package. Real paths, like the option.
+ */
+export function defaultJobRoots(jobFile: string | undefined): readonly string[] {
+  if (jobFile === undefined) return [];
+  let dir: string;
+  try {
+    dir = dirname(realpathSync(jobFile));
+  } catch {
+    return []; // the job's load reports the missing file
+  }
+  for (;;) {
+    if (existsSync(resolve(dir, 'package.json'))) return [dir];
+    const parent = dirname(dir);
+    if (parent === dir) return [];
+    dir = parent;
+  }
 }

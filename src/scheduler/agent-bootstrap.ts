@@ -29,7 +29,9 @@
 // sig[RESULT] and run time in the float64 (agent -> host). The receiver reads and clears the id before it publishes
 // its handled count, so an id in `sig` always belongs to the very message
 // being received. Array wrappers cost a good part of a round trip.
-//   sig: Int32 [TASK, AGENT_SEEN, RESULT, HOST_SEEN, NAME], Float64 at byte 24: result ms
+//   sig: the int32 words and the float64 declared in signal-block.ts
+
+import { signalBlockSource } from './signal-block.js';
 
 export interface BootstrapConfig {
   /** file: URL of the job module. */
@@ -38,7 +40,7 @@ export interface BootstrapConfig {
   name: string;
   /** SharedArrayBuffer of the cancel ring (a power of two of Int32 slots). */
   ctl: SharedArrayBuffer;
-  /** The 32-byte signal block of unwrapped messages. */
+  /** The signal block of unwrapped messages (signal-block.ts). */
   sig: SharedArrayBuffer;
   /** Async tasks in progress at once. */
   concurrency: number;
@@ -51,9 +53,7 @@ const config = agentData;
 const ctl = new Int32Array(config.ctl);
 const mask = ctl.length - 1;
 const limit = config.concurrency;
-const sig = new Int32Array(config.sig, 0, 5);
-const sigMs = new Float64Array(config.sig, 24, 1);
-const TASK = 0, AGENT_SEEN = 1, RESULT = 2, HOST_SEEN = 3, NAME = 4;
+${signalBlockSource('config.sig')}
 const names = []; // export names in the order they came in wrapped entries
 const known = new Set();
 let received = 0; // messages handled (published as sig[AGENT_SEEN])

@@ -10,6 +10,7 @@ import { extraBuiltinsKey, moduleGraphKey, type ModuleGraph } from '../modules/i
 import { jobNamespaceBuiltins } from './job-namespace.js';
 import { bootstrapSource, type BootstrapConfig } from './agent-bootstrap.js';
 import { PoolError } from './errors.js';
+import { createSignalBlock, SignalWord, signalViews } from './signal-block.js';
 import type { Task } from './task.js';
 
 /** What a slot reports to its pool. */
@@ -46,13 +47,7 @@ export interface SlotOptions {
 }
 
 const SEQ_MAX = 0x3fffffff;
-// The signal block shared with the agent (agent-bootstrap.ts): five int32, then a float64 at byte 24.
-const SIG_BYTES = 32;
-const SIG_TASK = 0;
-const SIG_AGENT_SEEN = 1;
-const SIG_RESULT = 2;
-const SIG_HOST_SEEN = 3;
-const SIG_NAME = 4;
+const { TASK: SIG_TASK, AGENT_SEEN: SIG_AGENT_SEEN, RESULT: SIG_RESULT, HOST_SEEN: SIG_HOST_SEEN, NAME: SIG_NAME } = SignalWord;
 
 function ringSize(capacity: number): number {
   let size = 64;
@@ -66,10 +61,10 @@ export class AgentSlot {
   readonly #mask: number;
   readonly #owner: SlotOwner;
   state: 'starting' | 'ready' | 'dying' | 'exited' = 'starting';
-  /** Tasks given to this agent and not settled yet (in the outbox or in the agent). */
-  inflight = 0;
-  /** Broadcasts sent and not acknowledged. */
-  acks = 0;
+  /** Tasks given to this agent and not settled yet (in the outbox or in the agent); see take()/settle(). */
+  #inflight = 0;
+  /** Broadcasts sent and not acknowledged; see pushBroadcast()/acknowledge(). */
+  #acks = 0;
   /** Whether it keeps the host alive (busy, or idle for less than a housekeeping tick). */
   referenced = true;
   /** Bumped by every task given; the pool's housekeeping tells idle agents by it. */
@@ -104,9 +99,10 @@ export class AgentSlot {
     const sab = new SharedArrayBuffer(4 * ringSize(options.concurrency + options.maxPrefetch));
     this.ctl = new Int32Array(sab);
     this.#mask = this.ctl.length - 1;
-    const sig = new SharedArrayBuffer(SIG_BYTES);
-    this.#sig = new Int32Array(sig, 0, 5);
-    this.#sigMs = new Float64Array(sig, 24, 1);
+    const sig = createSignalBlock();
+    const views = signalViews(sig);
+    this.#sig = views.words;
+    this.#sigMs = views.resultMs;
     const config: BootstrapConfig = {
       url: options.url,
       name: options.exportName,
@@ -130,20 +126,14 @@ export class AgentSlot {
       [extraBuiltinsKey]: jobNamespaceBuiltins,
     });
     this.agent.on('message', (message) => {
-      const sig = this.#sig;
-      const id = Atomics.load(sig, SIG_RESULT);
-      if (id !== 0) Atomics.store(sig, SIG_RESULT, 0); // before publishing `seen`: see agent-bootstrap.ts
-      Atomics.store(sig, SIG_HOST_SEEN, (this.#seen = (this.#seen + 1) | 0));
+      const id = this.#receive();
       if (id !== 0) owner.slotResult(this, id, message, this.#sigMs[0]!);
       else owner.slotMessage(this, message as unknown[]);
     });
     // A message the host cannot deserialize (a result nested deeper than the
     // host's stack allows, say) must fail its task, never leave it waiting.
     this.agent.on('messageerror', (cause) => {
-      const sig = this.#sig;
-      const id = Atomics.load(sig, SIG_RESULT);
-      if (id !== 0) Atomics.store(sig, SIG_RESULT, 0);
-      Atomics.store(sig, SIG_HOST_SEEN, (this.#seen = (this.#seen + 1) | 0));
+      const id = this.#receive();
       const error = resultUnreadable(cause, id !== 0);
       if (id !== 0) owner.slotMessage(this, [-id, [0, error], this.#sigMs[0]!]);
       else this.#abandon(error); // a batch: which tasks it held is unreadable too
@@ -167,22 +157,34 @@ export class AgentSlot {
     );
   }
 
+  /** Starting or ready: counts as one of the pool's agents. */
+  get live(): boolean {
+    return this.state === 'starting' || this.state === 'ready';
+  }
+
+  /** Tasks given to this agent and not settled yet. */
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  /** Holds no task and awaits no broadcast acknowledgement. */
+  get idle(): boolean {
+    return this.#inflight === 0 && this.#acks === 0;
+  }
+
   /**
    * Takes a task. To an idle agent it is posted at once (latency); to a busy
    * one it goes out with the rest of this tick's tasks as one message
    * (throughput).
    */
-  push(task: Task): void {
+  take(task: Task): void {
     const s = (this.#seq = this.#seq === SEQ_MAX ? 1 : this.#seq + 1);
     task.seq = s;
     task.slot = this;
     this.activity++;
     Atomics.store(this.ctl, s & this.#mask, s);
-    if (!this.referenced) {
-      this.referenced = true;
-      this.agent.ref();
-    }
-    if (this.inflight++ === 0 && this.#message.length === 0) {
+    this.#keepHostAlive();
+    if (this.#inflight++ === 0 && this.#message.length === 0) {
       this.#postOne(task);
       return;
     }
@@ -196,14 +198,16 @@ export class AgentSlot {
     }
   }
 
+  /** A task it took is no longer its business (settled, or skipped by the agent). Returns whether it holds none now. */
+  settle(): boolean {
+    return --this.#inflight === 0;
+  }
+
   /** Queues broadcast number `bid` in order with the tasks. */
   pushBroadcast(bid: number, value: unknown): void {
     // Awaiting its acknowledgement keeps the host alive, as a task does.
-    this.acks++;
-    if (!this.referenced) {
-      this.referenced = true;
-      this.agent.ref();
-    }
+    this.#acks++;
+    this.#keepHostAlive();
     this.#message.push(-bid, value, undefined);
     this.#tasks.push(null);
     if (!this.#flushQueued) {
@@ -221,9 +225,14 @@ export class AgentSlot {
     return Atomics.compareExchange(this.ctl, s & this.#mask, s, 0) === s;
   }
 
+  /** A broadcast it was sent was handled (or could not be posted). */
+  acknowledge(): void {
+    this.#acks--;
+  }
+
   /** Lets an idle, ready agent stop keeping the host alive (the pool's housekeeping calls it). */
   unrefIfIdle(): void {
-    if (this.inflight === 0 && this.acks === 0 && this.referenced && this.state === 'ready') {
+    if (this.idle && this.referenced && this.state === 'ready') {
       this.referenced = false;
       this.agent.unref();
     }
@@ -231,24 +240,40 @@ export class AgentSlot {
 
   /** Stops the agent; its exit still keeps the host alive until it is reported. */
   kill(): Promise<ExitInfo> {
-    if (this.state === 'starting' || this.state === 'ready') this.state = 'dying';
     this.retired = true;
-    if (!this.referenced) {
-      this.referenced = true;
-      this.agent.ref();
-    }
-    return this.agent.terminate();
+    return this.#terminate();
   }
 
   /** Stops the agent because of `error`: the tasks it took down fail with it (see the pool's exit error). */
   #abandon(error: PoolError): void {
     this.failure = error;
-    if (this.state === 'starting' || this.state === 'ready') this.state = 'dying';
+    this.#terminate().catch(() => {});
+  }
+
+  #terminate(): Promise<ExitInfo> {
+    if (this.live) this.state = 'dying';
+    this.#keepHostAlive();
+    return this.agent.terminate();
+  }
+
+  #keepHostAlive(): void {
     if (!this.referenced) {
       this.referenced = true;
       this.agent.ref();
     }
-    this.agent.terminate().catch(() => {});
+  }
+
+  /**
+   * Bookkeeping of every message from the agent: the task id it carries in
+   * shared memory (0 for a batch), cleared before `seen` is published (see
+   * agent-bootstrap.ts).
+   */
+  #receive(): number {
+    const sig = this.#sig;
+    const id = Atomics.load(sig, SIG_RESULT);
+    if (id !== 0) Atomics.store(sig, SIG_RESULT, 0);
+    Atomics.store(sig, SIG_HOST_SEEN, (this.#seen = (this.#seen + 1) | 0));
+    return id;
   }
 
   /** Posts, and counts what was posted. */

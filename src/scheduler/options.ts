@@ -8,7 +8,7 @@ import { checkOptionNames } from '../options/names.js';
 import { invalidOption, unknownOption, type PoolError } from './errors.js';
 import { snapshotHost } from '../agent/host-bridge.js';
 import type { HostFunctions } from '../agent/options.js';
-import { checkConditions, checkEnv, checkLoader, checkModuleRoots, type LoaderHooks } from '../modules/index.js';
+import { checkConditions, checkEnv, checkLoader, checkModuleRoots, defaultJobRoots, type LoaderHooks } from '../modules/index.js';
 
 /** Our names, or piscina's / Node Worker's (maxOldGenerationSizeMb, ...). */
 export interface PoolResourceLimits extends ResourceLimits {
@@ -195,7 +195,7 @@ export function fillOptions(options: AgentPoolOptions): FilledOptions {
     conditions: checkConditions(options.conditions, invalidOption),
     env: checkEnv(options.env, invalidOption),
     loader: checkLoader(options.loader, invalidOption),
-    moduleRoots: checkModuleRoots(options.moduleRoots, invalidOption) ?? [],
+    moduleRoots: checkModuleRoots(options.moduleRoots, invalidOption) ?? defaultJobRoots(filename === undefined ? undefined : fileURLToPath(jobUrl(filename))),
   };
 }
 

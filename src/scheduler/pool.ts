@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildGraph, type ModuleGraph } from '../modules/index.js';
 import type { Agent, ExitInfo } from '../agent/agent.js';
 import { AgentError } from '../agent/errors.js';
-import { unwatch, watch } from './abort.js';
+import { watch } from './abort.js';
 import { AgentSlot, type SlotOwner } from './agent-slot.js';
 import { addJobNamespaceModule } from './job-namespace.js';
 import { Balancer, MAX_PREFETCH } from './balancer.js';
@@ -20,7 +20,7 @@ import { Histogram, type HistogramSummary } from './histogram.js';
 import { mapTasks, type MapOptions } from './map.js';
 import { isMoved, move, type Moved } from './move.js';
 import { badTaskOptions, fillOptions, type AgentPoolOptions, type FilledOptions } from './options.js';
-import { DISPATCHED, QUEUED, SETTLED, Task } from './task.js';
+import { DISPATCHED, QUEUED, Task } from './task.js';
 import { TaskQueue } from './task-queue.js';
 
 export interface RunOptions {
@@ -113,6 +113,9 @@ const TICK_MS = 25;
  * being requeued without end.
  */
 const MAX_TASK_DEATHS = 3;
+
+/** What #reclaim's verdict returns for a task that goes back to the queue. */
+const REQUEUE: unique symbol = Symbol('requeue');
 
 function killerError(deaths: number, failure: unknown): PoolError {
   return new PoolError('ERR_POOL_AGENT_EXITED', `${deaths} agents died of an error while holding the task, before it started: ${describe(failure)}`, {
@@ -254,10 +257,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     if (signal !== undefined || timeout !== undefined) watch(t, signal, timeout, this.#cancel);
     this.#busy = true;
     if (slot !== undefined) {
-      t.state = DISPATCHED;
-      this.#waitTime.record(0);
-      this.#running.set(t.id, t);
-      slot.push(t);
+      this.#dispatch(t, slot);
     } else {
       queue.push(t);
       if (!this.#pumpQueued) {
@@ -287,7 +287,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
    */
   broadcast(value: unknown): Promise<number> {
     if (this.#closing) return Promise.reject(this.#destroyed ? destroyedError() : closedError());
-    const targets = this.#slots.filter((slot) => slot.state === 'ready' || slot.state === 'starting');
+    const targets = this.#slots.filter((slot) => slot.live);
     if (targets.length === 0) return Promise.resolve(0);
     const bid = this.#nextBroadcast++;
     return new Promise<number>((resolve, reject) => {
@@ -343,7 +343,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     let agents = 0;
     let idleAgents = 0;
     for (const slot of this.#slots) {
-      if (slot.state === 'starting' || slot.state === 'ready') agents++;
+      if (slot.live) agents++;
       if (slot.state === 'ready' && slot.inflight === 0) idleAgents++;
     }
     return {
@@ -355,7 +355,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
       queued: this.#queue.size,
       running: this.#running.size,
       utilization: this.utilization,
-      agentUsage: this.#liveSlots().map(({ agent }) => ({ name: agent.name, threadId: agent.threadId, cpuMs: agent.cpuUsage().cpuMs, heapUsed: agent.heapUsedAtLastGC() })),
+      agentUsage: this.#slotsWithThreads().map(({ agent }) => ({ name: agent.name, threadId: agent.threadId, cpuMs: agent.cpuUsage().cpuMs, heapUsed: agent.heapUsedAtLastGC() })),
       duration,
       runTime: this.#runTime.summary(),
       waitTime: this.#waitTime.summary(),
@@ -364,7 +364,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
 
   /** The live agents (starting or running). */
   get agents(): Agent[] {
-    return this.#slots.filter((slot) => slot.state === 'starting' || slot.state === 'ready').map((slot) => slot.agent);
+    return this.#slots.filter((slot) => slot.live).map((slot) => slot.agent);
   }
 
   get queueSize(): number {
@@ -383,11 +383,12 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     // Real thread CPU time: an agent thread uses at most one core, whatever its concurrency.
     const capacity = (performance.now() - this.#createdAt) * this.#options.maxAgents;
     let cpuMs = this.#exitedCpuMs;
-    for (const slot of this.#liveSlots()) cpuMs += slot.agent.cpuUsage().cpuMs;
+    for (const slot of this.#slotsWithThreads()) cpuMs += slot.agent.cpuUsage().cpuMs;
     return capacity > 0 ? Math.min(1, cpuMs / capacity) : 0;
   }
 
-  #liveSlots(): AgentSlot[] {
+  /** Slots whose agent thread has not exited (live ones and those being stopped). */
+  #slotsWithThreads(): AgentSlot[] {
     return this.#slots.filter((slot) => slot.agent.state !== 'exited');
   }
 
@@ -417,48 +418,40 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   }
 
   #slotResult(slot: AgentSlot, id: number, value: unknown, ms: number): void {
-    const task = this.#running.get(id);
-    if (task !== undefined) {
-      this.#running.delete(id);
-      task.state = SETTLED;
-      if (--slot.inflight === 0 && this.#housekeeper === undefined) this.#startHousekeeping();
-      this.#runTime.record(ms);
-      this.#balancer.observe(ms);
-      if (task.onAbort !== undefined || task.timer !== undefined) unwatch(task);
-      this.#completed++;
-      task.resolve(value);
-    }
-    if (this.#queue.size > 0) this.#pump();
-    else if (this.#running.size === 0) this.#checkIdle();
+    this.#taskDone(slot, id, value, ms);
+    this.#afterResults();
   }
 
   #slotMessage(slot: AgentSlot, message: unknown[]): void {
-    const running = this.#running;
     for (let i = 0; i < message.length; i += 3) {
       const id = message[i] as number;
-      if (id === 0) {
-        this.#broadcastDone(slot, message[i + 1] as number, message[i + 2]);
-        continue;
-      }
-      const task = running.get(id > 0 ? id : -id);
-      if (task === undefined) continue; // cancelled meanwhile
-      running.delete(task.id);
-      task.state = SETTLED;
-      if (--slot.inflight === 0 && this.#housekeeper === undefined) this.#startHousekeeping();
-      const ms = message[i + 2] as number;
-      this.#runTime.record(ms);
-      this.#balancer.observe(ms);
-      if (task.onAbort !== undefined || task.timer !== undefined) unwatch(task);
-      if (id > 0) {
-        this.#completed++;
-        task.resolve(message[i + 1]);
-      } else {
-        this.#failed++;
-        task.reject(fromEnvelope(message[i + 1]));
-      }
+      if (id === 0) this.#broadcastAnswered(slot, message[i + 1] as number, message[i + 2] === undefined ? undefined : { error: fromEnvelope(message[i + 2]) });
+      else this.#taskDone(slot, id, message[i + 1], message[i + 2] as number);
     }
+    this.#afterResults();
+  }
+
+  /** Task `id` came back from `slot`: fulfilled with `value` (id > 0), or failed with the envelope `value` (id < 0). */
+  #taskDone(slot: AgentSlot, id: number, value: unknown, ms: number): void {
+    const task = this.#running.get(id > 0 ? id : -id);
+    if (task === undefined) return; // cancelled meanwhile
+    this.#running.delete(task.id);
+    task.settle();
+    this.#released(slot);
+    this.#runTime.record(ms);
+    this.#balancer.observe(ms);
+    if (id > 0) {
+      this.#completed++;
+      task.resolve(value);
+    } else {
+      this.#failed++;
+      task.reject(fromEnvelope(value));
+    }
+  }
+
+  #afterResults(): void {
     if (this.#queue.size > 0) this.#pump();
-    else if (running.size === 0) this.#checkIdle();
+    else if (this.#running.size === 0) this.#checkIdle();
   }
 
   #slotExit(slot: AgentSlot, info: ExitInfo): void {
@@ -467,24 +460,14 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
       this.#slots.splice(index, 1);
       this.#exitedCpuMs += slot.agent.cpuUsage().cpuMs; // frozen now
     }
-    let rejected = 0;
-    for (const task of [...this.#running.values()]) {
-      if (task.slot !== slot) continue;
-      this.#running.delete(task.id);
-      const neverStarted = slot.cancel(task);
-      if (neverStarted && !task.sent && (info.reason !== 'error' || ++task.deaths < MAX_TASK_DEATHS)) {
-        // It never started and still has its data: run it elsewhere (unless
-        // it has now killed MAX_TASK_DEATHS agents before it could start).
-        this.#requeue(task);
-      } else {
-        // It ran, or its transferred data went down with the agent.
-        rejected++;
-        this.#settleFailed(
-          task,
-          task.deaths >= MAX_TASK_DEATHS ? killerError(task.deaths, slot.failure) : neverStarted ? this.#lostError(slot, info.reason) : this.#exitError(slot, info),
-        );
-      }
-    }
+    let rejected = this.#reclaim(slot, (task, neverStarted) => {
+      // It never started and still has its data: run it elsewhere (unless
+      // it has now killed MAX_TASK_DEATHS agents before it could start).
+      if (neverStarted && !task.sent && (info.reason !== 'error' || ++task.deaths < MAX_TASK_DEATHS)) return REQUEUE;
+      // It ran, or its transferred data went down with the agent.
+      if (task.deaths >= MAX_TASK_DEATHS) return killerError(task.deaths, slot.failure);
+      return neverStarted ? this.#lostError(slot, info.reason) : this.#exitError(slot, info);
+    });
     for (const [bid, record] of this.#broadcasts) {
       if (record.pending.delete(slot) && record.pending.size === 0) this.#finishBroadcast(bid, record);
     }
@@ -530,12 +513,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   }
 
   #broadcastFailed(slot: AgentSlot, bid: number, error: unknown): void {
-    slot.acks--;
-    this.#startHousekeeping();
-    const record = this.#broadcasts.get(bid);
-    if (record === undefined) return;
-    record.error ??= error;
-    if (record.pending.delete(slot) && record.pending.size === 0) this.#finishBroadcast(bid, record);
+    this.#broadcastAnswered(slot, bid, { error });
   }
 
   // ---------------------------------------------------------------- internals
@@ -574,7 +552,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   /** Agents starting or ready. */
   #live(): number {
     let live = 0;
-    for (const slot of this.#slots) if (slot.state === 'starting' || slot.state === 'ready') live++;
+    for (const slot of this.#slots) if (slot.live) live++;
     return live;
   }
 
@@ -591,7 +569,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     let starting = 0;
     for (const slot of this.#slots) {
       if (slot.state === 'starting') starting++;
-      if (slot.state === 'starting' || slot.state === 'ready') live++;
+      if (slot.live) live++;
     }
     if (this.#startFailed && starting > 0) return; // one probe at a time
     while (live < maxAgents && starting * concurrency < this.#queue.size) {
@@ -644,7 +622,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     task.state = DISPATCHED;
     this.#waitTime.record(task.enqueuedAt === 0 ? 0 : performance.now() - task.enqueuedAt);
     this.#running.set(task.id, task);
-    slot.push(task);
+    slot.take(task);
   }
 
   #cancelTask(task: Task, error: Error): void {
@@ -675,42 +653,45 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
   #retire(slot: AgentSlot): void {
     if (slot.retired) return;
     void slot.kill();
-    for (const task of [...this.#running.values()]) {
-      if (task.slot !== slot) continue;
-      slot.cancel(task);
-      this.#running.delete(task.id);
-      if (task.sent) {
-        // Its transferred data is in the stopped agent: it cannot run again
-        // with it, so it fails instead of running elsewhere without it.
-        this.#settleFailed(task, this.#lostError(slot, 'terminated'));
-      } else {
-        this.#requeue(task);
-      }
-    }
+    // A task whose transferred data is in the stopped agent cannot run again
+    // with it, so it fails instead of running elsewhere without it.
+    this.#reclaim(slot, (task) => (task.sent ? this.#lostError(slot, 'terminated') : REQUEUE));
     if (!this.#destroyed) {
       this.#replenish();
       this.#grow();
     }
   }
 
-  /** Puts a task taken back from a stopped agent at the front of the queue. */
-  #requeue(task: Task): void {
-    task.state = QUEUED;
-    task.slot = null;
-    task.seq = 0;
-    this.#queue.unshift(task);
+  /**
+   * Takes back every task `slot` held (its agent is going away): each goes
+   * back to the front of the queue if `verdict` says REQUEUE, or fails with
+   * the error it returns. Returns how many failed.
+   */
+  #reclaim(slot: AgentSlot, verdict: (task: Task, neverStarted: boolean) => unknown): number {
+    let failed = 0;
+    for (const task of [...this.#running.values()]) {
+      if (task.slot !== slot) continue;
+      this.#running.delete(task.id);
+      const outcome = verdict(task, slot.cancel(task));
+      if (outcome === REQUEUE) {
+        task.requeue();
+        this.#queue.unshift(task);
+      } else {
+        failed++;
+        this.#settleFailed(task, outcome);
+      }
+    }
+    return failed;
   }
 
   #settleCancelled(task: Task, error: unknown): void {
-    task.state = SETTLED;
-    unwatch(task);
+    task.settle();
     this.#cancelled++;
     task.reject(error);
   }
 
   #settleFailed(task: Task, error: unknown): void {
-    task.state = SETTLED;
-    unwatch(task);
+    task.settle();
     this.#failed++;
     task.reject(error);
   }
@@ -740,12 +721,13 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     );
   }
 
-  #broadcastDone(slot: AgentSlot, bid: number, envelope: unknown): void {
-    slot.acks--;
+  /** `slot` handled broadcast `bid` (failure undefined), or its handler threw or it could not be posted. */
+  #broadcastAnswered(slot: AgentSlot, bid: number, failure: { error: unknown } | undefined): void {
+    slot.acknowledge();
     this.#startHousekeeping();
     const record = this.#broadcasts.get(bid);
     if (record === undefined) return;
-    if (envelope !== undefined) record.error ??= fromEnvelope(envelope);
+    if (failure !== undefined) record.error ??= failure.error;
     else record.reached++;
     if (record.pending.delete(slot) && record.pending.size === 0) this.#finishBroadcast(bid, record);
   }
@@ -791,7 +773,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
 
   /** A task given to `slot` is no longer its business. */
   #released(slot: AgentSlot): void {
-    if (--slot.inflight === 0) this.#startHousekeeping();
+    if (slot.settle()) this.#startHousekeeping();
   }
 
   #startHousekeeping(): void {
@@ -812,7 +794,7 @@ export class AgentPool<T = any, R = any> extends EventEmitter<AgentPoolEvents> {
     let pending = false;
     for (const slot of [...this.#slots]) {
       if (slot.state !== 'ready') continue;
-      if (slot.inflight !== 0 || slot.acks !== 0) {
+      if (!slot.idle) {
         // Busy: it restarts the housekeeping when it goes idle.
         slot.seenActivity = slot.activity;
         slot.idleTicks = 0;

@@ -1,5 +1,7 @@
-// One submitted task, from run() to its settlement. Plain mutable record:
-// the pool, the queue and the agent slots move it through its states.
+// One submitted task, from run() to its settlement. The pool, the queue and
+// the agent slots move it through its states; the transitions that reset
+// several fields at once (settling, going back to the queue) live here.
+import { unwatch } from './abort.js';
 import type { AgentSlot } from './agent-slot.js';
 
 /** In the pool's queue. */
@@ -40,4 +42,17 @@ export class Task {
     readonly resolve: (value: any) => void,
     readonly reject: (reason: unknown) => void,
   ) {}
+
+  /** Marks it settled and disarms its signal and deadline (the caller resolves or rejects it). */
+  settle(): void {
+    this.state = SETTLED;
+    if (this.onAbort !== undefined || this.timer !== undefined) unwatch(this);
+  }
+
+  /** Taken back from an agent that went away: it waits in the queue again, as if never dispatched. */
+  requeue(): void {
+    this.state = QUEUED;
+    this.slot = null;
+    this.seq = 0;
+  }
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "agent/agent_globals.h"
+#include "shared/v8_compat.h"
 #include "shared/v8_util.h"
 #include "agent/web/natives.h"
 
@@ -28,7 +29,7 @@ bool IsAsciiWhitespace(uint16_t c) { return c == 0x09 || c == 0x0A || c == 0x0C 
 std::vector<uint16_t> UnitsOf(v8::Isolate* isolate, v8::Local<v8::String> text) {
   std::vector<uint16_t> units(static_cast<size_t>(text->Length()));
   if (!units.empty()) {
-    text->Write(isolate, units.data(), 0, static_cast<int>(units.size()), v8::String::NO_NULL_TERMINATION);
+    compat::WriteUtf16(isolate, text, units.data(), 0, static_cast<uint32_t>(units.size()));
   }
   return units;
 }

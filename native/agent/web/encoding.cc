@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "agent/agent_globals.h"
+#include "shared/v8_compat.h"
 #include "shared/v8_util.h"
 #include "agent/web/natives.h"
 
@@ -82,16 +83,15 @@ void Utf8Encode(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   if (!info[0]->IsString()) return ThrowTypeError(isolate, "utf8Encode: a string is required");
   v8::Local<v8::String> text = info[0].As<v8::String>();
-  size_t length = static_cast<size_t>(text->Utf8Length(isolate));
+  size_t length = compat::Utf8Length(isolate, text);
   v8::Local<v8::Uint8Array> array;
   uint8_t* data = nullptr;
   if (!NewBytes(isolate, length, &array, &data)) return;
   if (length == static_cast<size_t>(text->Length())) {
     // All ASCII: the UTF-8 is the one-byte form itself.
-    text->WriteOneByte(isolate, data, 0, static_cast<int>(length), v8::String::NO_NULL_TERMINATION);
+    compat::WriteLatin1(isolate, text, data, 0, static_cast<uint32_t>(length));
   } else {
-    text->WriteUtf8(isolate, reinterpret_cast<char*>(data), static_cast<int>(length), nullptr,
-                    v8::String::REPLACE_INVALID_UTF8 | v8::String::NO_NULL_TERMINATION);
+    compat::WriteUtf8(isolate, text, reinterpret_cast<char*>(data), length);
   }
   info.GetReturnValue().Set(array);
 }
@@ -118,7 +118,7 @@ void Utf8EncodeInto(const v8::FunctionCallbackInfo<v8::Value>& info) {
   // are read (+1 to see the second half of a pair).
   size_t units = std::min(static_cast<size_t>(text->Length()), capacity + 1);
   std::vector<uint16_t> chars(units);
-  if (units > 0) text->Write(isolate, chars.data(), 0, static_cast<int>(units), v8::String::NO_NULL_TERMINATION);
+  if (units > 0) compat::WriteUtf16(isolate, text, chars.data(), 0, static_cast<uint32_t>(units));
   size_t read = 0, written = 0;
   while (read < units) {
     uint32_t c = chars[read];

@@ -6,6 +6,7 @@
 #include "agent/agent_globals.h"
 #include "agent/agent_runtime.h"
 #include "shared/message.h"
+#include "shared/v8_compat.h"
 #include "shared/v8_util.h"
 #include "agent/web/natives.h"
 #include "agent/web/web_sources.h"
@@ -93,7 +94,7 @@ void Clone(const v8::FunctionCallbackInfo<v8::Value>& info) {
 void Set(v8::Local<v8::Context> context, v8::Local<v8::Object> target, const char* name,
          v8::Local<v8::Value> value) {
   if (value.IsEmpty()) return;
-  target->CreateDataProperty(context, Str(context->GetIsolate(), name), value).FromMaybe(false);
+  target->CreateDataProperty(context, Str(compat::IsolateOf(context), name), value).FromMaybe(false);
 }
 
 }  // namespace
@@ -104,7 +105,7 @@ WebRealm* WebRealm::From(v8::Isolate* isolate) {
 }
 
 void WebRealm::Install(v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::HandleScope scope(isolate);
   v8::Local<v8::Object> global = context->Global();
   // The originals, before any user code runs (a plain object: cheap).
@@ -150,7 +151,7 @@ void WebRealm::LazyGetter(v8::Local<v8::Name> property,
   // Module code may have deleted or redefined the name meanwhile: then the
   // user's version stays and this read still gets the value. Otherwise the
   // accessor becomes a plain data property (later reads cost nothing).
-  ReplaceWithData(context, info.Holder(), property, value, v8::DontEnum);
+  ReplaceWithData(context, compat::HolderOf(info), property, value, v8::DontEnum);
   info.GetReturnValue().Set(value);
 }
 
@@ -170,9 +171,9 @@ void WebRealm::ReplaceWithData(v8::Local<v8::Context> context, v8::Local<v8::Obj
 void WebRealm::LazySetter(v8::Local<v8::Name> property, v8::Local<v8::Value> value,
                           const v8::PropertyCallbackInfo<void>& info) {
   v8::Local<v8::Context> context = info.GetIsolate()->GetCurrentContext();
-  v8::Local<v8::Object> receiver = info.This();
+  v8::Local<v8::Object> receiver = compat::ReceiverOf(info);
   v8::PropertyAttribute attributes =
-      receiver == info.Holder() || receiver->StrictEquals(context->Global()) ? v8::DontEnum : v8::None;
+      receiver == compat::HolderOf(info) || receiver->StrictEquals(context->Global()) ? v8::DontEnum : v8::None;
   if (receiver->HasRealNamedCallbackProperty(context, property).FromMaybe(false)) {
     ReplaceWithData(context, receiver, property, value, attributes);
   } else {
@@ -191,7 +192,7 @@ void WebRealm::RequireCallback(const v8::FunctionCallbackInfo<v8::Value>& info) 
 }
 
 v8::Local<v8::Object> WebRealm::Natives(v8::Local<v8::Context> context) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   if (!natives_.IsEmpty()) return natives_.Get(isolate);
   v8::Local<v8::Object> natives = v8::Object::New(isolate);
   AddEncodingNatives(context, natives);
@@ -215,7 +216,7 @@ v8::Local<v8::Object> WebRealm::Natives(v8::Local<v8::Context> context) {
 
 v8::MaybeLocal<v8::Object> WebRealm::Require(v8::Local<v8::Context> context,
                                              const std::string& name) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::EscapableHandleScope scope(isolate);
   auto found = modules_.find(name);
   if (found != modules_.end()) return scope.Escape(found->second.Get(isolate));
@@ -229,7 +230,8 @@ v8::MaybeLocal<v8::Object> WebRealm::Require(v8::Local<v8::Context> context,
   v8::Local<v8::Script> script;
   v8::Local<v8::Value> factory;
   v8::Local<v8::Value> exports;
-  v8::ScriptOrigin origin(isolate, Str(isolate, std::string("agentcluster:web/") + name + ".js"));
+  v8::ScriptOrigin origin =
+      compat::Origin(isolate, Str(isolate, std::string("agentcluster:web/") + name + ".js"));
   v8::Local<v8::Value> argv[] = {Natives(context)};
   bool ok = v8::String::NewExternalOneByte(isolate, new StaticSource(source->source, source->length))
                 .ToLocal(&text) &&
@@ -246,7 +248,7 @@ v8::MaybeLocal<v8::Object> WebRealm::Require(v8::Local<v8::Context> context,
 v8::MaybeLocal<v8::Object> WebRealm::NewDOMException(v8::Local<v8::Context> context,
                                                      v8::Local<v8::String> message,
                                                      const char* name) {
-  v8::Isolate* isolate = context->GetIsolate();
+  v8::Isolate* isolate = compat::IsolateOf(context);
   v8::EscapableHandleScope scope(isolate);
   v8::Local<v8::Object> exports;
   v8::Local<v8::Value> ctor;

@@ -241,20 +241,6 @@ export function evalIn<R>(agent: Agent, fn: (A: AtomicsModule, d: any, ...args: 
   return agent.evaluate<R>(`(${String(fn)})(A, d, ...${JSON.stringify(args)})`);
 }
 
-/** Timer sleep for the host. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Poll `predicate` (on the host's event loop) until true; throws after `timeoutMs`. */
-export async function until(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > deadline) throw new Error(`until: ${what} not reached within ${timeoutMs} ms`);
-    await sleep(1);
-  }
-}
-
 after(async () => {
   await Promise.all([resetAgents(), ...[...spawned].map((a) => a.terminate())]);
 });

@@ -1,19 +1,10 @@
-// Shared bits of the test/pool-*.test.ts files.
+// Pool helpers of the test/pool-*.test.ts files (defines no tests); waiting helpers are in waits.ts.
 import { AgentPool, type AgentPoolOptions } from '../../src/index.js';
 
-export const jobs = new URL('./jobs.mjs', import.meta.url);
+export const jobs = new URL('../pool-fixtures/jobs.mjs', import.meta.url);
 
 export function makePool(options: Partial<AgentPoolOptions> = {}): AgentPool {
   return new AgentPool({ filename: jobs, minAgents: 1, maxAgents: 2, ...options } as AgentPoolOptions);
-}
-
-/** Polls `check` until it is true; fails after `ms`. */
-export async function until(check: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 }
 
 /** A gate for the `block` job: slot 1 counts blocked tasks, release() lets them all go. */

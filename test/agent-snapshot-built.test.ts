@@ -1,0 +1,79 @@
+// The agent snapshot built in-process (native/agent/snapshot/): agents start
+// from it only after it matched Node's blob; a blob built without the
+// read-only cache fix is wrong, must be rejected, and agents stay correct.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { describeChild, runNode } from './fixtures/helpers.js';
+
+const code = `
+  import { Agent, agentSnapshotInfo } from './src/index.ts';
+  const before = agentSnapshotInfo().state;
+  const results = [];
+  for (let i = 0; i < 3; i++) {
+    const a = new Agent({ source: '' });
+    results.push(await a.evaluate(\`[String(Math.E), String(Math.PI), typeof Atomics.wait, JSON.stringify({ a: [1] }),
+      Object.getOwnPropertyNames(Math).includes('E'), (2n ** 64n).toString(), /a(b)/.exec('ab')[1],
+      Object.getOwnPropertyNames(globalThis).sort().join(',')].join('|')\`));
+    await a.terminate();
+  }
+  console.log(JSON.stringify({ before, info: agentSnapshotInfo(), results }));`;
+
+const expectedPrefix = [String(Math.E), String(Math.PI), 'function', '{"a":[1]}', 'true', '18446744073709551616', 'b'].join('|');
+
+async function run(flags: string[], setting: string | undefined) {
+  const env = { ...process.env };
+  delete env.AGENTCLUSTER_AGENT_SNAPSHOT;
+  if (setting !== undefined) env.AGENTCLUSTER_AGENT_SNAPSHOT = setting;
+  const result = await runNode([...flags, '--import', 'tsx', '--input-type=module', '-e', code], { timeoutMs: 60_000, env });
+  assert.equal(result.code, 0, describeChild(result));
+  return JSON.parse(result.stdout.trim().split('\n').pop()!) as {
+    before: string;
+    info: { state: string; reason: string; bytes: number; nodeBytes: number; buildMs: number };
+    results: string[];
+  };
+}
+
+function assertWholeAgents(results: string[], reference: string[]) {
+  for (const line of results) assert.ok(line.startsWith(expectedPrefix + '|'), line.slice(0, 200));
+  assert.deepEqual(results, reference);
+}
+
+describe('agent snapshot built in-process', () => {
+  it('default mode: verified, in use, smaller than Node\'s blob; agents see the same globals as with it off (child processes)', async () => {
+    const built = await run([], undefined);
+    const off = await run([], 'off');
+    assert.equal(built.before, 'unbuilt');
+    assert.equal(built.info.state, 'in-use', built.info.reason);
+    assert.ok(built.info.bytes > 0 && built.info.bytes < built.info.nodeBytes, JSON.stringify(built.info));
+    assert.equal(off.info.state, 'off');
+    assert.equal(off.info.bytes, 0);
+    assertWholeAgents(built.results, off.results);
+    assertWholeAgents(off.results, off.results);
+  });
+
+  it('a blob built without the read-only cache fix fails verification: fallback to Node\'s blob, agents stay correct (child process)', async () => {
+    const broken = await run([], 'skip-readonly-fix');
+    const off = await run([], 'off');
+    assert.equal(broken.info.state, 'fallback');
+    assert.match(broken.info.reason, /differs from Node's blob/);
+    assert.equal(broken.info.bytes, 0);
+    assertWholeAgents(broken.results, off.results);
+  });
+
+  it('the first agent has the smallest stack and heap: the build on its thread still succeeds (child process)', async () => {
+    const small = code.replace("new Agent({ source: '' })", "new Agent({ source: '', resourceLimits: { stackSizeMB: 0.25, maxHeapMB: 4 } })");
+    assert.notEqual(small, code);
+    const result = await runNode(['--import', 'tsx', '--input-type=module', '-e', small], { timeoutMs: 60_000 });
+    assert.equal(result.code, 0, describeChild(result));
+    const values = JSON.parse(result.stdout.trim().split('\n').pop()!) as { info: { state: string }; results: string[] };
+    assert.equal(values.info.state, 'in-use');
+    for (const line of values.results) assert.ok(line.startsWith(expectedPrefix + '|'), line.slice(0, 200));
+  });
+
+  it('under --no-node-snapshot agents keep V8\'s default blob (child process)', async () => {
+    const result = await run(['--no-node-snapshot'], undefined);
+    assert.equal(result.info.state, 'off');
+    assert.match(result.info.reason, /no-node-snapshot/);
+    for (const line of result.results) assert.ok(line.startsWith(expectedPrefix + '|'), line.slice(0, 200));
+  });
+});
