@@ -6,6 +6,7 @@ import { exitQuietlyOnEpipe } from './args.js';
 const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   run: () => import('./run.js'),
   test262: () => import('./test262.js'),
+  stress: () => import('./stress.js'),
 };
 
 const usage = `usage: agentcluster <command> [options]
@@ -13,6 +14,7 @@ const usage = `usage: agentcluster <command> [options]
 commands:
   run <module> [--agents N] [--input tasks.jsonl] [--output results.jsonl]
   test262 [paths/globs] --test262 <dir> [--threads N] [--reporter progress|json|junit]
+  stress FILE... [--duration 2s] [--seed N] [--iterations N] [--agents N] [--json] [--suite memory-model]
 
 'agentcluster <command> --help' describes a command; --version prints the version.`;
 
