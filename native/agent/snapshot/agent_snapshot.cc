@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cctype>
 #include <cstring>
+#include <string>
 #include <memory>
 #include <mutex>
 
@@ -27,6 +29,7 @@ constexpr int kGenerations = 3;
 struct State {
   std::mutex mutex;  // guards everything below (readers: GetAgentSnapshotInfo)
   Setting setting = Setting::kOn;
+  std::string unknown_setting;  // an unrecognised switch value, reported in info.reason
   bool debug = false;  // AGENTCLUSTER_DEBUG: say once on stderr why the fallback happened
   bool built = false;
   bool verified = false;
@@ -128,20 +131,40 @@ void Build(State& state, node::MultiIsolatePlatform* platform) {
   state.info.bytes = static_cast<size_t>(current.raw_size);
 }
 
+// Case-insensitive equality for the switch's words.
+bool SameWord(const char* a, const char* b) {
+  for (; *a != '\0' && *b != '\0'; ++a, ++b) {
+    if (std::tolower(static_cast<unsigned char>(*a)) != std::tolower(static_cast<unsigned char>(*b))) return false;
+  }
+  return *a == *b;
+}
+
 }  // namespace
 
 void ReadAgentSnapshotSetting() {
-  State& state = GetState();
-  std::lock_guard<std::mutex> lock(state.mutex);
-  state.debug = std::getenv("AGENTCLUSTER_DEBUG") != nullptr;
-  const char* value = std::getenv("AGENTCLUSTER_AGENT_SNAPSHOT");
-  if (value != nullptr && std::strcmp(value, "off") == 0) {
-    state.setting = Setting::kOff;
-  } else if (value != nullptr && std::strcmp(value, "skip-readonly-fix") == 0) {
-    state.setting = Setting::kSkipReadOnlyFix;
-  } else {
-    state.setting = Setting::kOn;
-  }
+  // Once per process: every worker_thread that loads the addon runs Init
+  // again, and neither a later environment nor a getenv racing the main
+  // thread's setenv may flip the blob that running agents came from.
+  static std::once_flag once;
+  std::call_once(once, [] {
+    State& state = GetState();
+    std::lock_guard<std::mutex> lock(state.mutex);
+    state.debug = std::getenv("AGENTCLUSTER_DEBUG") != nullptr;
+    const char* value = std::getenv("AGENTCLUSTER_AGENT_SNAPSHOT");
+    if (value == nullptr || *value == '\0' || SameWord(value, "on") || SameWord(value, "1") || SameWord(value, "true")) {
+      state.setting = Setting::kOn;
+    } else if (SameWord(value, "off") || SameWord(value, "0") || SameWord(value, "false") || SameWord(value, "no")) {
+      state.setting = Setting::kOff;
+    } else if (SameWord(value, "skip-readonly-fix")) {
+      state.setting = Setting::kSkipReadOnlyFix;
+    } else {
+      // Unknown: keep the default, and say so where the user looks.
+      state.setting = Setting::kOn;
+      state.unknown_setting = std::string("ignored unknown AGENTCLUSTER_AGENT_SNAPSHOT=") + value +
+                              " (off | 0 | false | no turn it off)";
+      if (state.debug) std::fprintf(stderr, "agentcluster: %s\n", state.unknown_setting.c_str());
+    }
+  });
 }
 
 bool UseAgentSnapshot(node::MultiIsolatePlatform* platform, v8::Isolate::CreateParams* params) {
@@ -154,7 +177,7 @@ bool UseAgentSnapshot(node::MultiIsolatePlatform* platform, v8::Isolate::CreateP
   return false;
 #else
   if (state.setting == Setting::kOff) {
-    state.info = {"off", "AGENTCLUSTER_AGENT_SNAPSHOT=off", 0, 0, 0};
+    state.info = {"off", "AGENTCLUSTER_AGENT_SNAPSHOT turns it off", 0, 0, 0};
     return false;
   }
   if (!state.built) Build(state, platform);
@@ -168,7 +191,9 @@ bool UseAgentSnapshot(node::MultiIsolatePlatform* platform, v8::Isolate::CreateP
 AgentSnapshotInfo GetAgentSnapshotInfo() {
   State& state = GetState();
   std::lock_guard<std::mutex> lock(state.mutex);
-  return state.info;
+  AgentSnapshotInfo info = state.info;
+  if (info.reason.empty() && !state.unknown_setting.empty()) info.reason = state.unknown_setting;
+  return info;
 }
 
 }  // namespace agentcluster

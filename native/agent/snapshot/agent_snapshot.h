@@ -21,10 +21,13 @@ struct AgentSnapshotInfo {
   double build_ms = 0;
 };
 
-// Reads AGENTCLUSTER_AGENT_SNAPSHOT (main thread only: never getenv on agent
-// threads). "off" disables the built snapshot, "on"/unset enables it;
-// "skip-readonly-fix" builds without the serializer fix, which yields a wrong
-// blob, so that tests can prove that verification rejects it.
+// Reads AGENTCLUSTER_AGENT_SNAPSHOT once per process, at the first addon load
+// (later loads by worker_threads keep that reading; never getenv on agent
+// threads). Case-insensitive: "off" / "0" / "false" / "no" disable the built
+// snapshot, unset / "" / "on" / "1" / "true" enable it; "skip-readonly-fix"
+// builds without the serializer fix, which yields a wrong blob, so that tests
+// can prove that verification rejects it. Any other value keeps the default
+// and is named in agentSnapshotInfo().reason.
 void ReadAgentSnapshotSetting();
 
 // Fills `params` with the verified agent snapshot, building it on first use.
