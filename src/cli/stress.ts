@@ -9,8 +9,9 @@ import type { Writable } from 'node:stream';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { formatReport, isFailure, runStressFiles, StressError, type StressReport } from '../stress/index.js';
 import { suiteFiles } from '../stress/suites.js';
+import { MAX_STRESS_AGENTS } from '../stress/run.js';
 
-const MAX_AGENTS = 64;
+const MAX_AGENTS = MAX_STRESS_AGENTS;
 
 const usage = `usage: agentcluster stress FILE... [options]
 

@@ -6,6 +6,9 @@ import { runLitmus } from './litmus-runner.js';
 import { runLinearizable } from './history-runner.js';
 import type { StressReport } from './report.js';
 
+/** The most agents a linearizability test may run operations on. */
+export const MAX_STRESS_AGENTS = 64;
+
 export interface RunOptions {
   /** Seed of the random choices (default: random, and reported). */
   seed?: number;
@@ -27,7 +30,25 @@ export interface RunOptions {
   onReport?(report: StressReport): void;
 }
 
+/** One check of the numeric options for the API and the CLI alike: a NaN, 0 or fractional count would run forever or test nothing. */
+function checkRunOptions(options: RunOptions): void {
+  const whole = (name: string, value: number | undefined, min: number, max: number) => {
+    if (value === undefined) return;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      throw new StressError('ERR_STRESS_INVALID_OPTION', `${name} must be a whole number from ${min} to ${max}, not ${String(value)}`);
+    }
+  };
+  whole('iterations', options.iterations, 1, Number.MAX_SAFE_INTEGER);
+  whole('batch', options.batch, 1, 1 << 20);
+  whole('agents', options.agents, 1, MAX_STRESS_AGENTS);
+  const duration = options.durationMs;
+  if (duration !== undefined && (typeof duration !== 'number' || Number.isNaN(duration) || duration < 1)) {
+    throw new StressError('ERR_STRESS_INVALID_OPTION', `durationMs must be a number of milliseconds of at least 1, not ${String(duration)}`);
+  }
+}
+
 export async function runStressTest(found: FoundTest, options: RunOptions & { seed: number }): Promise<StressReport> {
+  checkRunOptions(options);
   const { file, id, test } = found;
   if (test.kind === 'agentcluster.stress.litmus') {
     return runLitmus(file, id, test, {
@@ -42,6 +63,7 @@ export async function runStressTest(found: FoundTest, options: RunOptions & { se
 export async function runStressFiles(files: string[], options: RunOptions = {}): Promise<StressReport[]> {
   const seed = options.seed ?? (Math.random() * 2 ** 32) >>> 0;
   if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new StressError('ERR_STRESS_INVALID_OPTION', `seed must be a whole number from 0 to 2^32-1, not ${seed}`);
+  checkRunOptions(options);
   const reports: StressReport[] = [];
   for (const file of files) {
     for (const found of await loadTests(file)) {
