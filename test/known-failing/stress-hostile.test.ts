@@ -40,35 +40,9 @@ test('finding F1: checkLinearizable on a wide concurrent history ends in bounded
   assert.ok(out.ok === false || out.inconclusive !== undefined || typeof out.code === 'string', r.stdout);
 });
 
-// ---- fixtures: test files in a temp dir that import the built package by absolute URL ----
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { fixture, fixtures, runInChild } from '../support/stress-fixtures.js';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-
-const defineUrl = pathToFileURL(join(root, 'dist/src/stress/define.js')).href;
-const indexUrl = pathToFileURL(join(root, 'dist/src/stress/index.js')).href;
-const fastCheckUrl = import.meta.resolve('fast-check');
-const fixtures = mkdtempSync(join(tmpdir(), 'agentcluster-stress-hostile-'));
-
-function fixture(name: string, body: string): string {
-  const file = join(fixtures, name);
-  writeFileSync(file, `import { litmus, linearizable } from ${JSON.stringify(defineUrl)};\nimport fc from ${JSON.stringify(fastCheckUrl)};\n${body}\n`);
-  return file;
-}
-
-/** runStressFiles(file, options) in a plain node child; prints the first report or the thrown error as JSON. */
-function runInChild(file: string, options: string, timeoutMs: number) {
-  const started = Date.now();
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
-    import { runStressFiles } from ${JSON.stringify(indexUrl)};
-    try {
-      const [report] = await runStressFiles([${JSON.stringify(file)}], { seed: 1, ...(${options}) });
-      console.log(JSON.stringify({ report }));
-    } catch (e) { console.log(JSON.stringify({ thrown: { name: e.name, code: e.code, message: e.message } })); }
-  `], { cwd: root, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL' });
-  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
-}
 
 const counterLitmus = fixture('counter.mjs', `export default litmus({
   name: 'counter', state: { x: Int32Array },

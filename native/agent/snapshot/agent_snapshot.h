@@ -22,7 +22,7 @@ struct AgentSnapshotInfo {
 };
 
 // Reads AGENTCLUSTER_AGENT_SNAPSHOT once per process, at the first addon load
-// (later loads by worker_threads keep that reading; never getenv on agent
+// (later loads by Node worker threads keep that reading; never getenv on agent
 // threads). Case-insensitive: "off" / "0" / "false" / "no" disable the built
 // snapshot, unset / "" / "on" / "1" / "true" enable it; "skip-readonly-fix"
 // builds without the serializer fix, which yields a wrong blob, so that tests
