@@ -38,7 +38,10 @@ describe('agent → host', () => {
     const before = Atomics.load(posted, 0);
     busy(300); // the host takes nothing meanwhile
     const during = Atomics.load(posted, 0) - before;
-    assert.ok(during <= 16, `posted ${during} while the host was busy`);
+    // Bounded by the mark, plus what the host had already taken off the queue
+    // for the dispatch still in progress when `before` was read (seen once, 17,
+    // under CI load); without the mark the agent posts all 1000 here.
+    assert.ok(during <= 2 * 16, `posted ${during} while the host was busy`);
     await within(
       new Promise<void>((resolve) => agent.on('message', () => values.length === 1000 && resolve())),
       20_000,

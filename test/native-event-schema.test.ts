@@ -66,9 +66,12 @@ test('event schema: console level, error code and phase, and evaluate ids reach 
     const rejected = agent.evaluate('Promise.reject(Object.assign(new RangeError("no"), { code: "E_EVAL" }))');
     const fast = agent.evaluate('Promise.resolve(2)');
     const thrown = agent.evaluate('fail()');
+    // Handlers attached at once: a rejection that lands before they are would be unhandled.
+    const rejectedChecked = assert.rejects(rejected, (error: Error & { code?: string }) => error.name === 'RangeError' && error.code === 'E_EVAL');
+    const thrownChecked = assert.rejects(thrown, (error: Error & { code?: string }) => error.name === 'TypeError' && error.code === 'E_SCHEMA');
     assert.equal(await fast, 2);
-    await assert.rejects(rejected, (error: Error & { code?: string }) => error.name === 'RangeError' && error.code === 'E_EVAL');
-    await assert.rejects(thrown, (error: Error & { code?: string }) => error.name === 'TypeError' && error.code === 'E_SCHEMA');
+    await rejectedChecked;
+    await thrownChecked;
     assert.equal(await slow, 1);
     assert.deepEqual(lines, [
       ['warn', 'w'],
