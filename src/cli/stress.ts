@@ -9,9 +9,8 @@ import type { Writable } from 'node:stream';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { formatReport, isFailure, runStressFiles, StressError, type StressReport } from '../stress/index.js';
 import { suiteFiles } from '../stress/suites.js';
-import { MAX_STRESS_AGENTS } from '../stress/run.js';
+import { MAX_STRESS_AGENTS, MAX_STRESS_BATCH } from '../stress/run.js';
 
-const MAX_AGENTS = MAX_STRESS_AGENTS;
 
 const usage = `usage: agentcluster stress FILE... [options]
 
@@ -25,7 +24,7 @@ options:
                       default 1s for litmus tests, 100 histories for linearizability tests)
   --iterations N      litmus: iterations per test; linearizability: histories per test
   --seed N            seed of the random choices (printed; reuse it to replay them)
-  --agents N          linearizability: agents running operations (default: the cores, 2 to 4; at most ${MAX_AGENTS})
+  --agents N          linearizability: agents running operations (default: the cores, 2 to 4; at most ${MAX_STRESS_AGENTS})
   --batch N           litmus: iterations per batch between barriers (default 1024)
   --perturb           force start skew and point() spins on (--no-perturb: off)
   --filter TEXT       only tests whose id or name contains TEXT
@@ -93,8 +92,8 @@ export async function main(argv: string[], streams: StressStreams = {}): Promise
       ...(values.duration !== undefined ? { durationMs: parseDuration(values.duration) } : {}),
       ...(values.iterations !== undefined ? { iterations: wholeNumber('--iterations', values.iterations) } : {}),
       ...(values.seed !== undefined ? { seed: wholeNumber('--seed', values.seed, 0, 2 ** 32 - 1) } : {}),
-      ...(values.agents !== undefined ? { agents: wholeNumber('--agents', values.agents, 1, MAX_AGENTS) } : {}),
-      ...(values.batch !== undefined ? { batch: wholeNumber('--batch', values.batch, 1, 1 << 20) } : {}),
+      ...(values.agents !== undefined ? { agents: wholeNumber('--agents', values.agents, 1, MAX_STRESS_AGENTS) } : {}),
+      ...(values.batch !== undefined ? { batch: wholeNumber('--batch', values.batch, 1, MAX_STRESS_BATCH) } : {}),
       ...(values.perturb ? { perturb: true } : values['no-perturb'] ? { perturb: false } : {}),
       ...(values.filter !== undefined ? { filter: values.filter } : {}),
     };

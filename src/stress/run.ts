@@ -8,6 +8,8 @@ import type { StressReport } from './report.js';
 
 /** The most agents a linearizability test may run operations on. */
 export const MAX_STRESS_AGENTS = 64;
+/** The most litmus iterations per batch (between two barriers). */
+export const MAX_STRESS_BATCH = 1 << 20;
 
 export interface RunOptions {
   /** Seed of the random choices (default: random, and reported). */
@@ -39,7 +41,7 @@ function checkRunOptions(options: RunOptions): void {
     }
   };
   whole('iterations', options.iterations, 1, Number.MAX_SAFE_INTEGER);
-  whole('batch', options.batch, 1, 1 << 20);
+  whole('batch', options.batch, 1, MAX_STRESS_BATCH);
   whole('agents', options.agents, 1, MAX_STRESS_AGENTS);
   const duration = options.durationMs;
   if (duration !== undefined && (typeof duration !== 'number' || Number.isNaN(duration) || duration < 1)) {
