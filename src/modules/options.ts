@@ -1,7 +1,8 @@
 // The `conditions`, `env` and `moduleRoots` options of Agent and AgentPool,
 // validated the same way for both (each reports with its own error type).
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { packageScope } from './resolver.js';
 import { fileURLToPath } from 'node:url';
 type Invalid = (name: string, expected: string, ...value: [unknown?]) => Error;
 
@@ -73,16 +74,10 @@ export function checkModuleRoots(value: unknown, invalid: Invalid): readonly str
  */
 export function defaultJobRoots(jobFile: string | undefined): readonly string[] {
   if (jobFile === undefined) return [];
-  let dir: string;
   try {
-    dir = dirname(realpathSync(jobFile));
+    const scope = packageScope(realpathSync(jobFile));
+    return scope === undefined ? [] : [scope.dir];
   } catch {
-    return []; // the job's load reports the missing file
-  }
-  for (;;) {
-    if (existsSync(resolve(dir, 'package.json'))) return [dir];
-    const parent = dirname(dir);
-    if (parent === dir) return [];
-    dir = parent;
+    return []; // a missing job file or a broken package.json: the job's load reports it
   }
 }
