@@ -3,7 +3,7 @@
 // read-only cache fix is wrong, must be rejected, and agents stay correct.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeChild, runNode } from './support/agents.js';
+import { agentSnapshotSupported, describeChild, runNode } from './support/agents.js';
 
 const code = `
   import { Agent, agentSnapshotInfo } from './src/index.ts';
@@ -39,6 +39,17 @@ function assertWholeAgents(results: string[], reference: string[]) {
 }
 
 describe('agent snapshot built in-process', () => {
+  if (!agentSnapshotSupported) {
+    it(`on V8 ${process.versions.v8} the snapshot is off, says why, and agents are whole (child process)`, async () => {
+      const unsupported = await run([], undefined);
+      const off = await run([], 'off');
+      assert.equal(unsupported.info.state, 'off');
+      assert.match(unsupported.info.reason, /not supported on this V8 version/);
+      assert.equal(unsupported.info.bytes, 0);
+      assertWholeAgents(unsupported.results, off.results);
+    });
+    return;
+  }
   it('default mode: verified, in use, smaller than Node\'s blob; agents see the same globals as with it off (child processes)', async () => {
     const built = await run([], undefined);
     const off = await run([], 'off');

@@ -28,6 +28,23 @@ export async function settledRssMB(pauseMs = 50): Promise<number> {
   return rssMB();
 }
 
+/**
+ * RSS once it is at or below `limitMB`, polling for up to `maxWaitMs`; the last
+ * reading otherwise. V8 13 and later (Node 24+) keep the heap pages of disposed
+ * isolates in a process-wide pool that a delayed V8 task frees about 10 s
+ * later (measured on Node 24.22.3: 102 MB after 80 OOM agents, 70 MB after
+ * 10 s), so "memory comes back" has to allow for that delay.
+ */
+export async function rssBackUnder(limitMB: number, maxWaitMs: number): Promise<{ rssMB: number; waitedMs: number }> {
+  const started = Date.now();
+  let now = await settledRssMB(100);
+  while (now > limitMB && Date.now() - started < maxWaitMs) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    now = await settledRssMB(10);
+  }
+  return { rssMB: now, waitedMs: Date.now() - started };
+}
+
 /** Least-squares slope of y over x. */
 export function slope(points: readonly (readonly [number, number])[]): number {
   const n = points.length;
