@@ -10,6 +10,7 @@ import { within } from './support/waits.js';
 after(terminateAll);
 
 // The exit info of an out-of-memory agent also carries heapStatistics (issue 18).
+const v8Major = Number(process.versions.v8.split('.')[0]);
 const exitOf = ({ code, reason }: { code: number; reason: string }) => ({ code, reason });
 const isOom = (error: unknown) => error instanceof AgentError && error.code === 'ERR_AGENT_OUT_OF_MEMORY';
 
@@ -142,6 +143,8 @@ describe('stack', () => {
       const results = JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
       for (const [name, value] of Object.entries(results)) {
         if (name === 'after') assert.equal(value, 42);
+        // V8 14 (Node 26) stringifies nested objects without recursing: 1e6 levels take 0.4 s there, no overflow.
+        else if (name === 'deepJson' && v8Major >= 14) assert.deepEqual(value, ['no overflow', 'terminated'], name);
         else assert.deepEqual(value, ['RangeError: Maximum call stack size exceeded', 'error'], name);
       }
     });

@@ -9,6 +9,7 @@
 
 #include "agent/agent_runtime.h"
 #include "agent/isolate_slots.h"
+#include "shared/v8_compat.h"
 
 namespace agentcluster {
 
@@ -81,6 +82,8 @@ std::string HeapStatisticsJson(v8::Isolate* isolate) {
   field("total_global_handles_size", stats.total_global_handles_size());
   field("used_global_handles_size", stats.used_global_handles_size());
   field("external_memory", stats.external_memory());
+  double total_allocated = 0;
+  if (compat::TotalAllocatedBytes(stats, &total_allocated)) field("total_allocated_bytes", total_allocated);
   // The same counter, camel-cased like the rest of the Agent API: what V8
   // counts as held outside its heap (ArrayBuffer backing stores included).
   field("externalMemory", stats.external_memory());
@@ -419,7 +422,16 @@ void AgentDiagnostics::OnNearHeapLimit(v8::Isolate* isolate) {
   self->near_limit_reported_ = true;
   // Id 0 is never a request: the owner keeps it for the exit info.
   self->Answer(0, true, HeapStatisticsJson(isolate));
-  if (self->near_limit_file_.empty()) return;
+  // Not here: the snapshot's own GCs would run under the old limit (V8 14
+  // then aborts: "Ineffective mark-compacts near heap limit"). The runtime
+  // writes it once the agent has stopped, with the raised limit; the script's
+  // data is still reachable then (only what the unwound stack held is gone).
+}
+
+void AgentDiagnostics::WriteNearLimitSnapshot(v8::Isolate* isolate) {
+  auto* self = static_cast<AgentDiagnostics*>(isolate->GetData(kDiagnosticsSlot));
+  if (self == nullptr || !self->near_limit_reported_ || self->near_limit_file_.empty()) return;
+  v8::HandleScope scope(isolate);
   // Written aside, then renamed over the target: agents sharing the option
   // (a pool's resourceLimits) never interleave into one corrupt file.
   static std::atomic<uint64_t> next_temp{0};

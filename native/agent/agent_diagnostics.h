@@ -43,6 +43,9 @@ class AgentDiagnostics {
   // From the runtime's near-heap-limit callback: records the heap statistics
   // (sent to the owner before the exit event) and, if asked, writes a snapshot.
   static void OnNearHeapLimit(v8::Isolate* isolate);
+  // After an out-of-memory stop, once the raised limit is in force: writes the
+  // heapSnapshotNearLimitFile snapshot the near-limit call asked for.
+  static void WriteNearLimitSnapshot(v8::Isolate* isolate);
 
   // --- owner thread ---
   // Queues a request; false once the agent is gone (nothing will answer).

@@ -216,4 +216,17 @@ inline void DisposeIsolate(node::MultiIsolatePlatform* platform, v8::Isolate* is
 #endif
 }
 
+// HeapStatistics::total_allocated_bytes() exists since V8 14 (Node 26, where
+// v8.getHeapStatistics() reports it); false before, and the field is left out.
+inline bool TotalAllocatedBytes(v8::HeapStatistics& stats, double* out) {
+#if V8_MAJOR_VERSION >= 14
+  *out = static_cast<double>(stats.total_allocated_bytes());
+  return true;
+#else
+  (void)stats;
+  (void)out;
+  return false;
+#endif
+}
+
 }  // namespace agentcluster::compat

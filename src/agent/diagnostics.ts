@@ -23,6 +23,8 @@ export interface AgentHeapStatistics {
   total_global_handles_size: number;
   used_global_handles_size: number;
   external_memory: number;
+  /** Bytes allocated since the agent started; V8 14+ (Node 26), as in Node's `v8.getHeapStatistics()` there. */
+  total_allocated_bytes?: number;
   /** Bytes V8 counts as held outside the heap by this agent (ArrayBuffer backing stores, received ones included). */
   externalMemory: number;
 }
