@@ -10,6 +10,7 @@ import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { formatReport, isFailure, runStressFiles, StressError, type StressReport } from '../stress/index.js';
 import { suiteFiles } from '../stress/suites.js';
 import { MAX_STRESS_AGENTS, MAX_STRESS_BATCH } from '../stress/run.js';
+import { divertStdoutToStderr } from './stdout-diversion.js';
 
 
 const usage = `usage: agentcluster stress FILE... [options]
@@ -29,7 +30,8 @@ options:
   --perturb           force start skew and point() spins on (--no-perturb: off)
   --filter TEXT       only tests whose id or name contains TEXT
   --suite NAME        also run a built-in suite: ${Object.keys(suiteFiles).join(', ')}
-  --json              one JSON document on stdout instead of text
+  --json              one JSON document on stdout instead of text (the test
+                      file's and agents' own console output goes to stderr)
   --help, -h          show this help
 
 Exit code 1 when a test fails (forbidden outcome, not linearizable, stuck, error)
@@ -107,6 +109,8 @@ export async function main(argv: string[], streams: StressStreams = {}): Promise
   const seed = options.seed ?? (Math.random() * 2 ** 32) >>> 0;
   if (!values.json) stdout.write(`agentcluster stress: seed ${seed}\n`);
   let reports: StressReport[];
+  // The test file is imported and its agents log during the run: with --json, only the document goes to stdout.
+  const restoreStdout = values.json && stdout === process.stdout ? divertStdoutToStderr() : undefined;
   try {
     reports = await runStressFiles(files, {
       ...options,
@@ -120,6 +124,8 @@ export async function main(argv: string[], streams: StressStreams = {}): Promise
     // One line with the stable code, no stack: the cause is the user's file or option, not ours.
     stderr.write(`agentcluster stress: ${error.message} (${error.code})\n`);
     return error.code === 'ERR_STRESS_INVALID_OPTION' ? 2 : 1;
+  } finally {
+    restoreStdout?.();
   }
   const failed = reports.filter(isFailure);
   if (values.json) {
