@@ -19,7 +19,8 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { loadTests } from '../src/stress/load.js';
 import { runLitmus } from '../src/stress/litmus-runner.js';
-import { C_BAD_ROUND, C_HOST_STOP, C_ROUNDS, controlWords, MAX_RESULTS } from '../src/stress/control.js';
+import { C_BAD_ROUND, C_HOST_STOP, C_ROUNDS, controlWords } from '../src/stress/control.js';
+import { MIN_RESULT_WIDTH } from '../src/stress/litmus-layout.js';
 import { checkLinearizable, type HistoryOperation } from '../src/stress/linearizability.js';
 import type { LitmusTest, SequentialModel } from '../src/stress/define.js';
 import { fmtRatio, isMain, parseOptions, printTable, repoRoot, type BenchOptions } from './lib.js';
@@ -35,7 +36,10 @@ async function workersRun(test: LitmusTest, durationMs: number): Promise<number>
   const ctl = new Int32Array(control);
   Atomics.store(ctl, C_BAD_ROUND, -1);
   const state = new SharedArrayBuffer(16 * BATCH);
-  const results = new SharedArrayBuffer(8 * (actors + 1) * BATCH * MAX_RESULTS);
+  // The layout runLitmus uses for a test whose outcome keys have at most 8 values (litmus-layout.ts).
+  const resultWidth = MIN_RESULT_WIDTH;
+  const results = new SharedArrayBuffer(8 * (actors + 1) * BATCH * resultWidth);
+  const resultKinds = new SharedArrayBuffer((actors + 1) * BATCH * resultWidth);
   const fields = [{ name: 'x', type: 'Int32Array', length: 1, offset: 0 }, { name: 'y', type: 'Int32Array', length: 1, offset: 8 }];
   const source = `
     const { parentPort, workerData } = require('node:worker_threads');
@@ -47,7 +51,7 @@ async function workersRun(test: LitmusTest, durationMs: number): Promise<number>
   const workers = Array.from({ length: actors }, (_, k) => {
     const worker = new Worker(source, {
       eval: true,
-      workerData: { testId: 'default', agentIndex: k, actors, batch: BATCH, maxRounds: 2 ** 31 - 1, control, state, results, fields, stride: 16, perturb: false, seed: k, stopOn: [] },
+      workerData: { testId: 'default', agentIndex: k, actors, batch: BATCH, maxRounds: 2 ** 31 - 1, control, state, results, resultKinds, resultWidth, fields, stride: 16, perturb: false, seed: k, stopOn: [] },
     });
     worker.on('message', (m: { done?: boolean; elapsedMs?: number }) => m.done && done(m.elapsedMs!));
     return worker;

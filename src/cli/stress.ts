@@ -1,15 +1,16 @@
 // `agentcluster stress FILE... [options]`: runs the litmus() and
 // linearizable() tests a user's files export (see docs/stress-harness.md).
 // Exit code: 0 when every test passed (ok or interesting), 1 when one saw a
-// forbidden outcome, a non-linearizable history, got stuck or failed, 2 for
-// bad usage.
-import { existsSync } from 'node:fs';
+// forbidden outcome, a non-linearizable history, got stuck or failed, or a
+// test file could not be loaded, 2 for bad usage (an option out of range too).
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { parseFlags, UsageError, wholeNumber } from './args.js';
 import { formatReport, isFailure, runStressFiles, StressError, type StressReport } from '../stress/index.js';
 import { suiteFiles } from '../stress/suites.js';
 import { MAX_STRESS_AGENTS, MAX_STRESS_BATCH } from '../stress/run.js';
+import { divertStdoutToStderr } from './stdout-diversion.js';
 
 
 const usage = `usage: agentcluster stress FILE... [options]
@@ -29,10 +30,12 @@ options:
   --perturb           force start skew and point() spins on (--no-perturb: off)
   --filter TEXT       only tests whose id or name contains TEXT
   --suite NAME        also run a built-in suite: ${Object.keys(suiteFiles).join(', ')}
-  --json              one JSON document on stdout instead of text
+  --json              one JSON document on stdout instead of text (the test
+                      file's and agents' own console output goes to stderr)
   --help, -h          show this help
 
-Exit code 1 when a test fails (forbidden outcome, not linearizable, stuck, error).`;
+Exit code 1 when a test fails (forbidden outcome, not linearizable, stuck, error)
+or a test file cannot be loaded; 2 for bad usage or an option out of range.`;
 
 export function parseDuration(text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text);
@@ -77,6 +80,7 @@ export async function main(argv: string[], streams: StressStreams = {}): Promise
     }
     for (const file of positionals) {
       if (!existsSync(resolve(file))) throw new UsageError(`no such file ${file}`);
+      if (statSync(resolve(file)).isDirectory()) throw new UsageError(`${file} is a directory (give the test files themselves)`);
       files.push(resolve(file));
     }
     if (files.length === 0) throw new UsageError('missing FILE (or --suite NAME)');
@@ -105,6 +109,8 @@ export async function main(argv: string[], streams: StressStreams = {}): Promise
   const seed = options.seed ?? (Math.random() * 2 ** 32) >>> 0;
   if (!values.json) stdout.write(`agentcluster stress: seed ${seed}\n`);
   let reports: StressReport[];
+  // The test file is imported and its agents log during the run: with --json, only the document goes to stdout.
+  const restoreStdout = values.json && stdout === process.stdout ? divertStdoutToStderr() : undefined;
   try {
     reports = await runStressFiles(files, {
       ...options,
@@ -115,8 +121,11 @@ export async function main(argv: string[], streams: StressStreams = {}): Promise
     });
   } catch (error) {
     if (!(error instanceof StressError)) throw error;
-    stderr.write(`agentcluster stress: ${error.message}\n`);
-    return 1;
+    // One line with the stable code, no stack: the cause is the user's file or option, not ours.
+    stderr.write(`agentcluster stress: ${error.message} (${error.code})\n`);
+    return error.code === 'ERR_STRESS_INVALID_OPTION' ? 2 : 1;
+  } finally {
+    restoreStdout?.();
   }
   const failed = reports.filter(isFailure);
   if (values.json) {

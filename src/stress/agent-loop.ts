@@ -16,7 +16,10 @@ const C_BAD_INDEX = 6; // ... and index in the round
 const C_CLOCK = 7; // linearizability: the shared logical clock
 const C_ARRIVED = 8; // linearizability: agents at the start line
 const C_PER_AGENT = 16; // per agent k: [16 + 2k] result-field count, [17 + 2k] progress
-const MAX_RESULTS = 8; // result fields per actor (and for the arbiter)
+// A result slot's kind tag (src/stress/litmus-layout.ts sizes the slots): a bigint is kept exact in 64 bits.
+const KIND_NUMBER = 0;
+const KIND_INT64 = 1;
+const KIND_UINT64 = 2;
 const SPINS_BEFORE_SLEEP = 20_000;
 
 // The agent's own globals (an agent is not a DOM or Node context).
@@ -38,7 +41,10 @@ interface LitmusData {
   maxRounds: number;
   control: SharedArrayBuffer;
   state: SharedArrayBuffer;
-  results: SharedArrayBuffer;
+  results: SharedArrayBuffer; // 8 bytes per result slot: Float64, BigInt64 or BigUint64 by its kind
+  resultKinds: SharedArrayBuffer; // 1 byte per result slot: KIND_*
+  /** Result slots per actor and per iteration (the widest declared outcome key, at least 8). */
+  resultWidth: number;
   fields: FieldLayout[];
   stride: number;
   seed: number;
@@ -125,11 +131,63 @@ function makeStates(data: LitmusData): Array<Record<string, unknown>> {
   return states;
 }
 
-function toNumber(value: unknown): number {
-  if (typeof value === 'number') return value;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'bigint') return Number(value);
-  return NaN;
+/** An Error with a stable code (define.ts's StressError cannot be imported here). */
+function stressFailure(code: string, message: string): Error {
+  const error = new Error(message) as Error & { code: string };
+  error.name = 'StressError';
+  error.code = code;
+  return error;
+}
+
+/** The result slots of every actor and the arbiter, three views over one buffer plus the kind tags. */
+interface ResultArea {
+  f64: Float64Array;
+  i64: BigInt64Array;
+  u64: BigUint64Array;
+  kinds: Uint8Array;
+}
+
+function resultArea(data: LitmusData): ResultArea {
+  return {
+    f64: new Float64Array(data.results), i64: new BigInt64Array(data.results), u64: new BigUint64Array(data.results),
+    kinds: new Uint8Array(data.resultKinds),
+  };
+}
+
+/** Stores one result: numbers and booleans as Float64, bigints exactly in 64 bits (wider ones are an error, not rounded). */
+function writeResult(area: ResultArea, slot: number, value: unknown, field: string): void {
+  if (typeof value === 'bigint') {
+    if (value >= -(1n << 63n) && value < 1n << 63n) {
+      area.i64[slot] = value;
+      area.kinds[slot] = KIND_INT64;
+    } else if (value >= 0n && value < 1n << 64n) {
+      area.u64[slot] = value;
+      area.kinds[slot] = KIND_UINT64;
+    } else {
+      throw stressFailure('ERR_STRESS_RESULT_RANGE', `result field '${field}' is the bigint ${value}, outside 64 bits (-2^63 to 2^64-1); results keep bigints exact only within them`);
+    }
+    return;
+  }
+  area.f64[slot] = typeof value === 'number' ? value : typeof value === 'boolean' ? (value ? 1 : 0) : NaN;
+  area.kinds[slot] = KIND_NUMBER;
+}
+
+/** One result as it reads in an outcome key. */
+function readResult(area: ResultArea, slot: number): string {
+  const kind = area.kinds[slot];
+  return kind === KIND_INT64 ? String(area.i64[slot]) : kind === KIND_UINT64 ? String(area.u64[slot]) : String(area.f64[slot]);
+}
+
+/** The field names of the first result; more than the result area holds is an error (the outcome would be cut short). */
+function resultNames(r: Record<string, unknown>, width: number, who: string): string[] {
+  const names = Object.keys(r);
+  if (names.length > width) {
+    throw stressFailure(
+      'ERR_STRESS_TOO_MANY_RESULTS',
+      `${who} assigned ${names.length} result fields (${names.join(', ')}); at most ${width}, the most values an outcome key declares (at least 8)`,
+    );
+  }
+  return names;
 }
 
 /** Runs one actor of a litmus test, batch after batch, until agent 0 decides to stop. */
@@ -138,12 +196,13 @@ export function runLitmusActor(namespace: Record<string, unknown>, data: LitmusD
   const k = data.agentIndex;
   const actor = (test.actors as Fn[])[k]!;
   const ctl = new Int32Array(data.control);
-  const res = new Float64Array(data.results);
+  const res = resultArea(data);
   const states = makeStates(data);
   const random = makeRandom(data.seed);
   if (data.perturb) installPoint(random);
   const B = data.batch;
-  const base = k * B * MAX_RESULTS;
+  const W = data.resultWidth;
+  const base = k * B * W;
   let names: string[] | undefined;
   let sense = 0;
   for (;;) {
@@ -155,12 +214,12 @@ export function runLitmusActor(namespace: Record<string, unknown>, data: LitmusD
       const r: Record<string, unknown> = {};
       actor(states[i], r);
       if (names === undefined) {
-        names = Object.keys(r).slice(0, MAX_RESULTS);
+        names = resultNames(r, W, `actor ${k}`);
         Atomics.store(ctl, C_PER_AGENT + 2 * k, names.length);
         postMessage({ names });
       }
-      const o = base + i * MAX_RESULTS;
-      for (let j = 0; j < names.length; j++) res[o + j] = toNumber(r[names[j]!]);
+      const o = base + i * W;
+      for (let j = 0; j < names.length; j++) writeResult(res, o + j, r[names[j]!], names[j]!);
     }
     Atomics.add(ctl, C_PER_AGENT + 2 * k + 1, 1);
     sense = barrier(ctl, data.actors, sense);
@@ -176,29 +235,30 @@ let startedAt: number | undefined;
 let round = 0;
 
 /** Agent 0, between rounds: the arbiter, the outcome tally, fresh state, and the stop decision. */
-function aggregate(test: Record<string, unknown>, data: LitmusData, ctl: Int32Array, res: Float64Array, states: Array<Record<string, unknown>>): void {
+function aggregate(test: Record<string, unknown>, data: LitmusData, ctl: Int32Array, res: ResultArea, states: Array<Record<string, unknown>>): void {
   const B = data.batch;
+  const W = data.resultWidth;
   const A = data.actors;
   const arbiter = test.arbiter as Fn | undefined;
   const outcomes = test.outcomes as Record<string, string>;
   const counts: number[] = [];
   for (let k = 0; k < A; k++) counts.push(Atomics.load(ctl, C_PER_AGENT + 2 * k));
-  const arbiterBase = A * B * MAX_RESULTS;
+  const arbiterBase = A * B * W;
   for (let i = 0; i < B; i++) {
     if (arbiter !== undefined) {
       const r: Record<string, unknown> = {};
       arbiter(states[i], r);
       if (arbiterNames === undefined) {
-        arbiterNames = Object.keys(r).slice(0, MAX_RESULTS);
+        arbiterNames = resultNames(r, W, 'the arbiter');
         postMessage({ arbiterNames });
       }
-      for (let j = 0; j < arbiterNames.length; j++) res[arbiterBase + i * MAX_RESULTS + j] = toNumber(r[arbiterNames[j]!]);
+      for (let j = 0; j < arbiterNames.length; j++) writeResult(res, arbiterBase + i * W + j, r[arbiterNames[j]!], arbiterNames[j]!);
     }
     let key = '';
     for (let k = 0; k <= A; k++) {
       const n = k < A ? counts[k]! : (arbiterNames?.length ?? 0);
-      const o = k * B * MAX_RESULTS + i * MAX_RESULTS;
-      for (let j = 0; j < n; j++) key = key === '' ? String(res[o + j]) : key + ',' + res[o + j];
+      const o = k * B * W + i * W;
+      for (let j = 0; j < n; j++) key = key === '' ? readResult(res, o + j) : key + ',' + readResult(res, o + j);
     }
     const seen = histogram.get(key);
     histogram.set(key, seen === undefined ? 1 : seen + 1);

@@ -10,7 +10,6 @@ export const C_BAD_INDEX = 6;
 export const C_CLOCK = 7;
 export const C_ARRIVED = 8;
 export const C_PER_AGENT = 16;
-export const MAX_RESULTS = 8;
 
 /** Words for `agents` agents. */
 export function controlWords(agents: number): number {

@@ -94,11 +94,14 @@ export interface LinearizableTest<Shared = unknown, Obj = unknown, Op = unknown,
   readonly kind: typeof LINEARIZABLE_TAG;
 }
 
-/** Stable codes: ERR_STRESS_INVALID_TEST (a bad litmus()/linearizable() spec), ERR_STRESS_INVALID_OPTION, ERR_STRESS_NO_TESTS. */
+/**
+ * Stable codes: ERR_STRESS_INVALID_TEST (a bad litmus()/linearizable() spec), ERR_STRESS_INVALID_OPTION,
+ * ERR_STRESS_NO_TESTS, ERR_STRESS_LOAD_FAILED (a test file that throws or does not parse on import).
+ */
 export class StressError extends Error {
   readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'StressError';
     this.code = code;
   }

@@ -8,7 +8,7 @@ export {
 export { runStressFiles, runStressTest, type RunOptions } from './run.js';
 export { runLitmus, type LitmusOptions, type LitmusReport, type OutcomeCount } from './litmus-runner.js';
 export {
-  checkLinearizable, type HistoryOperation, type CheckResult,
+  checkLinearizable, DEFAULT_CHECK_BUDGET, type HistoryOperation, type CheckResult, type CheckOptions,
 } from './linearizability.js';
 export { runLinearizable, type LinearizableOptions, type LinearizabilityReport } from './history-runner.js';
 export { formatReport, isFailure, type StressReport } from './report.js';

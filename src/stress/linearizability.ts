@@ -9,7 +9,13 @@
 // respond after it are pending: they may take effect or not, with any
 // result. Linearizability is prefix-closed, so a failing prefix proves the
 // whole history fails, and the shortest one is found by binary search.
-import type { SequentialModel } from './define.js';
+//
+// The problem is NP-complete, so every search runs on a budget (memo bytes,
+// model steps, wall time): a history too hard to decide is reported as
+// inconclusive with the bound it hit instead of running for hours. The
+// shrinking of a real violation gets a budget of its own and, when that is
+// spent, reports the shortest failing prefix found so far (still a failure).
+import { StressError, type SequentialModel } from './define.js';
 
 export interface HistoryOperation<Op = unknown, Result = unknown> {
   /** Which agent ran it (for the report). */
@@ -27,12 +33,21 @@ export interface CheckOptions<Op = unknown> {
   partition?: (op: Op) => string | number;
   /** Memory the memo may use before the check gives up as inconclusive (default 256 MiB). */
   memoBytes?: number;
+  /** Model steps (attempted linearizations) before the check gives up as inconclusive (default 2,000,000). */
+  maxSteps?: number;
+  /** Wall time (ms) before the check gives up as inconclusive (default 10,000). */
+  timeLimitMs?: number;
 }
 
+/** The check's budgets when none is given (docs/stress-harness.md, "Checker budgets"). */
+export const DEFAULT_CHECK_BUDGET = Object.freeze({ memoBytes: 256 * 2 ** 20, maxSteps: 2_000_000, timeLimitMs: 10_000 });
+
 export interface CheckResult<Op = unknown, Result = unknown> {
-  /** Linearizable. False with `inconclusive` when the search hit its memory budget first. */
+  /** Linearizable. False with `inconclusive` when the search hit one of its budgets first. */
   ok: boolean;
   inconclusive?: boolean;
+  /** With `inconclusive`: the budget that ran out. */
+  budget?: 'memory' | 'steps' | 'time';
   /** Configurations explored (memo entries), over all partitions. */
   explored: number;
   /** On failure: the partition key that failed (when a partition function was given). */
@@ -70,10 +85,38 @@ function zobrist(n: number): Uint32Array {
   return words;
 }
 
-class MemoFull extends Error {}
+/** Thrown by a search whose budget ran out; `budget` names which one. */
+class BudgetSpent extends Error {
+  constructor(readonly budget: 'memory' | 'steps' | 'time', detail: string) {
+    super(detail);
+  }
+}
 
-/** One partition's search. `ops` may include pending ones. Returns [linearizable, configurations explored]; throws MemoFull. */
-function search<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>, memoBytes = 256 * 2 ** 20): [boolean, number] {
+/** Model steps and wall time, shared by every search of one check (all partitions), or of one shrinking. */
+class SearchBudget {
+  #steps = 0;
+  /** Memo entries made by every search on this budget (the report's `explored`). */
+  configurations = 0;
+  readonly #deadline: number;
+  constructor(readonly maxSteps: number, readonly timeLimitMs: number, readonly memoBytes: number) {
+    this.#deadline = Date.now() + timeLimitMs;
+  }
+  get steps(): number {
+    return this.#steps;
+  }
+  /** One model step; the clock is read every 1024 steps (Date.now() per step would dominate a cheap model). */
+  step(): void {
+    const steps = ++this.#steps;
+    if (steps > this.maxSteps) throw new BudgetSpent('steps', `${this.maxSteps.toLocaleString('en-US')} model steps (maxSteps)`);
+    if ((steps & 1023) === 0 && Date.now() > this.#deadline) {
+      throw new BudgetSpent('time', `${this.timeLimitMs.toLocaleString('en-US')} ms (timeLimitMs) after ${steps.toLocaleString('en-US')} model steps`);
+    }
+  }
+}
+
+/** One partition's search. `ops` may include pending ones. Returns [linearizable, configurations explored]; throws BudgetSpent. */
+function search<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>, budget: SearchBudget): [boolean, number] {
+  const memoBytes = budget.memoBytes;
   const n = ops.length;
   if (n === 0) return [true, 0];
   const equal = model.equal ?? jsonEqual;
@@ -131,9 +174,10 @@ function search<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: Seq
       seen.push(bits.slice());
     } else memo.set(k, exact ? [bits.slice()] : true);
     explored++;
+    budget.configurations++;
     // Bounded memory: a history too hard to decide is reported, not allowed to exhaust the heap.
     used += (exact ? 4 * words : 0) + 2 * k.length + 80;
-    if (used > memoBytes) throw new MemoFull(`${explored} configurations`);
+    if (used > memoBytes) throw new BudgetSpent('memory', `${memoBytes.toLocaleString('en-US')} memo bytes (memoBytes) after ${explored.toLocaleString('en-US')} configurations`);
     return true;
   };
   const flip = (id: number): void => {
@@ -149,6 +193,7 @@ function search<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: Seq
     if (entry === undefined) return [false, explored]; // cannot happen with well-formed lists; fail safe
     if (entry.call) {
       const o = ops[entry.id]!;
+      budget.step();
       const [next, expected] = model.step(state, o.op);
       if (entry.pending || equal(expected, o.result as Result)) {
         flip(entry.id);
@@ -188,16 +233,39 @@ function prefix<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, cut: numbe
   return out;
 }
 
-function shortestFailingPrefix<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>, memoBytes?: number): Array<HistoryOperation<Op, Result>> {
+/**
+ * The shortest failing prefix of a failing history, by binary search over the response times.
+ * `shortest` is false when the budget ran out first: the prefix returned then still fails, it may not be the shortest.
+ */
+function shortestFailingPrefix<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>, budget: SearchBudget):
+  { prefix: Array<HistoryOperation<Op, Result>>; shortest: boolean } {
   const cuts = ops.filter((o) => o.response !== undefined).map((o) => o.response!).sort((a, b) => a - b);
   let lo = 0;
   let hi = cuts.length - 1; // the whole history fails
+  let shortest = true;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (search(prefix(ops, cuts[mid]!), model, memoBytes)[0]) lo = mid + 1;
+    let passes: boolean;
+    try {
+      passes = search(prefix(ops, cuts[mid]!), model, budget)[0];
+    } catch (error) {
+      if (!(error instanceof BudgetSpent)) throw error;
+      shortest = false;
+      break;
+    }
+    if (passes) lo = mid + 1;
     else hi = mid;
   }
-  return prefix(ops, cuts[hi] ?? Infinity).sort((a, b) => a.invoke - b.invoke);
+  return { prefix: prefix(ops, cuts[hi] ?? Infinity).sort((a, b) => a.invoke - b.invoke), shortest };
+}
+
+/** A budget option: undefined for the default, else a positive number (Infinity allowed: no bound). */
+function budgetOption(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value <= 0) {
+    throw new StressError('ERR_STRESS_INVALID_OPTION', `checkLinearizable: ${name} must be a positive number (Infinity: no bound), not ${String(value)}`);
+  }
+  return value;
 }
 
 export function describeHistory<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>): string {
@@ -218,7 +286,11 @@ export function checkLinearizable<Op, Result>(
   model: SequentialModel<unknown, Op, Result>,
   options: CheckOptions<Op> | ((op: Op) => string | number) = {},
 ): CheckResult<Op, Result> {
-  const { partition, memoBytes } = typeof options === 'function' ? { partition: options, memoBytes: undefined } : options;
+  const { partition, ...bounds } = typeof options === 'function' ? { partition: options } : options;
+  const maxSteps = budgetOption('maxSteps', (bounds as CheckOptions).maxSteps, DEFAULT_CHECK_BUDGET.maxSteps);
+  const timeLimitMs = budgetOption('timeLimitMs', (bounds as CheckOptions).timeLimitMs, DEFAULT_CHECK_BUDGET.timeLimitMs);
+  const memoBytes = budgetOption('memoBytes', (bounds as CheckOptions).memoBytes, DEFAULT_CHECK_BUDGET.memoBytes);
+  const budget = new SearchBudget(maxSteps, timeLimitMs, memoBytes);
   const groups = new Map<string, Array<HistoryOperation<Op, Result>>>();
   for (const o of history) {
     const k = partition ? String(partition(o.op)) : '';
@@ -226,31 +298,27 @@ export function checkLinearizable<Op, Result>(
     if (!group) groups.set(k, (group = []));
     group.push(o);
   }
-  let explored = 0;
   for (const [k, ops] of groups) {
-    let ok: boolean;
-    let counterexample: Array<HistoryOperation<Op, Result>>;
     try {
-      const [found, count] = search(ops, model, memoBytes);
-      explored += count;
-      ok = found;
-      if (ok) continue;
-      counterexample = shortestFailingPrefix(ops, model, memoBytes);
+      if (search(ops, model, budget)[0]) continue;
     } catch (error) {
-      if (!(error instanceof MemoFull)) throw error;
+      if (!(error instanceof BudgetSpent)) throw error;
       const where = partition ? ` for key ${JSON.stringify(k)}` : '';
       return {
-        ok: false, inconclusive: true, explored, ...(partition ? { partition: k } : {}),
-        explanation: `inconclusive${where}: the search used its memory budget (${error.message}, ${ops.length} operations) before deciding; ` +
+        ok: false, inconclusive: true, budget: error.budget, explored: budget.configurations, ...(partition ? { partition: k } : {}),
+        explanation: `inconclusive${where}: the search used its ${error.budget} budget (${error.message}, ${ops.length} operations) before deciding; ` +
           'check shorter histories (opsPerAgent), fewer agents, or declare a partition',
       };
     }
+    // The violation is real; shrinking it gets a fresh budget of the same size.
+    const shrunk = shortestFailingPrefix(ops, model, new SearchBudget(maxSteps, timeLimitMs, memoBytes));
+    const counterexample = shrunk.prefix;
     const where = partition ? ` (key ${JSON.stringify(k)})` : '';
     const explanation =
-      `not linearizable${where}: the shortest failing prefix, ${counterexample.length} operations ` +
+      `not linearizable${where}: ${shrunk.shortest ? 'the shortest failing prefix' : 'a failing prefix (shrinking stopped at its budget)'}, ${counterexample.length} operations ` +
       `(clock stamps: invocation .. response):\n${describeHistory(counterexample, model)}\n` +
       'no order of these operations, each taking effect between its invocation and its response, gives these results in the sequential model.';
-    return { ok: false, explored, ...(partition ? { partition: k } : {}), counterexample, explanation };
+    return { ok: false, explored: budget.configurations, ...(partition ? { partition: k } : {}), counterexample, explanation };
   }
-  return { ok: true, explored };
+  return { ok: true, explored: budget.configurations };
 }

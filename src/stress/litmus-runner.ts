@@ -4,10 +4,11 @@
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Agent } from '../agent/agent.js';
-import type { FieldSpec, Grade, LitmusTest } from './define.js';
+import type { Grade, LitmusTest } from './define.js';
 import {
-  agentLoopUrl, C_BAD_INDEX, C_BAD_ROUND, C_HOST_STOP, C_PER_AGENT, C_ROUNDS, controlWords, deriveSeed, MAX_RESULTS,
+  agentLoopUrl, C_BAD_INDEX, C_BAD_ROUND, C_HOST_STOP, C_PER_AGENT, C_ROUNDS, controlWords, deriveSeed,
 } from './control.js';
+import { checkLitmusMemory, litmusLayout } from './litmus-layout.js';
 import { ProgressWatchdog } from './watchdog.js';
 
 export interface LitmusOptions {
@@ -47,23 +48,8 @@ export interface LitmusReport {
   outcomes: OutcomeCount[];
   firstForbidden?: { outcome: string; iteration: number; seed: number };
   error?: string;
-}
-
-interface Layout {
-  fields: Array<{ name: string; type: string; length: number; offset: number }>;
-  stride: number;
-}
-
-function layout(state: Record<string, FieldSpec>): Layout {
-  let offset = 0;
-  const fields = Object.entries(state).map(([name, spec]) => {
-    const type = typeof spec === 'function' ? spec : spec.type;
-    const length = typeof spec === 'function' ? 1 : spec.length;
-    const field = { name, type: type.name, length, offset };
-    offset += Math.ceil((length * type.BYTES_PER_ELEMENT) / 8) * 8;
-    return field;
-  });
-  return { fields, stride: offset };
+  /** With `error`: the stable code the failure carried, e.g. ERR_STRESS_TOO_MANY_RESULTS. */
+  code?: string;
 }
 
 export function gradeOf(test: LitmusTest, outcome: string): Grade {
@@ -85,12 +71,15 @@ export async function runLitmus(file: string, id: string, test: LitmusTest, opti
   const iterations = options.iterations;
   const durationMs = options.durationMs ?? (iterations === undefined ? 1000 : Infinity);
   const maxRounds = iterations === undefined ? 2 ** 31 - 1 : Math.max(1, Math.ceil(iterations / batch));
-  const { fields, stride } = layout(test.state);
+  const layout = litmusLayout(test);
+  const { fields, stride, resultWidth } = layout;
+  checkLitmusMemory(test.name, layout, batch); // before allocating: a huge batch is a clear error, not gigabytes
   const control = new SharedArrayBuffer(4 * controlWords(actors));
   const ctl = new Int32Array(control);
   Atomics.store(ctl, C_BAD_ROUND, -1);
   const state = new SharedArrayBuffer(Math.max(8, stride * batch));
-  const results = new SharedArrayBuffer(8 * (actors + 1) * batch * MAX_RESULTS);
+  const results = new SharedArrayBuffer(8 * (actors + 1) * batch * resultWidth);
+  const resultKinds = new SharedArrayBuffer((actors + 1) * batch * resultWidth);
   const perturb = options.perturb ?? test.perturb ?? false;
   const names: string[][] = Array.from({ length: actors + 1 }, () => []);
   const report: LitmusReport = {
@@ -99,8 +88,9 @@ export async function runLitmus(file: string, id: string, test: LitmusTest, opti
   };
   const agents: Agent[] = [];
   let firstForbidden: string | undefined;
-  let finish!: (value: { histogram: Array<[string, number]>; elapsedMs: number } | { error: string }) => void;
-  const finished = new Promise<{ histogram: Array<[string, number]>; elapsedMs: number } | { error: string }>((r) => (finish = r));
+  type Outcome = { histogram: Array<[string, number]>; elapsedMs: number } | { error: string; code?: string };
+  let finish!: (value: Outcome) => void;
+  const finished = new Promise<Outcome>((r) => (finish = r));
   try {
     for (let k = 0; k < actors; k++) {
       const agent = new Agent({
@@ -109,7 +99,7 @@ export async function runLitmus(file: string, id: string, test: LitmusTest, opti
         filename: join(dirname(file), `[stress ${id} actor ${k}]`),
         name: `${test.name} / actor ${k}`,
         data: {
-          testId: id, agentIndex: k, actors, batch, maxRounds, control, state, results, fields, stride, perturb, stopOn: options.stopOn ?? [],
+          testId: id, agentIndex: k, actors, batch, maxRounds, control, state, results, resultKinds, resultWidth, fields, stride, perturb, stopOn: options.stopOn ?? [],
           seed: deriveSeed(options.seed, id, k),
         },
       });
@@ -119,7 +109,10 @@ export async function runLitmus(file: string, id: string, test: LitmusTest, opti
         if (typeof message.firstForbidden === 'string') firstForbidden = message.firstForbidden;
         if (message.done === true) finish(message as { histogram: Array<[string, number]>; elapsedMs: number });
       });
-      agent.on('error', (error: unknown) => finish({ error: `actor ${k}: ${(error as Error).message}` }));
+      agent.on('error', (error: unknown) => {
+        const code = (error as { code?: unknown })?.code;
+        finish({ error: `actor ${k}: ${(error as Error).message}`, ...(typeof code === 'string' ? { code } : {}) });
+      });
       agent.on('exit', ({ reason }) => {
         if (reason !== 'terminated') finish({ error: `actor ${k} exited (${reason}) before the run ended` });
       });
@@ -144,6 +137,7 @@ export async function runLitmus(file: string, id: string, test: LitmusTest, opti
     if ('error' in outcome) {
       report.grade = outcome.error.startsWith('stuck') ? 'stuck' : 'error';
       report.error = outcome.error;
+      if (outcome.code !== undefined) report.code = outcome.code;
       report.iterations = Atomics.load(ctl, C_ROUNDS) * batch;
       return report;
     }

@@ -2,7 +2,7 @@
 // exports that are litmus()/linearizable() descriptors, or arrays of them.
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { isLinearizableTest, isLitmusTest, StressError, type LinearizableTest, type LitmusTest } from './define.js';
 
 export interface FoundTest {
@@ -25,7 +25,15 @@ function* descriptors(namespace: Record<string, unknown>): Generator<[string, un
 export async function loadTests(file: string): Promise<FoundTest[]> {
   const path = file.startsWith('file:') ? new URL(file).pathname : resolve(file);
   if (!existsSync(path)) throw new StressError('ERR_STRESS_NO_TESTS', `${file}: no such file`);
-  const namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  if (statSync(path).isDirectory()) throw new StressError('ERR_STRESS_NO_TESTS', `${file}: is a directory (give the test files themselves)`);
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    // A syntax error or a throw at the file's top level: one line naming the file, the cause kept for the API.
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    throw new StressError('ERR_STRESS_LOAD_FAILED', `${file}: failed to import: ${reason}`, { cause: error });
+  }
   const found: FoundTest[] = [];
   for (const [id, value] of descriptors(namespace)) {
     if (isLitmusTest(value) || isLinearizableTest(value)) found.push({ id, file: path, test: value });
