@@ -169,6 +169,26 @@ describe('stack', () => {
   );
 });
 
+describe('an ArrayBuffer too big to allocate', () => {
+  // V8 14 (Node 26) calls the near-heap-limit callback when a backing store
+  // cannot be had, with the heap nearly empty: that agent used to be stopped
+  // as out of memory although V8 throws a RangeError the script can catch.
+  it('is a RangeError the agent catches and goes on; its heap limit still holds afterwards', async () => {
+    const agent = spawnAgent({
+      source: `let r; try { new ArrayBuffer(7 * 1125899906842624); r = 'allocated' } catch (e) { r = e.name } postMessage(r);`,
+      resourceLimits: { maxHeapMB: 16 },
+    });
+    agent.on('error', () => {});
+    assert.equal(await new Promise((resolve) => agent.once('message', resolve)), 'RangeError');
+    assert.equal(await agent.evaluate('"alive"'), 'alive');
+    // The limit the user set is back: filling the heap stops the agent near 16 MB, not past 1 GiB.
+    await assert.rejects(agent.evaluate('const keep = []; for (;;) keep.push({ a: [1, 2, 3] });'), isOom);
+    const info = await agent.exited;
+    assert.equal(info.reason, 'out-of-memory');
+    assert.ok(info.heapStatistics!.used_heap_size < 256 * 1024 * 1024, String(info.heapStatistics!.used_heap_size));
+  });
+});
+
 describe('one allocation bigger than the heap limit', () => {
   // Issue 11 item 4: `maxHeapMB: 16` then `new Array(1.2e7).fill(1.5)` used to
   // end the whole process in "Fatal javascript OOM" (V8 retries the failed

@@ -565,20 +565,48 @@ void AgentRuntime::SendEvalResult(uint32_t id, bool ok, v8::Local<v8::Value> val
 
 size_t AgentRuntime::OnNearHeapLimit(void* data, size_t current_limit, size_t initial_limit) {
   AgentRuntime* self = static_cast<AgentRuntime*>(data);
-  AgentDiagnostics::OnNearHeapLimit(self->isolate_);  // heap statistics for the exit info
-  self->out_of_memory_ = true;
-  self->isolate_->TerminateExecution();
+  self->initial_heap_limit_ = initial_limit;
   // Headroom so V8 can finish the allocation under way and unwind to our
   // loop instead of aborting the process. V8 calls this before its last-
   // resort GC and then retries the failed allocation once: the limit must
   // then fit the largest single object V8 can allocate (a 1 GiB FixedArray
   // or two-byte string), whatever the heap already holds. The memory is
-  // only reserved as a limit; the agent is stopped at its next interrupt
-  // check, and every further call (an operation still allocating before it
-  // gets there) is granted the same again.
+  // only reserved as a limit; every further call (an operation still
+  // allocating before the agent stops) is granted the same again.
   constexpr size_t kLargestObject = size_t{1} << 30;
   constexpr size_t kSlack = 64 * 1024 * 1024;
-  return current_limit + std::max<size_t>(initial_limit, kLargestObject + kSlack);
+  const size_t raised = current_limit + std::max<size_t>(initial_limit, kLargestObject + kSlack);
+  v8::HeapStatistics heap;
+  self->isolate_->GetHeapStatistics(&heap);
+  if (heap.used_heap_size() >= current_limit / 2) {
+    self->StopForHeapLimit();  // the heap filled up
+    return raised;
+  }
+  // A mostly empty heap: one allocation bigger than the limit, or (V8 14) a
+  // huge ArrayBuffer whose memory cannot be had, which V8 turns into a
+  // RangeError the script may catch. Decide once it is done.
+  self->isolate_->RequestInterrupt(CheckHeapAfterLargeAllocation, self);
+  return raised;
+}
+
+void AgentRuntime::CheckHeapAfterLargeAllocation(v8::Isolate* isolate, void* data) {
+  AgentRuntime* self = static_cast<AgentRuntime*>(data);
+  if (self->out_of_memory_) return;
+  v8::HeapStatistics heap;
+  isolate->GetHeapStatistics(&heap);
+  if (heap.used_heap_size() > self->initial_heap_limit_) {
+    self->StopForHeapLimit();
+    return;
+  }
+  // Still within its limit: the limit goes back to what the user set.
+  isolate->RemoveNearHeapLimitCallback(OnNearHeapLimit, self->initial_heap_limit_);
+  isolate->AddNearHeapLimitCallback(OnNearHeapLimit, self);
+}
+
+void AgentRuntime::StopForHeapLimit() {
+  AgentDiagnostics::OnNearHeapLimit(isolate_);  // heap statistics for the exit info
+  out_of_memory_ = true;
+  isolate_->TerminateExecution();
 }
 
 void AgentRuntime::OnPromiseReject(v8::PromiseRejectMessage message) {

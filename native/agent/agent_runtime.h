@@ -100,6 +100,10 @@ class AgentRuntime {
   void SendEvalResult(uint32_t id, bool ok, v8::Local<v8::Value> value);
 
   static size_t OnNearHeapLimit(void* data, size_t current_limit, size_t initial_limit);
+  // After a near-limit call made while the heap was mostly empty: the agent
+  // is stopped only if the heap really outgrew its limit.
+  static void CheckHeapAfterLargeAllocation(v8::Isolate* isolate, void* data);
+  void StopForHeapLimit();
   static void OnPromiseReject(v8::PromiseRejectMessage message);
   static void OnMessage(v8::Local<v8::Message> message, v8::Local<v8::Value> error);
   static void OnEvalFulfilled(const v8::FunctionCallbackInfo<v8::Value>& info);
@@ -134,6 +138,7 @@ class AgentRuntime {
 
   bool stopping_ = false;
   bool out_of_memory_ = false;
+  size_t initial_heap_limit_ = 0;  // V8's, as the near-limit callback reports it
   ExitReason exit_reason_ = ExitReason::kClosed;
 };
 
