@@ -5,6 +5,9 @@
       "sources": [
         "native/host/addon.cc",
         "native/host/agent_handle.cc",
+        "native/host/addon_state.cc",
+        "native/host/coded_error.cc",
+        "native/host/raw_napi.cc",
         "native/agent/agent_diagnostics.cc",
         "native/agent/agent_runtime.cc",
         "native/agent/agent_globals.cc",

@@ -6,6 +6,7 @@
 #include <v8.h>
 #include <napi.h>
 
+#include "host/addon_state.h"
 #include "host/agent_handle.h"
 #include "shared/flow_control.h"
 #include "shared/message.h"
