@@ -8,6 +8,8 @@
         "native/host/addon_state.cc",
         "native/host/coded_error.cc",
         "native/host/raw_napi.cc",
+        "native/host/sink.cc",
+        "native/host/host_port_owner.cc",
         "native/agent/agent_diagnostics.cc",
         "native/agent/agent_runtime.cc",
         "native/agent/agent_globals.cc",
