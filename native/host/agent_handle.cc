@@ -7,6 +7,7 @@
 #include "host/addon_state.h"
 #include "host/coded_error.h"
 #include "host/host_string.h"
+#include "host/native_args.h"
 #include "host/raw_napi.h"
 #include "host/sink.h"
 #include "shared/flow_control.h"
@@ -53,6 +54,46 @@ HighWaterMark GetHighWaterMark(const Napi::Object& options) {
   return mark;
 }
 
+// The arguments of each AgentHandle entry point, by named index (see
+// native_args.h). Entry points without arguments ignore any they are given.
+namespace constructor_args {
+enum : size_t { kOptions, kOnEvents };
+constexpr ArgSpec kArgs[] = {{"options", ArgType::kObject}, {"onEvents", ArgType::kFunction}};
+constexpr Signature kSignature = DeclareArgs("AgentHandle", kArgs);
+}  // namespace constructor_args
+
+namespace post_message_args {
+enum : size_t { kValue, kTransfer };
+// The transfer list's own checks (an array of transferables) are SerializeMessage's.
+constexpr ArgSpec kArgs[] = {{"value", ArgType::kAny}, {"transfer", ArgType::kAny, true}};
+constexpr Signature kSignature = DeclareArgs("AgentHandle.postMessage", kArgs);
+}  // namespace post_message_args
+
+namespace evaluate_args {
+enum : size_t { kId, kSource };
+constexpr ArgSpec kArgs[] = {{"id", ArgType::kNumber}, {"source", ArgType::kString}};
+constexpr Signature kSignature = DeclareArgs("AgentHandle.evaluate", kArgs);
+}  // namespace evaluate_args
+
+namespace host_reply_args {
+enum : size_t { kId, kSync, kAnswer, kTransfer };
+constexpr ArgSpec kArgs[] = {{"id", ArgType::kNumber},
+                             {"sync", ArgType::kBoolean},
+                             {"answer", ArgType::kAny},
+                             {"transfer", ArgType::kAny, true}};
+constexpr Signature kSignature = DeclareArgs("AgentHandle.hostReply", kArgs);
+}  // namespace host_reply_args
+
+// diagnostics(op, ...numbers): the numbers each op takes (src/agent/diagnostics.ts).
+namespace diagnostics_args {
+enum : size_t { kOp };  // the numbers follow it (read by AgentDiagnostics::HostCall)
+constexpr ArgSpec kOpOnly[] = {{"op", ArgType::kString}};
+constexpr ArgSpec kPost[] = {{"op", ArgType::kString}, {"kind", ArgType::kNumber}, {"id", ArgType::kNumber}};
+constexpr ArgSpec kAck[] = {{"op", ArgType::kString}, {"bytes", ArgType::kNumber}};
+constexpr ArgSpec kCancel[] = {{"op", ArgType::kString}, {"id", ArgType::kNumber}};
+constexpr const char* kCallee = "AgentHandle.diagnostics";
+}  // namespace diagnostics_args
+
 }  // namespace
 
 Napi::Function AgentHandle::DefineClass(Napi::Env env) {
@@ -81,12 +122,8 @@ Napi::Function AgentHandle::DefineClass(Napi::Env env) {
 AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<AgentHandle>(info), owner_thread_(std::this_thread::get_id()) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject() || !info[1].IsFunction()) {
-    CodedError(env, "ERR_AGENT_INVALID_OPTION", "AgentHandle(options, onEvents)")
-        .ThrowAsJavaScriptException();
-    return;
-  }
-  Napi::Object options = info[0].As<Napi::Object>();
+  if (!CheckArgs(info, constructor_args::kSignature)) return;
+  Napi::Object options = info[constructor_args::kOptions].As<Napi::Object>();
   AgentOptions agent_options;
   agent_options.name = GetString(options, "name");
   agent_options.source = GetString(options, "source");
@@ -131,8 +168,14 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
     Napi::Object map = builtins.As<Napi::Object>();
     Napi::Array keys = map.GetPropertyNames();
     for (uint32_t i = 0; i < keys.Length(); i++) {
-      std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
-      agent_options.builtin_modules[key] = map.Get(key).As<Napi::String>().Utf8Value();
+      std::string key = keys.Get(i).ToString().Utf8Value();
+      Napi::Value path = map.Get(key);
+      if (!path.IsString()) {  // src/native.ts builtinModules() gives only strings
+        ThrowArgError(env, "ERR_INVALID_ARG_TYPE",
+                      "AgentHandle(options, onEvents): options.builtinModules values must be strings");
+        return;
+      }
+      agent_options.builtin_modules[key] = path.As<Napi::String>().Utf8Value();
     }
   }
 
@@ -184,8 +227,9 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   sink_ = std::make_shared<Sink>(high_water_mark);
   sink_->self_ = sink_;
   sink_->handle_ = this;
-  on_event_ = Napi::Persistent(info[1].As<Napi::Function>());
-  wakeup_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "agentcluster.agent",
+  Napi::Function on_events = info[constructor_args::kOnEvents].As<Napi::Function>();
+  on_event_ = Napi::Persistent(on_events);
+  wakeup_ = Napi::ThreadSafeFunction::New(env, on_events, "agentcluster.agent",
                                           0, 1);
   sink_->wakeup_ = wakeup_;
   // Every N-API call that can fail comes before the thread starts: in a
@@ -245,7 +289,7 @@ Napi::Value AgentHandle::CheckThreadFromForeignThread(const Napi::CallbackInfo& 
 
 Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckThread(env)) return env.Undefined();
+  if (!CheckThread(env) || !CheckArgs(info, post_message_args::kSignature)) return env.Undefined();
   // Refuse before serializing, so that a refused message detaches nothing.
   // 0: refused (the caller throws ERR_AGENT_CLOSED / _TERMINATED); never a
   // plain `false`, which means "queued, but at the high-water mark".
@@ -257,8 +301,8 @@ Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::TryCatch try_catch(isolate);
   auto message = std::make_shared<Message>();
-  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[0]), ToV8(info[1]),
-                        message.get())) {
+  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[post_message_args::kValue]),
+                        ToV8(info[post_message_args::kTransfer]), message.get())) {
     RethrowToNapi(env, try_catch);
     return env.Undefined();
   }
@@ -291,9 +335,9 @@ Napi::Value AgentHandle::DrainMore(const Napi::CallbackInfo& info) {
 
 Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckThread(env)) return env.Undefined();
-  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  std::string source = info[1].As<Napi::String>().Utf8Value();
+  if (!CheckThread(env) || !CheckArgs(info, evaluate_args::kSignature)) return env.Undefined();
+  uint32_t id = info[evaluate_args::kId].As<Napi::Number>().Uint32Value();
+  std::string source = info[evaluate_args::kSource].As<Napi::String>().Utf8Value();
   if (finished_) return Napi::Boolean::New(env, false);
   WorkItem item;
   item.weight = source.size();
@@ -308,10 +352,10 @@ Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
 // then answers with that error instead). Returns whether it was delivered.
 Napi::Value AgentHandle::HostReply(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckThread(env)) return env.Undefined();
-  if (!bridge_ || !info[0].IsNumber()) return Napi::Boolean::New(env, false);
-  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  bool sync = info[1].ToBoolean().Value();
+  if (!CheckThread(env) || !CheckArgs(info, host_reply_args::kSignature)) return env.Undefined();
+  if (!bridge_) return Napi::Boolean::New(env, false);
+  uint32_t id = info[host_reply_args::kId].As<Napi::Number>().Uint32Value();
+  bool sync = info[host_reply_args::kSync].As<Napi::Boolean>().Value();
   if (finished_ || thread_->terminate_requested() || thread_->mailbox()->closed()) {
     return Napi::Boolean::New(env, false);  // nobody is left to read it: detach nothing
   }
@@ -321,7 +365,8 @@ Napi::Value AgentHandle::HostReply(const Napi::CallbackInfo& info) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::TryCatch try_catch(isolate);
   auto message = std::make_shared<Message>();
-  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[2]), ToV8(info[3]), message.get())) {
+  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[host_reply_args::kAnswer]),
+                        ToV8(info[host_reply_args::kTransfer]), message.get())) {
     RethrowToNapi(env, try_catch);
     return env.Undefined();
   }
@@ -372,6 +417,20 @@ Napi::Value AgentHandle::AtomicsStats(const Napi::CallbackInfo& info) {
 Napi::Value AgentHandle::Diagnostics(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckThread(env)) return env.Undefined();
+  using namespace diagnostics_args;
+  if (!CheckArgs(info, DeclareArgs(kCallee, kOpOnly))) return env.Undefined();
+  std::string op = info[kOp].As<Napi::String>().Utf8Value();
+  Signature signature = op == "post"     ? DeclareArgs(kCallee, kPost)
+                        : op == "ack"    ? DeclareArgs(kCallee, kAck)
+                        : op == "cancel" ? DeclareArgs(kCallee, kCancel)
+                                         : DeclareArgs(kCallee, kOpOnly);
+  if (signature.args == kOpOnly && op != "cpuUsage" && op != "heapUsed") {
+    ThrowArgError(env, "ERR_INVALID_ARG_VALUE",
+                  std::string(kCallee) + ": the \"op\" argument must be one of 'post', 'ack', 'cancel', "
+                  "'cpuUsage', 'heapUsed'; received '" + op + "'");
+    return env.Undefined();
+  }
+  if (!CheckArgs(info, signature)) return env.Undefined();
   return AgentDiagnostics::HostCall(info, thread_ ? thread_->diagnostics() : nullptr);
 }
 
