@@ -9,6 +9,7 @@
         "native/host/coded_error.cc",
         "native/host/raw_napi.cc",
         "native/host/native_args.cc",
+        "native/host/agent_options_reader.cc",
         "native/host/sink.cc",
         "native/host/host_port_owner.cc",
         "native/agent/agent_diagnostics.cc",

@@ -5,54 +5,19 @@
 #include "agent/agent_runtime.h"
 #include "agent/host_bridge.h"
 #include "host/addon_state.h"
+#include "host/agent_options_reader.h"
 #include "host/coded_error.h"
 #include "host/host_string.h"
 #include "host/native_args.h"
 #include "host/raw_napi.h"
 #include "host/sink.h"
 #include "shared/flow_control.h"
-#include "shared/module_table.h"
 #include "shared/v8_bridge.h"
 #include "shared/v8_util.h"
 
 namespace agentcluster {
 
 namespace {
-
-std::string GetString(const Napi::Object& options, const char* key) {
-  Napi::Value value = options.Get(key);
-  return value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
-}
-
-// A size given in (possibly fractional) megabytes, in bytes.
-size_t GetMegabytes(const Napi::Object& options, const char* key, size_t fallback) {
-  Napi::Value value = options.Get(key);
-  if (!value.IsNumber()) return fallback;
-  double number = value.As<Napi::Number>().DoubleValue();
-  // NaN, <= 0 and sizes past 1 TiB (whose byte count would not fit) are
-  // never cast; src/options/limits.ts refuses them before they get here.
-  return number > 0 && number <= 1024.0 * 1024 ? static_cast<size_t>(number * 1024 * 1024) : fallback;
-}
-
-bool GetBool(const Napi::Object& options, const char* key, bool fallback) {
-  Napi::Value value = options.Get(key);
-  return value.IsBoolean() ? value.As<Napi::Boolean>().Value() : fallback;
-}
-
-// `highWaterMessages` / `highWaterBytes` (validated in TypeScript); absent
-// means the default.
-HighWaterMark GetHighWaterMark(const Napi::Object& options) {
-  HighWaterMark mark;
-  Napi::Value messages = options.Get("highWaterMessages");
-  if (messages.IsNumber() && messages.As<Napi::Number>().DoubleValue() >= 1) {
-    mark.messages = static_cast<size_t>(messages.As<Napi::Number>().DoubleValue());
-  }
-  Napi::Value bytes = options.Get("highWaterBytes");
-  if (bytes.IsNumber() && bytes.As<Napi::Number>().DoubleValue() >= 1) {
-    mark.bytes = static_cast<size_t>(bytes.As<Napi::Number>().DoubleValue());
-  }
-  return mark;
-}
 
 // The arguments of each AgentHandle entry point, by named index (see
 // native_args.h). Entry points without arguments ignore any they are given.
@@ -125,83 +90,8 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   if (!CheckArgs(info, constructor_args::kSignature)) return;
   Napi::Object options = info[constructor_args::kOptions].As<Napi::Object>();
   AgentOptions agent_options;
-  agent_options.name = GetString(options, "name");
-  agent_options.source = GetString(options, "source");
-  agent_options.file_path = GetString(options, "filePath");
-  agent_options.base_path = GetString(options, "basePath");
-  agent_options.source_url = GetString(options, "sourceUrl");
-  agent_options.is_module = GetBool(options, "isModule", false);
-  agent_options.max_heap_bytes = GetMegabytes(options, "maxHeapMB", 0);
-  agent_options.max_young_gen_bytes = GetMegabytes(options, "maxYoungGenMB", 0);
-  agent_options.stack_size_bytes = GetMegabytes(options, "stackSizeMB", 4 * 1024 * 1024);
-  agent_options.terminated_before_start = GetBool(options, "terminatedBeforeStart", false);
-  agent_options.can_block = GetBool(options, "canBlock", true);
-  agent_options.heap_snapshot_near_limit_file = GetString(options, "heapSnapshotNearLimitFile");
-  agent_options.track_unhandled_rejections =
-      GetBool(options, "trackUnhandledRejections", true);
-  std::string globals = GetString(options, "globals");
-  if (globals == "test262") agent_options.globals = GlobalsKind::kTest262;
-
-  // The host bridge: the names of the functions the agent may call (src/agent/host-bridge.ts
-  // took them from the `host` option, own enumerable function-valued properties only).
-  Napi::Value host_methods = options.Get("hostMethods");
-  if (host_methods.IsArray()) {
-    Napi::Array names = host_methods.As<Napi::Array>();
-    std::vector<std::string> list;
-    for (uint32_t i = 0; i < names.Length(); i++) {
-      Napi::Value name = names.Get(i);
-      if (name.IsString()) list.push_back(name.As<Napi::String>().Utf8Value());
-    }
-    HighWaterMark mark = GetHighWaterMark(options);
-    agent_options.host_bridge = std::make_shared<HostBridge>(std::move(list), mark.messages, mark.bytes);
-    // Tests only (test/agent-host-bridge.test.ts): make the call ids wrap early.
-    Napi::Value id_limit = options.Get("hostCallIdLimit");
-    if (id_limit.IsNumber() && id_limit.As<Napi::Number>().DoubleValue() >= 2 &&
-        id_limit.As<Napi::Number>().DoubleValue() <= 4294967296.0) {
-      agent_options.host_bridge->call_id_limit = static_cast<uint64_t>(id_limit.As<Napi::Number>().DoubleValue());
-    }
-    bridge_ = agent_options.host_bridge;
-  }
-
-  Napi::Value builtins = options.Get("builtinModules");
-  if (builtins.IsObject()) {
-    Napi::Object map = builtins.As<Napi::Object>();
-    Napi::Array keys = map.GetPropertyNames();
-    for (uint32_t i = 0; i < keys.Length(); i++) {
-      std::string key = keys.Get(i).ToString().Utf8Value();
-      Napi::Value path = map.Get(key);
-      if (!path.IsString()) {  // src/native.ts builtinModules() gives only strings
-        ThrowArgError(env, "ERR_INVALID_ARG_TYPE",
-                      "AgentHandle(options, onEvents): options.builtinModules values must be strings");
-        return;
-      }
-      agent_options.builtin_modules[key] = path.As<Napi::String>().Utf8Value();
-    }
-  }
-
-  agent_options.module_table = SharedModuleTable(options.Get("moduleGraph"));
-  Napi::Value roots = options.Get("moduleRoots");
-  if (roots.IsArray()) {  // validated on the host (src/modules/options.ts): real directories
-    Napi::Array list = roots.As<Napi::Array>();
-    agent_options.restrict_modules = true;
-    for (uint32_t i = 0; i < list.Length(); i++) {
-      Napi::Value root = list.Get(i);
-      if (root.IsString()) agent_options.module_roots.push_back(root.As<Napi::String>().Utf8Value());
-    }
-  }
-  Napi::Value env_value = options.Get("env");
-  if (env_value.IsObject()) {
-    Napi::Object env_map = env_value.As<Napi::Object>();
-    Napi::Array keys = env_map.GetPropertyNames();
-    agent_options.has_env = true;
-    for (uint32_t i = 0; i < keys.Length(); i++) {
-      Napi::Value key = keys.Get(i);
-      Napi::Value entry = env_map.Get(key);
-      if (!key.IsString() || !entry.IsString()) continue;  // validated on the JS side
-      agent_options.env.emplace_back(key.As<Napi::String>().Utf8Value(),
-                                     entry.As<Napi::String>().Utf8Value());
-    }
-  }
+  if (!ReadAgentOptions(env, options, &agent_options)) return;
+  bridge_ = agent_options.host_bridge;
 
   // The entry data is serialized now, but its transfer list moves only once
   // the thread is running: a failed start detaches nothing.
@@ -223,7 +113,7 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   auto entry_data = std::make_shared<EntryData>();
   agent_options.entry_data = entry_data;
 
-  const HighWaterMark high_water_mark = GetHighWaterMark(options);
+  const HighWaterMark high_water_mark = ReadHighWaterMark(options);
   sink_ = std::make_shared<Sink>(high_water_mark);
   sink_->self_ = sink_;
   sink_->handle_ = this;
