@@ -18,7 +18,7 @@ const returns: Expected = { returns: true };
 // V8 or node-addon-api refuses these itself (a receiver that is not an AgentHandle, no `new`).
 const refusedByWrapper = (name: string): Expected => ({ throws: { name, code: null } });
 
-// [call, expected]. In the child, `addon` is the addon and `h` a live AgentHandle.
+// [call, expected]. In the child, `addon` is the addon, `h` a live AgentHandle and `port` an AgentPort.
 const cases: [string, Expected][] = [
   // Exports
   ['addon.clone()', missing],
@@ -83,6 +83,10 @@ const cases: [string, Expected][] = [
   // A method or accessor on something that is not an AgentHandle
   ["addon.AgentHandle.prototype.evaluate.call({}, 1, 'x')", refusedByWrapper('TypeError')],
   ["Object.getOwnPropertyDescriptor(addon.AgentHandle.prototype, 'threadId').get.call({})", refusedByWrapper('Error')],
+  // AgentPort methods (a channel from createChannel); the same serializer checks the transfer list
+  ['port.postMessage(1, 5)', wrongType],
+  ['port.postMessage(1, { transfer: 5 })', wrongType],
+  ["port.postMessage.call({}, 1)", refusedByWrapper('TypeError')],
   ['h.terminate(1)', returns],
   ['addon.stopAll(1, 2)', returns],  // last: it stops `h`
 ];
@@ -94,17 +98,19 @@ const addon = require(${JSON.stringify(repoRoot + 'build/Release/agentcluster.no
 addon.setNodeSnapshotInUse(true);
 const options = { name: 'arg-types', source: '', basePath: process.cwd(), isModule: false, canBlock: true, builtinModules: {} };
 const h = new addon.AgentHandle(options, () => {});
+const { port1: port, port2 } = addon.createChannel(4, 1024);
 const cases = ${JSON.stringify(cases.map(([call]) => call))};
 cases.forEach((call, i) => {
   console.log('begin ' + i);
   try {
-    new Function('addon', 'h', 'options', 'return ' + call)(addon, h, options);
+    new Function('addon', 'h', 'options', 'port', 'return ' + call)(addon, h, options, port);
     console.log(JSON.stringify({ i, returned: true }));
   } catch (error) {
     console.log(JSON.stringify({ i, name: error?.name, code: error?.code ?? null, message: String(error?.message) }));
   }
 });
 addon.stopAll();
+port.close();
 `;
 
 interface Outcome { i: number; returned?: true; name?: string; code?: string | null; message?: string }
