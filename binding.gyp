@@ -10,6 +10,7 @@
         "native/host/raw_napi.cc",
         "native/host/native_args.cc",
         "native/host/agent_options_reader.cc",
+        "native/host/event_batch.cc",
         "native/host/sink.cc",
         "native/host/host_port_owner.cc",
         "native/agent/agent_diagnostics.cc",

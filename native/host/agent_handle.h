@@ -49,8 +49,6 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   Napi::Value AtomicsStats(const Napi::CallbackInfo& info);
   Napi::Value Diagnostics(const Napi::CallbackInfo& info);
   Napi::Value CheckThreadFromForeignThread(const Napi::CallbackInfo& info);
-  // The JS batch of DrainEvents; throws Napi::Error if the environment is stopping.
-  Napi::Array BuildBatch(Napi::Env env, std::vector<AgentEvent>& events, bool* exited);
 
   bool CheckThread(Napi::Env env) const;
   void DrainEvents(Napi::Env env);
