@@ -8,7 +8,7 @@ import { native, type NativeEventBatch } from '../src/native.js';
 import { HostEventKind } from '../src/native-event-schema.js';
 import { toNativeOptions } from '../src/agent/options.js';
 import { asAgentError } from '../src/agent/errors.js';
-import { describeChild, runFixture, spawnAgent, terminateAll } from './support/agents.js';
+import { describeChild, repoRoot, runFixture, runNode, spawnAgent, terminateAll } from './support/agents.js';
 import { nextMessage, once, within } from './support/waits.js';
 
 after(terminateAll);
@@ -385,24 +385,34 @@ describe('errors thrown by native code', () => {
     assert.equal(asAgentError(clone), clone);
   });
 
-  it('the native handle itself refuses bad arguments with ERR_AGENT_INVALID_OPTION', () => {
-    assert.throws(() => new native.AgentHandle(null as never, null as never), { code: 'ERR_AGENT_INVALID_OPTION' });
+  // Arguments of the wrong type are a TypeError at the native boundary, as
+  // for every entry point (test/native-arg-types.test.ts).
+  it('the native handle itself refuses bad arguments with a TypeError ERR_INVALID_ARG_TYPE', () => {
+    assert.throws(() => new native.AgentHandle(null as never, null as never), { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
   });
 
   // The addon is handed the AgentError class at load and builds its errors
-  // from it (CodedError), so every native path (the constructor,
+  // from it (CodedError), so every native ERR_AGENT_* path (a failed start,
   // ERR_AGENT_WRONG_THREAD on any method) yields an AgentError, not only
-  // the ones the Agent constructor rewraps.
-  it('the native handle throws AgentError instances itself, without any TypeScript rewrap', () => {
-    let caught: unknown;
-    try {
-      new native.AgentHandle(null as never, null as never);
-    } catch (error) {
-      caught = error;
-    }
-    assert.ok(caught instanceof AgentError, `got ${String(caught)}`);
-    assert.equal((caught as AgentError).name, 'AgentError');
-    assert.equal((caught as AgentError).code, 'ERR_AGENT_INVALID_OPTION');
-    assert.match((caught as AgentError).message, /AgentHandle\(options, onEvents\)/);
+  // the ones the Agent constructor rewraps. A failed start, in a child: a
+  // 1 GiB stack under an address-space limit just above what it maps.
+  it('the native handle throws AgentError instances itself, without any TypeScript rewrap (child process)', async () => {
+    const code = `
+      const { native } = await import(${JSON.stringify(repoRoot + 'src/native.ts')});
+      const { toNativeOptions } = await import(${JSON.stringify(repoRoot + 'src/agent/options.ts')});
+      const { AgentError } = await import(${JSON.stringify(repoRoot + 'src/agent/errors.ts')});
+      const { execFileSync } = await import('node:child_process');
+      const { readFileSync } = await import('node:fs');
+      process.on('unhandledRejection', (e) => { if (!/Wasm memory/.test(String(e))) throw e; });
+      const mapped = Number(/VmSize:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+      execFileSync('prlimit', ['--pid', String(process.pid), '--as=' + (mapped + 256 * 1024 * 1024)]);
+      try {
+        new native.AgentHandle({ ...toNativeOptions({ source: '' }), stackSizeMB: 1024 }, () => {});
+        console.log('started');
+      } catch (e) { console.log(JSON.stringify([e instanceof AgentError, e.name, e.code])); }
+    `;
+    const result = await runNode(['--import', 'tsx', '--input-type=module', '-e', code], { timeoutMs: 30_000 });
+    assert.equal(result.code, 0, describeChild(result));
+    assert.deepEqual(JSON.parse(result.stdout.trim().split('\n').pop()!), [true, 'AgentError', 'ERR_AGENT_START_FAILED']);
   });
 });

@@ -6,7 +6,9 @@
 #include <v8.h>
 #include <napi.h>
 
+#include "host/addon_state.h"
 #include "host/agent_handle.h"
+#include "host/native_args.h"
 #include "shared/flow_control.h"
 #include "shared/message.h"
 #include "agent/node_snapshot.h"
@@ -15,15 +17,47 @@
 
 namespace agentcluster {
 
+namespace {
+
+// The arguments of each export, by named index (see host/native_args.h).
+// Exports without arguments (stopAll, liveCount...) ignore any they are given.
+namespace clone_args {
+enum : size_t { kValue, kTransfer };
+// The transfer list's own checks (an array of transferables) are SerializeMessage's.
+constexpr ArgSpec kArgs[] = {{"value", ArgType::kAny}, {"transfer", ArgType::kAny, true}};
+constexpr Signature kSignature = DeclareArgs("clone", kArgs);
+}  // namespace clone_args
+
+namespace create_channel_args {
+enum : size_t { kMessages, kBytes };
+constexpr ArgSpec kArgs[] = {{"messages", ArgType::kNumber}, {"bytes", ArgType::kNumber}};
+constexpr Signature kSignature = DeclareArgs("createChannel", kArgs);
+}  // namespace create_channel_args
+
+namespace set_snapshot_in_use_args {
+enum : size_t { kInUse };
+constexpr ArgSpec kArgs[] = {{"inUse", ArgType::kBoolean}};
+constexpr Signature kSignature = DeclareArgs("setNodeSnapshotInUse", kArgs);
+}  // namespace set_snapshot_in_use_args
+
+namespace set_error_class_args {
+enum : size_t { kErrorClass };
+constexpr ArgSpec kArgs[] = {{"errorClass", ArgType::kFunction}};
+constexpr Signature kSignature = DeclareArgs("setErrorClass", kArgs);
+}  // namespace set_error_class_args
+
+}  // namespace
+
 // clone(value, transferList): serialize + deserialize on the host isolate.
 Napi::Value Clone(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (!CheckArgs(info, clone_args::kSignature)) return env.Undefined();
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::TryCatch try_catch(isolate);
   Message message;
   v8::Local<v8::Value> result;
-  if (!SerializeMessage(context, ToV8(info[0]), ToV8(info[1]), &message) ||
+  if (!SerializeMessage(context, ToV8(info[clone_args::kValue]), ToV8(info[clone_args::kTransfer]), &message) ||
       !DeserializeMessage(context, &message, env.GetInstanceData<AddonState>()->ports.get())
            .ToLocal(&result)) {
     RethrowToNapi(env, try_catch);
@@ -35,15 +69,15 @@ Napi::Value Clone(const Napi::CallbackInfo& info) {
 // createChannel(messages, bytes): { port1, port2 } owned by this thread,
 // each port's queue with that high-water mark (validated by the TS side).
 Napi::Value CreateChannel(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, create_channel_args::kSignature)) return info.Env().Undefined();
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   AddonState* state = info.Env().GetInstanceData<AddonState>();
   HighWaterMark limits;
-  if (info[0].IsNumber() && info[0].As<Napi::Number>().DoubleValue() >= 1) {
-    limits.messages = static_cast<size_t>(info[0].As<Napi::Number>().DoubleValue());
-  }
-  if (info[1].IsNumber() && info[1].As<Napi::Number>().DoubleValue() >= 1) {
-    limits.bytes = static_cast<size_t>(info[1].As<Napi::Number>().DoubleValue());
-  }
+  // Below 1 (or NaN): the default, as the TS side never passes one.
+  double messages = info[create_channel_args::kMessages].As<Napi::Number>().DoubleValue();
+  double bytes = info[create_channel_args::kBytes].As<Napi::Number>().DoubleValue();
+  if (messages >= 1) limits.messages = static_cast<size_t>(messages);
+  if (bytes >= 1) limits.bytes = static_cast<size_t>(bytes);
   v8::Local<v8::Object> channel = state->ports->NewChannel(isolate->GetCurrentContext(), limits);
   if (channel.IsEmpty()) return info.Env().Undefined();
   return Napi::Value(info.Env(), FromV8(channel));
@@ -51,7 +85,8 @@ Napi::Value CreateChannel(const Napi::CallbackInfo& info) {
 
 // setNodeSnapshotInUse(bool): false when Node runs with --no-node-snapshot.
 Napi::Value SetSnapshotInUse(const Napi::CallbackInfo& info) {
-  SetNodeSnapshotInUse(info[0].ToBoolean().Value());
+  if (!CheckArgs(info, set_snapshot_in_use_args::kSignature)) return info.Env().Undefined();
+  SetNodeSnapshotInUse(info[set_snapshot_in_use_args::kInUse].As<Napi::Boolean>().Value());
   return info.Env().Undefined();
 }
 
@@ -69,9 +104,9 @@ Napi::Value AgentSnapshotInfoValue(const Napi::CallbackInfo& info) {
 
 // setErrorClass(AgentError): the class native errors are constructed from.
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
-  if (info[0].IsFunction()) {
-    info.Env().GetInstanceData<AddonState>()->error_class = Napi::Persistent(info[0].As<Napi::Function>());
-  }
+  if (!CheckArgs(info, set_error_class_args::kSignature)) return info.Env().Undefined();
+  info.Env().GetInstanceData<AddonState>()->error_class =
+      Napi::Persistent(info[set_error_class_args::kErrorClass].As<Napi::Function>());
   return info.Env().Undefined();
 }
 

@@ -1,14 +1,17 @@
 #include "host/agent_handle.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
 
 #include "agent/agent_runtime.h"
-#include "shared/flow_control.h"
 #include "agent/host_bridge.h"
-#include "host/host_string.h"
-#include "shared/module_table.h"
+#include "host/addon_state.h"
+#include "host/agent_options_reader.h"
+#include "host/coded_error.h"
+#include "host/event_batch.h"
+#include "host/native_args.h"
+#include "host/raw_napi.h"
+#include "host/sink.h"
+#include "shared/flow_control.h"
 #include "shared/v8_bridge.h"
 #include "shared/v8_util.h"
 
@@ -16,384 +19,47 @@ namespace agentcluster {
 
 namespace {
 
-// An AgentError(code, message) when the class was handed over, else a plain
-// Error with a `code`. Raw N-API calls: nothing here may throw in C++.
-Napi::Error CodedError(Napi::Env env, const char* code, const std::string& message) {
-  AddonState* state = env.GetInstanceData<AddonState>();
-  if (state != nullptr && !state->error_class.IsEmpty()) {
-    napi_value args[2];
-    napi_value made = nullptr;
-    if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &args[0]) == napi_ok &&
-        napi_create_string_utf8(env, message.data(), message.size(), &args[1]) == napi_ok &&
-        napi_new_instance(env, state->error_class.Value(), 2, args, &made) == napi_ok) {
-      return Napi::Error(env, made);
-    }
-    napi_value ignored;
-    napi_get_and_clear_last_exception(env, &ignored);  // fall back to a plain Error
-  }
-  Napi::Error error = Napi::Error::New(env, message);
-  error.Set("code", Napi::String::New(env, code));
-  return error;
-}
+// The arguments of each AgentHandle entry point, by named index (see
+// native_args.h). Entry points without arguments ignore any they are given.
+namespace constructor_args {
+enum : size_t { kOptions, kOnEvents };
+constexpr ArgSpec kArgs[] = {{"options", ArgType::kObject}, {"onEvents", ArgType::kFunction}};
+constexpr Signature kSignature = DeclareArgs("AgentHandle", kArgs);
+}  // namespace constructor_args
 
-std::string GetString(const Napi::Object& options, const char* key) {
-  Napi::Value value = options.Get(key);
-  return value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
-}
+namespace post_message_args {
+enum : size_t { kValue, kTransfer };
+// The transfer list's own checks (an array of transferables) are SerializeMessage's.
+constexpr ArgSpec kArgs[] = {{"value", ArgType::kAny}, {"transfer", ArgType::kAny, true}};
+constexpr Signature kSignature = DeclareArgs("AgentHandle.postMessage", kArgs);
+}  // namespace post_message_args
 
-// A size given in (possibly fractional) megabytes, in bytes.
-size_t GetMegabytes(const Napi::Object& options, const char* key, size_t fallback) {
-  Napi::Value value = options.Get(key);
-  if (!value.IsNumber()) return fallback;
-  double number = value.As<Napi::Number>().DoubleValue();
-  // NaN, <= 0 and sizes past 1 TiB (whose byte count would not fit) are
-  // never cast; src/options/limits.ts refuses them before they get here.
-  return number > 0 && number <= 1024.0 * 1024 ? static_cast<size_t>(number * 1024 * 1024) : fallback;
-}
+namespace evaluate_args {
+enum : size_t { kId, kSource };
+constexpr ArgSpec kArgs[] = {{"id", ArgType::kNumber}, {"source", ArgType::kString}};
+constexpr Signature kSignature = DeclareArgs("AgentHandle.evaluate", kArgs);
+}  // namespace evaluate_args
 
-bool GetBool(const Napi::Object& options, const char* key, bool fallback) {
-  Napi::Value value = options.Get(key);
-  return value.IsBoolean() ? value.As<Napi::Boolean>().Value() : fallback;
-}
+namespace host_reply_args {
+enum : size_t { kId, kSync, kAnswer, kTransfer };
+constexpr ArgSpec kArgs[] = {{"id", ArgType::kNumber},
+                             {"sync", ArgType::kBoolean},
+                             {"answer", ArgType::kAny},
+                             {"transfer", ArgType::kAny, true}};
+constexpr Signature kSignature = DeclareArgs("AgentHandle.hostReply", kArgs);
+}  // namespace host_reply_args
 
-// `highWaterMessages` / `highWaterBytes` (validated in TypeScript); absent
-// means the default.
-HighWaterMark GetHighWaterMark(const Napi::Object& options) {
-  HighWaterMark mark;
-  Napi::Value messages = options.Get("highWaterMessages");
-  if (messages.IsNumber() && messages.As<Napi::Number>().DoubleValue() >= 1) {
-    mark.messages = static_cast<size_t>(messages.As<Napi::Number>().DoubleValue());
-  }
-  Napi::Value bytes = options.Get("highWaterBytes");
-  if (bytes.IsNumber() && bytes.As<Napi::Number>().DoubleValue() >= 1) {
-    mark.bytes = static_cast<size_t>(bytes.As<Napi::Number>().DoubleValue());
-  }
-  return mark;
-}
-
-// False once the environment can no longer call into JS (a worker_thread
-// being terminated). Then every N-API call that may run JS fails, and
-// node-addon-api turns the failure into an error it cannot build, which is
-// fatal for the process: so ask first, with raw calls that only report.
-// Drops an exception a failed raw N-API call left pending: nobody can take it.
-void ClearPendingException(napi_env env) {
-  bool pending = false;
-  napi_value ignored;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
-}
-
-bool CanCallIntoJs(napi_env env) {
-  napi_value array;
-  if (napi_create_array(env, &array) != napi_ok) return false;
-  if (napi_set_element(env, array, 0, array) == napi_ok) return true;
-  ClearPendingException(env);
-  return false;
-}
-
-// Calls `fn` with raw N-API (see CanCallIntoJs for why not node-addon-api's
-// Call); false, with nothing left pending, when the call did not complete.
-bool CallRaw(napi_env env, napi_value receiver, napi_value fn, size_t argc, const napi_value* argv) {
-  napi_value ignored;
-  if (napi_call_function(env, receiver, fn, argc, argv, &ignored) == napi_ok) return true;
-  ClearPendingException(env);
-  return false;
-}
+// diagnostics(op, ...numbers): the numbers each op takes (src/agent/diagnostics.ts).
+namespace diagnostics_args {
+enum : size_t { kOp };  // the numbers follow it (read by AgentDiagnostics::HostCall)
+constexpr ArgSpec kOpOnly[] = {{"op", ArgType::kString}};
+constexpr ArgSpec kPost[] = {{"op", ArgType::kString}, {"kind", ArgType::kNumber}, {"id", ArgType::kNumber}};
+constexpr ArgSpec kAck[] = {{"op", ArgType::kString}, {"bytes", ArgType::kNumber}};
+constexpr ArgSpec kCancel[] = {{"op", ArgType::kString}, {"id", ArgType::kNumber}};
+constexpr const char* kCallee = "AgentHandle.diagnostics";
+}  // namespace diagnostics_args
 
 }  // namespace
-
-// Collects events on the agent's thread and wakes the owner's thread once
-// per batch (never per message, never by polling). Flow control: the queue
-// has a high-water mark; the agent's postMessage/console wait in
-// WaitForRoom() while it is reached, and the host takes at most a bounded
-// batch per callback (the rest on the next turn of its event loop).
-class AgentHandle::Sink final : public AgentEventSink {
- public:
-  explicit Sink(HighWaterMark mark) : mark_(mark) {}
-
-  void Deliver(AgentEvent event) override {
-    bool schedule;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (closed_) return;  // the owner finished: nobody will read it
-      queued_bytes_ += event.weight();
-      events_.push_back(std::move(event));
-      schedule = !scheduled_;
-      scheduled_ = true;
-    }
-    if (schedule) {
-      std::shared_ptr<Sink> self = self_.lock();
-      if (self) {
-        wakeup_.NonBlockingCall([self](Napi::Env env, Napi::Function) {
-          GuardNativeCallback([&] {
-            if (static_cast<napi_env>(env) != nullptr && self->handle_ != nullptr) {
-              self->handle_->DrainEvents(env);
-            }
-          });
-        });
-      }
-    }
-  }
-
-  bool WaitForRoom() override {
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (mark_.Reached(events_.size(), queued_bytes_)) {
-      cv_.wait(lock, [&] {
-        return woken_ || closed_ || mark_.Drained(events_.size(), queued_bytes_);
-      });
-    }
-    return !woken_ && !closed_;
-  }
-
-  void WakeBlocked() override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      woken_ = true;
-    }
-    cv_.notify_all();
-  }
-
-  // The owner is gone (finished): refuse further events, release waiters.
-  void Close() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      closed_ = true;
-      events_.clear();
-      queued_bytes_ = 0;
-    }
-    cv_.notify_all();
-  }
-
-  // At most one bounded batch, oldest first. *more: events are left, and the
-  // caller must come back for them (no further wake-up is sent meanwhile).
-  std::vector<AgentEvent> Take(bool* more) {
-    std::vector<AgentEvent> taken;
-    bool wake_senders = false;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      size_t bytes = 0;
-      while (!events_.empty() && taken.size() < kMaxEventsPerDrain &&
-             (taken.empty() || bytes + events_.front().weight() <= kMaxBytesPerDrain)) {
-        size_t weight = events_.front().weight();
-        bytes += weight;
-        queued_bytes_ -= weight;
-        taken.push_back(std::move(events_.front()));
-        events_.pop_front();
-      }
-      *more = !events_.empty();
-      if (!*more) scheduled_ = false;
-      wake_senders = !taken.empty() && mark_.Drained(events_.size(), queued_bytes_);
-    }
-    if (wake_senders) cv_.notify_all();
-    return taken;
-  }
-
-  std::weak_ptr<Sink> self_;
-  Napi::ThreadSafeFunction wakeup_;
-  AgentHandle* handle_ = nullptr;  // cleared on the owner thread when the handle finishes
-
- private:
-  const HighWaterMark mark_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<AgentEvent> events_;
-  size_t queued_bytes_ = 0;
-  bool scheduled_ = false;  // a drain is due (wake-up sent or more to take)
-  bool woken_ = false;      // terminate: WaitForRoom() returns false from now on
-  bool closed_ = false;
-};
-
-// Port events for host-owned ports: ports with work are queued from any
-// thread and served on the environment's thread, a bounded amount per
-// wake-up (then it yields to the event loop, so that timers and I/O keep
-// running under any flood). Unref'd: open ports do not keep the process
-// alive (agents do).
-class AddonState::HostPortOwner final : public PortOwner,
-                                        public std::enable_shared_from_this<HostPortOwner> {
- public:
-  static constexpr size_t kMaxEventsPerWakeup = kMaxEventsPerDrain;
-  static constexpr double kMaxMillisecondsPerWakeup = 2;
-
-  explicit HostPortOwner(Napi::Env env) {
-    wakeup_ = Napi::ThreadSafeFunction::New(
-        env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "agentcluster.ports", 0, 1);
-    wakeup_.Unref(env);
-  }
-
-  void Schedule(std::shared_ptr<PortEndpoint> port, uint64_t ticket) override {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (released_) return;
-      ready_.emplace_back(std::move(port), ticket);
-      if (wake_pending_) return;
-      wake_pending_ = true;
-    }
-    Wake();
-  }
-
-  void Drain(Napi::Env env) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      wake_pending_ = false;
-    }
-    if (binder == nullptr) return;
-    Napi::HandleScope scope(env);
-    v8::Isolate* isolate = v8::Isolate::GetCurrent();
-    v8::Local<v8::Context> context = isolate->GetCurrentContext();
-    auto started = std::chrono::steady_clock::now();
-    for (size_t done = 0;; done++) {
-      if (done >= kMaxEventsPerWakeup ||
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-                  .count() >= kMaxMillisecondsPerWakeup) {
-        bool wake = false;
-        {
-          std::lock_guard<std::mutex> lock(mutex_);
-          if (!ready_.empty() && !wake_pending_) wake = wake_pending_ = true;
-        }
-        // The rest after the event loop had its turn (timers, I/O).
-        if (wake && !DrainOnNextTurn(env)) Wake();
-        return;
-      }
-      std::pair<std::shared_ptr<PortEndpoint>, uint64_t> next;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (ready_.empty()) return;
-        next = std::move(ready_.front());
-        ready_.pop_front();
-      }
-      v8::HandleScope handle_scope(isolate);
-      v8::TryCatch try_catch(isolate);
-      bool threw = false;
-      bool more = binder->DispatchNext(context, next.first, next.second, &threw);
-      if (more) {
-        // Round-robin: this port's next event after the others' queued ones.
-        std::lock_guard<std::mutex> lock(mutex_);
-        ready_.push_back(std::move(next));
-      }
-      if (try_catch.HasTerminated()) return;  // the environment is going away
-      if (threw && try_catch.HasCaught()) {
-        // A port handler threw: the host's uncaught exception, as for any listener.
-        v8::Local<v8::Value> exception = try_catch.Exception();
-        try_catch.Reset();
-        napi_fatal_exception(env, FromV8(exception));
-      }
-    }
-  }
-
-  void Release() {
-    std::deque<std::pair<std::shared_ptr<PortEndpoint>, uint64_t>> dropped;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (released_) return;
-      released_ = true;
-      dropped.swap(ready_);
-    }
-    binder = nullptr;
-    wakeup_.Release();
-    set_immediate_.Reset();
-    drain_.Reset();
-  }
-
-  PortBinder* binder = nullptr;
-
- private:
-  // setImmediate(drain). Not NonBlockingCall: the threadsafe function runs
-  // calls queued during its own callback in the same turn of the loop.
-  bool DrainOnNextTurn(Napi::Env env) {
-    try {
-      if (set_immediate_.IsEmpty()) {
-        Napi::Value set_immediate = env.Global().Get("setImmediate");
-        if (!set_immediate.IsFunction()) return false;
-        set_immediate_ = Napi::Persistent(set_immediate.As<Napi::Function>());
-        std::weak_ptr<HostPortOwner> weak = shared_from_this();
-        drain_ = Napi::Persistent(Napi::Function::New(env, [weak](const Napi::CallbackInfo& info) {
-          GuardNativeCallback([&] {
-            auto self = weak.lock();
-            if (self) self->Drain(info.Env());
-          });
-        }));
-      }
-      // Raw, for the reason given at AgentHandle::DrainEvents' final call.
-      napi_value argv[] = {drain_.Value()};
-      return CallRaw(env, env.Undefined(), set_immediate_.Value(), 1, argv);
-    } catch (const Napi::Error&) {
-      return false;
-    }
-  }
-
-  void Wake() {
-    std::weak_ptr<HostPortOwner> weak = shared_from_this();
-    wakeup_.NonBlockingCall([weak](Napi::Env env, Napi::Function) {
-      GuardNativeCallback([&] {
-        auto self = weak.lock();
-        if (self && static_cast<napi_env>(env) != nullptr) self->Drain(env);
-      });
-    });
-  }
-
-  std::mutex mutex_;
-  std::deque<std::pair<std::shared_ptr<PortEndpoint>, uint64_t>> ready_;
-  Napi::ThreadSafeFunction wakeup_;
-  Napi::FunctionReference set_immediate_;
-  Napi::FunctionReference drain_;
-  bool wake_pending_ = false;
-  bool released_ = false;
-};
-
-AddonState::AddonState(Napi::Env env) : hub_(std::make_shared<HostPortOwner>(env)) {
-  v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  ports = std::make_unique<PortBinder>(isolate, hub_, nullptr, [isolate](const std::string& text) {
-    // process.emitWarning(text), as Node's MessagePort does (never throws out).
-    v8::HandleScope scope(isolate);
-    v8::TryCatch try_catch(isolate);
-    v8::Local<v8::Context> context = isolate->GetCurrentContext();
-    v8::Local<v8::Value> process;
-    v8::Local<v8::Value> emit;
-    if (!context->Global()->Get(context, v8::String::NewFromUtf8Literal(isolate, "process")).ToLocal(&process) ||
-        !process->IsObject() ||
-        !process.As<v8::Object>()->Get(context, v8::String::NewFromUtf8Literal(isolate, "emitWarning")).ToLocal(&emit) ||
-        !emit->IsFunction()) {
-      return;
-    }
-    v8::Local<v8::Value> argv[] = {Str(isolate, text)};
-    emit.As<v8::Function>()->Call(context, process, 1, argv).IsEmpty();
-  });
-  hub_->binder = ports.get();
-  // Node's own structuredClone moves host ArrayBuffers (see PendingTransfer).
-  v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  v8::Local<v8::Value> clone;
-  if (context->Global()->Get(context, v8::String::NewFromUtf8Literal(isolate, "structuredClone"))
-          .ToLocal(&clone) &&
-      clone->IsFunction()) {
-    structured_clone_.Reset(isolate, clone.As<v8::Function>());
-  }
-  SetHostStructuredClone(&structured_clone_);
-  v8::Local<v8::Value> dom_exception;
-  if (context->Global()->Get(context, v8::String::NewFromUtf8Literal(isolate, "DOMException"))
-          .ToLocal(&dom_exception) &&
-      dom_exception->IsFunction()) {
-    dom_exception_.Reset(isolate, dom_exception.As<v8::Function>());
-  }
-  SetHostDOMException(&dom_exception_);
-}
-
-AddonState::~AddonState() {
-  GuardNativeCallback([&] { Teardown(); });  // the environment's instance-data finalizer
-}
-
-void AddonState::StopAll() {
-  std::vector<AgentHandle*> agents = live;
-  for (AgentHandle* agent : agents) agent->StopAndJoin();
-}
-
-void AddonState::Teardown() {
-  StopAll();
-  if (hub_) hub_->Release();
-  ports.reset();
-  SetHostStructuredClone(nullptr);
-  structured_clone_.Reset();
-  SetHostDOMException(nullptr);
-  dom_exception_.Reset();
-}
 
 Napi::Function AgentHandle::DefineClass(Napi::Env env) {
   return Napi::ObjectWrap<AgentHandle>::DefineClass(
@@ -421,84 +87,11 @@ Napi::Function AgentHandle::DefineClass(Napi::Env env) {
 AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<AgentHandle>(info), owner_thread_(std::this_thread::get_id()) {
   Napi::Env env = info.Env();
-  if (!info[0].IsObject() || !info[1].IsFunction()) {
-    CodedError(env, "ERR_AGENT_INVALID_OPTION", "AgentHandle(options, onEvents)")
-        .ThrowAsJavaScriptException();
-    return;
-  }
-  Napi::Object options = info[0].As<Napi::Object>();
+  if (!CheckArgs(info, constructor_args::kSignature)) return;
+  Napi::Object options = info[constructor_args::kOptions].As<Napi::Object>();
   AgentOptions agent_options;
-  agent_options.name = GetString(options, "name");
-  agent_options.source = GetString(options, "source");
-  agent_options.file_path = GetString(options, "filePath");
-  agent_options.base_path = GetString(options, "basePath");
-  agent_options.source_url = GetString(options, "sourceUrl");
-  agent_options.is_module = GetBool(options, "isModule", false);
-  agent_options.max_heap_bytes = GetMegabytes(options, "maxHeapMB", 0);
-  agent_options.max_young_gen_bytes = GetMegabytes(options, "maxYoungGenMB", 0);
-  agent_options.stack_size_bytes = GetMegabytes(options, "stackSizeMB", 4 * 1024 * 1024);
-  agent_options.terminated_before_start = GetBool(options, "terminatedBeforeStart", false);
-  agent_options.can_block = GetBool(options, "canBlock", true);
-  agent_options.heap_snapshot_near_limit_file = GetString(options, "heapSnapshotNearLimitFile");
-  agent_options.track_unhandled_rejections =
-      GetBool(options, "trackUnhandledRejections", true);
-  std::string globals = GetString(options, "globals");
-  if (globals == "test262") agent_options.globals = GlobalsKind::kTest262;
-
-  // The host bridge: the names of the functions the agent may call (src/agent/host-bridge.ts
-  // took them from the `host` option, own enumerable function-valued properties only).
-  Napi::Value host_methods = options.Get("hostMethods");
-  if (host_methods.IsArray()) {
-    Napi::Array names = host_methods.As<Napi::Array>();
-    std::vector<std::string> list;
-    for (uint32_t i = 0; i < names.Length(); i++) {
-      Napi::Value name = names.Get(i);
-      if (name.IsString()) list.push_back(name.As<Napi::String>().Utf8Value());
-    }
-    HighWaterMark mark = GetHighWaterMark(options);
-    agent_options.host_bridge = std::make_shared<HostBridge>(std::move(list), mark.messages, mark.bytes);
-    // Tests only (test/agent-host-bridge.test.ts): make the call ids wrap early.
-    Napi::Value id_limit = options.Get("hostCallIdLimit");
-    if (id_limit.IsNumber() && id_limit.As<Napi::Number>().DoubleValue() >= 2 &&
-        id_limit.As<Napi::Number>().DoubleValue() <= 4294967296.0) {
-      agent_options.host_bridge->call_id_limit = static_cast<uint64_t>(id_limit.As<Napi::Number>().DoubleValue());
-    }
-    bridge_ = agent_options.host_bridge;
-  }
-
-  Napi::Value builtins = options.Get("builtinModules");
-  if (builtins.IsObject()) {
-    Napi::Object map = builtins.As<Napi::Object>();
-    Napi::Array keys = map.GetPropertyNames();
-    for (uint32_t i = 0; i < keys.Length(); i++) {
-      std::string key = keys.Get(i).As<Napi::String>().Utf8Value();
-      agent_options.builtin_modules[key] = map.Get(key).As<Napi::String>().Utf8Value();
-    }
-  }
-
-  agent_options.module_table = SharedModuleTable(options.Get("moduleGraph"));
-  Napi::Value roots = options.Get("moduleRoots");
-  if (roots.IsArray()) {  // validated on the host (src/modules/options.ts): real directories
-    Napi::Array list = roots.As<Napi::Array>();
-    agent_options.restrict_modules = true;
-    for (uint32_t i = 0; i < list.Length(); i++) {
-      Napi::Value root = list.Get(i);
-      if (root.IsString()) agent_options.module_roots.push_back(root.As<Napi::String>().Utf8Value());
-    }
-  }
-  Napi::Value env_value = options.Get("env");
-  if (env_value.IsObject()) {
-    Napi::Object env_map = env_value.As<Napi::Object>();
-    Napi::Array keys = env_map.GetPropertyNames();
-    agent_options.has_env = true;
-    for (uint32_t i = 0; i < keys.Length(); i++) {
-      Napi::Value key = keys.Get(i);
-      Napi::Value entry = env_map.Get(key);
-      if (!key.IsString() || !entry.IsString()) continue;  // validated on the JS side
-      agent_options.env.emplace_back(key.As<Napi::String>().Utf8Value(),
-                                     entry.As<Napi::String>().Utf8Value());
-    }
-  }
+  if (!ReadAgentOptions(env, options, &agent_options)) return;
+  bridge_ = agent_options.host_bridge;
 
   // The entry data is serialized now, but its transfer list moves only once
   // the thread is running: a failed start detaches nothing.
@@ -520,12 +113,13 @@ AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
   auto entry_data = std::make_shared<EntryData>();
   agent_options.entry_data = entry_data;
 
-  const HighWaterMark high_water_mark = GetHighWaterMark(options);
+  const HighWaterMark high_water_mark = ReadHighWaterMark(options);
   sink_ = std::make_shared<Sink>(high_water_mark);
   sink_->self_ = sink_;
   sink_->handle_ = this;
-  on_event_ = Napi::Persistent(info[1].As<Napi::Function>());
-  wakeup_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "agentcluster.agent",
+  Napi::Function on_events = info[constructor_args::kOnEvents].As<Napi::Function>();
+  on_event_ = Napi::Persistent(on_events);
+  wakeup_ = Napi::ThreadSafeFunction::New(env, on_events, "agentcluster.agent",
                                           0, 1);
   sink_->wakeup_ = wakeup_;
   // Every N-API call that can fail comes before the thread starts: in a
@@ -585,7 +179,7 @@ Napi::Value AgentHandle::CheckThreadFromForeignThread(const Napi::CallbackInfo& 
 
 Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckThread(env)) return env.Undefined();
+  if (!CheckThread(env) || !CheckArgs(info, post_message_args::kSignature)) return env.Undefined();
   // Refuse before serializing, so that a refused message detaches nothing.
   // 0: refused (the caller throws ERR_AGENT_CLOSED / _TERMINATED); never a
   // plain `false`, which means "queued, but at the high-water mark".
@@ -597,8 +191,8 @@ Napi::Value AgentHandle::PostMessage(const Napi::CallbackInfo& info) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::TryCatch try_catch(isolate);
   auto message = std::make_shared<Message>();
-  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[0]), ToV8(info[1]),
-                        message.get())) {
+  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[post_message_args::kValue]),
+                        ToV8(info[post_message_args::kTransfer]), message.get())) {
     RethrowToNapi(env, try_catch);
     return env.Undefined();
   }
@@ -631,9 +225,9 @@ Napi::Value AgentHandle::DrainMore(const Napi::CallbackInfo& info) {
 
 Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckThread(env)) return env.Undefined();
-  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  std::string source = info[1].As<Napi::String>().Utf8Value();
+  if (!CheckThread(env) || !CheckArgs(info, evaluate_args::kSignature)) return env.Undefined();
+  uint32_t id = info[evaluate_args::kId].As<Napi::Number>().Uint32Value();
+  std::string source = info[evaluate_args::kSource].As<Napi::String>().Utf8Value();
   if (finished_) return Napi::Boolean::New(env, false);
   WorkItem item;
   item.weight = source.size();
@@ -648,10 +242,10 @@ Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
 // then answers with that error instead). Returns whether it was delivered.
 Napi::Value AgentHandle::HostReply(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!CheckThread(env)) return env.Undefined();
-  if (!bridge_ || !info[0].IsNumber()) return Napi::Boolean::New(env, false);
-  uint32_t id = info[0].As<Napi::Number>().Uint32Value();
-  bool sync = info[1].ToBoolean().Value();
+  if (!CheckThread(env) || !CheckArgs(info, host_reply_args::kSignature)) return env.Undefined();
+  if (!bridge_) return Napi::Boolean::New(env, false);
+  uint32_t id = info[host_reply_args::kId].As<Napi::Number>().Uint32Value();
+  bool sync = info[host_reply_args::kSync].As<Napi::Boolean>().Value();
   if (finished_ || thread_->terminate_requested() || thread_->mailbox()->closed()) {
     return Napi::Boolean::New(env, false);  // nobody is left to read it: detach nothing
   }
@@ -661,7 +255,8 @@ Napi::Value AgentHandle::HostReply(const Napi::CallbackInfo& info) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::TryCatch try_catch(isolate);
   auto message = std::make_shared<Message>();
-  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[2]), ToV8(info[3]), message.get())) {
+  if (!SerializeMessage(isolate->GetCurrentContext(), ToV8(info[host_reply_args::kAnswer]),
+                        ToV8(info[host_reply_args::kTransfer]), message.get())) {
     RethrowToNapi(env, try_catch);
     return env.Undefined();
   }
@@ -712,6 +307,20 @@ Napi::Value AgentHandle::AtomicsStats(const Napi::CallbackInfo& info) {
 Napi::Value AgentHandle::Diagnostics(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckThread(env)) return env.Undefined();
+  using namespace diagnostics_args;
+  if (!CheckArgs(info, DeclareArgs(kCallee, kOpOnly))) return env.Undefined();
+  std::string op = info[kOp].As<Napi::String>().Utf8Value();
+  Signature signature = op == "post"     ? DeclareArgs(kCallee, kPost)
+                        : op == "ack"    ? DeclareArgs(kCallee, kAck)
+                        : op == "cancel" ? DeclareArgs(kCallee, kCancel)
+                                         : DeclareArgs(kCallee, kOpOnly);
+  if (signature.args == kOpOnly && op != "cpuUsage" && op != "heapUsed") {
+    ThrowArgError(env, "ERR_INVALID_ARG_VALUE",
+                  std::string(kCallee) + ": the \"op\" argument must be one of 'post', 'ack', 'cancel', "
+                  "'cpuUsage', 'heapUsed'; received '" + op + "'");
+    return env.Undefined();
+  }
+  if (!CheckArgs(info, signature)) return env.Undefined();
   return AgentDiagnostics::HostCall(info, thread_ ? thread_->diagnostics() : nullptr);
 }
 
@@ -771,7 +380,7 @@ void AgentHandle::DrainEvents(Napi::Env env) {
   Napi::Array batch;
   try {
     if (!CanCallIntoJs(env)) throw Napi::Error();
-    batch = BuildBatch(env, events, &exited);
+    batch = BuildEventBatch(env, events, state_->ports.get(), [this] { thread_->Join(); }, &exited);
   } catch (const Napi::Error&) {
     // The environment is going away (a worker_thread being terminated while
     // answers still arrive): nothing can reach JS. Still join an exited agent.
@@ -797,105 +406,6 @@ void AgentHandle::DrainEvents(Napi::Env env) {
   napi_value receiver = Value().IsEmpty() ? env.Undefined() : Napi::Value(Value());
   napi_value argv[] = {batch, Napi::Boolean::New(env, more && !exited)};
   CallRaw(env, receiver, on_event, 2, argv);
-}
-
-Napi::Array AgentHandle::BuildBatch(Napi::Env env, std::vector<AgentEvent>& events, bool* exited) {
-  v8::Isolate* isolate = v8::Isolate::GetCurrent();
-  v8::Local<v8::Context> context = isolate->GetCurrentContext();
-  Napi::Array batch = Napi::Array::New(env, events.size());
-
-  auto deserialize = [&](Message* message, Napi::Value* out) {
-    v8::TryCatch try_catch(isolate);
-    v8::Local<v8::Value> value;
-    if (DeserializeMessage(context, message, state_->ports.get()).ToLocal(&value)) {
-      *out = Napi::Value(env, FromV8(value));
-      return true;
-    }
-    *out = try_catch.HasCaught() ? Napi::Value(env, FromV8(try_catch.Exception()))
-                                 : env.Undefined();
-    return false;
-  };
-
-  for (size_t i = 0; i < events.size(); i++) {
-    AgentEvent& event = events[i];
-    if (!CanCallIntoJs(env)) throw Napi::Error();  // stopping mid-batch (see CanCallIntoJs)
-    // Tuples as declared in shared/event_schema.h.
-    Napi::Array entry = Napi::Array::New(env);
-    auto kind = [&](HostEventKind k) { entry.Set(0u, Napi::Number::New(env, Wire(k))); };
-    Napi::Value value;
-    switch (event.kind) {
-      case AgentEvent::Kind::kStarted:
-        continue;  // sent by $262.agent children to their parent only, never to a host handle
-      case AgentEvent::Kind::kReady:
-        kind(HostEventKind::kReady);
-        break;
-      case AgentEvent::Kind::kMessage:
-        kind(deserialize(&event.message, &value) ? HostEventKind::kMessage : HostEventKind::kMessageError);
-        entry.Set(Wire(MessageField::kValue), value);
-        break;
-      case AgentEvent::Kind::kConsole:
-        kind(HostEventKind::kConsole);
-        entry.Set(Wire(ConsoleField::kLevel), Wire(event.level));
-        entry.Set(Wire(ConsoleField::kText), HostString(env, event.text));
-        break;
-      case AgentEvent::Kind::kError:
-        kind(HostEventKind::kError);
-        if (event.message.empty()) {
-          entry.Set(Wire(ErrorField::kValue), env.Undefined());
-        } else {
-          deserialize(&event.message, &value);
-          entry.Set(Wire(ErrorField::kValue), value);
-        }
-        entry.Set(Wire(ErrorField::kSummary), HostString(env, event.summary));
-        entry.Set(Wire(ErrorField::kPhase), Wire(event.phase));
-        entry.Set(Wire(ErrorField::kOutOfMemory), Napi::Boolean::New(env, event.out_of_memory));
-        entry.Set(Wire(ErrorField::kCode), HostString(env, event.code));
-        break;
-      case AgentEvent::Kind::kEvalResult: {
-        bool ok = deserialize(&event.message, &value) && event.ok;
-        kind(HostEventKind::kEvalResult);
-        entry.Set(Wire(EvalResultField::kId), event.id);
-        entry.Set(Wire(EvalResultField::kOk), ok);
-        entry.Set(Wire(EvalResultField::kValue), value);
-        entry.Set(Wire(EvalResultField::kSummary), HostString(env, event.summary));
-        entry.Set(Wire(EvalResultField::kCode), HostString(env, event.code));
-        break;
-      }
-      case AgentEvent::Kind::kDiagnostic:  // see native/agent/agent_diagnostics.h
-        kind(HostEventKind::kDiagnostic);
-        entry.Set(Wire(DiagnosticField::kId), event.id);
-        entry.Set(Wire(DiagnosticField::kOk), event.ok);
-        entry.Set(Wire(DiagnosticField::kPartial), event.partial);
-        if (event.partial) {
-          entry.Set(Wire(DiagnosticField::kPayload), Napi::Buffer<char>::Copy(env, event.text.data(), event.text.size()));
-        } else {
-          entry.Set(Wire(DiagnosticField::kPayload), Napi::String::New(env, event.text));
-        }
-        break;
-      case AgentEvent::Kind::kDrain:
-        kind(HostEventKind::kDrain);
-        break;
-      case AgentEvent::Kind::kHostCall: {
-        bool ok = deserialize(&event.message, &value);
-        kind(HostEventKind::kHostCall);
-        entry.Set(Wire(HostCallField::kId), event.id);
-        entry.Set(Wire(HostCallField::kMethod), event.method);
-        entry.Set(Wire(HostCallField::kSync), event.sync);
-        entry.Set(Wire(HostCallField::kOk), ok);
-        entry.Set(Wire(HostCallField::kValue), value);
-        break;
-      }
-      case AgentEvent::Kind::kExit:
-        thread_->Join();
-        *exited = true;
-        kind(HostEventKind::kExit);
-        entry.Set(Wire(ExitField::kCode), event.exit_code);
-        entry.Set(Wire(ExitField::kReason), Napi::String::New(env, ExitReasonName(event.reason)));
-        break;
-    }
-    batch.Set(static_cast<uint32_t>(i), entry);
-  }
-  return batch;
 }
 
 }  // namespace agentcluster

@@ -49,8 +49,6 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   Napi::Value AtomicsStats(const Napi::CallbackInfo& info);
   Napi::Value Diagnostics(const Napi::CallbackInfo& info);
   Napi::Value CheckThreadFromForeignThread(const Napi::CallbackInfo& info);
-  // The JS batch of DrainEvents; throws Napi::Error if the environment is stopping.
-  Napi::Array BuildBatch(Napi::Env env, std::vector<AgentEvent>& events, bool* exited);
 
   bool CheckThread(Napi::Env env) const;
   void DrainEvents(Napi::Env env);
@@ -65,27 +63,6 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   Napi::ObjectReference self_ref_;  // keeps the wrapper alive while the agent runs
   Napi::ThreadSafeFunction wakeup_;
   bool finished_ = false;
-};
-
-// Per-environment state: the live agents to stop when the environment ends,
-// and the host's AgentPorts (their events reach this thread through `hub`).
-class AddonState {
- public:
-  AddonState(Napi::Env env);
-  ~AddonState();
-  std::vector<AgentHandle*> live;
-  std::unique_ptr<PortBinder> ports;
-  // AgentError (src/agent/errors.ts), handed over at load by src/native.ts:
-  // native errors are built as instances of it (see CodedError).
-  Napi::FunctionReference error_class;
-  void StopAll();
-  void Teardown();  // environment cleanup: stop agents, close ports
-
- private:
-  class HostPortOwner;
-  std::shared_ptr<HostPortOwner> hub_;
-  v8::Global<v8::Function> structured_clone_;  // Node's, for moving ArrayBuffers
-  v8::Global<v8::Function> dom_exception_;     // Node's, for DataCloneErrors
 };
 
 }  // namespace agentcluster

@@ -131,8 +131,7 @@ bool CollectTransfers(v8::Local<v8::Context> context, v8::Local<v8::Value> trans
   v8::Isolate* isolate = compat::IsolateOf(context);
   if (transfer_list.IsEmpty() || transfer_list->IsNullOrUndefined()) return true;
   if (!transfer_list->IsArray()) {
-    isolate->ThrowException(v8::Exception::TypeError(
-        Str(isolate, "The transfer list must be an array of transferable objects")));
+    ThrowCodedTypeError(isolate, "ERR_INVALID_ARG_TYPE", "The transfer list must be an array of transferable objects");
     return false;
   }
   v8::Local<v8::Array> list = transfer_list.As<v8::Array>();

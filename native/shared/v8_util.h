@@ -55,4 +55,13 @@ inline void ThrowTypeError(v8::Isolate* isolate, const std::string& text) {
   isolate->ThrowException(v8::Exception::TypeError(Str(isolate, text)));
 }
 
+// A TypeError with a stable `code` (Node's codes: ERR_INVALID_ARG_TYPE...).
+// If setting the code fails, the plain TypeError is thrown.
+inline void ThrowCodedTypeError(v8::Isolate* isolate, const char* code, const std::string& text) {
+  v8::Local<v8::Value> error = v8::Exception::TypeError(Str(isolate, text));
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  error.As<v8::Object>()->Set(context, Str(isolate, "code"), Str(isolate, code)).IsJust();
+  isolate->ThrowException(error);
+}
+
 }  // namespace agentcluster
