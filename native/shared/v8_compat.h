@@ -216,4 +216,11 @@ inline void DisposeIsolate(node::MultiIsolatePlatform* platform, v8::Isolate* is
 #endif
 }
 
+// A termination that lands in the body of a synchronous module V8 runs
+// because its top-level-await dependency settled aborts the process from V8
+// 12 on: AsyncModuleExecutionFulfilled dereferences the empty exception that
+// ExecuteModule leaves for a termination (V8 11.3 read the pending
+// termination sentinel instead). See agent/async_parent_marker.h.
+constexpr bool kTerminationInSyncImporterOfAsyncModuleAborts = V8_MAJOR_VERSION >= 12;
+
 }  // namespace agentcluster::compat
