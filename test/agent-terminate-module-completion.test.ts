@@ -94,3 +94,20 @@ test('a graph without top-level await stays synchronous: importers run before an
   const agent = spawnAgent({ file: entry });
   assert.deepEqual(await nextMessage(agent), ['leaf', 'mid', 'entry', 'job']);
 });
+
+test('promise jobs against importers of an awaited module: the spec order on V8 11, one job per importer later on V8 12+', async () => {
+  const entry = files('ticks', {
+    't.mjs': "globalThis.log = [];\nawait 0;\nlet n = 0;\nconst tick = () => { log.push(`tick ${n++}`); if (n < 4) Promise.resolve().then(tick); };\nPromise.resolve().then(tick);\nlog.push('t');\n",
+    'm.mjs': "import './t.mjs';\nlog.push('m');\n",
+    'p.mjs': "import './m.mjs';\nlog.push('p');\n",
+    'entry.mjs': "import './p.mjs';\nlog.push('entry');\nsetTimeout(() => postMessage(log), 5);\n",
+  });
+  const agent = spawnAgent({ file: entry });
+  const marked = Number(process.versions.v8.split('.')[0]) >= 12; // native/agent/async_parent_marker.h
+  assert.deepEqual(
+    await nextMessage(agent),
+    marked
+      ? ['t', 'tick 0', 'm', 'tick 1', 'p', 'tick 2', 'entry', 'tick 3']
+      : ['t', 'tick 0', 'm', 'p', 'entry', 'tick 1', 'tick 2', 'tick 3'],
+  );
+});
