@@ -22,6 +22,7 @@
         "native/agent/mailbox.cc",
         "native/shared/message.cc",
         "native/agent/module_loader.cc",
+        "native/agent/async_parent_marker.cc",
         "native/shared/module_table.cc",
         "native/shared/regular_file.cc",
         "native/agent/cjs_runtime.cc",

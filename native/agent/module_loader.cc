@@ -339,6 +339,7 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Compile(v8::Local<v8::Context> context,
   } else if (!ReadText(path, &text)) {
     return {};
   }
+  text = async_parents_.Apply(key, std::move(text));
   v8::ScriptOrigin origin = compat::Origin(isolate_, Str(isolate_, UrlOf(path)), /*is_module=*/true);
   v8::Local<v8::String> source_string;
   if (!NewString(isolate_, text).ToLocal(&source_string)) return {};
@@ -361,7 +362,22 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Compile(v8::Local<v8::Context> context,
   by_path_.emplace(path, v8::Global<v8::Module>(isolate_, module));
   path_by_hash_.emplace(module->GetIdentityHash(),
                         std::make_pair(v8::Global<v8::Module>(isolate_, module), path));
+  fresh_.emplace_back(path, v8::Global<v8::Module>(isolate_, module));
   return module;
+}
+
+void ModuleLoader::Forget(const std::string& key) {
+  auto entry = by_path_.find(key);
+  if (entry == by_path_.end()) return;
+  v8::Local<v8::Module> module = entry->second.Get(isolate_);
+  auto range = path_by_hash_.equal_range(module->GetIdentityHash());
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second.first == module) {
+      path_by_hash_.erase(it);
+      break;
+    }
+  }
+  by_path_.erase(entry);
 }
 
 const std::string* ModuleLoader::PathOf(v8::Local<v8::Module> module) const {
@@ -413,12 +429,25 @@ v8::MaybeLocal<v8::Module> ModuleLoader::Load(v8::Local<v8::Context> context,
   if (phase == nullptr) phase = &ignored;
   *phase = ErrorPhase::kParse;
   import_chain_.clear();
+  fresh_.clear();
   v8::Local<v8::Module> module;
   if (!Compile(context, path, source).ToLocal(&module)) return {};
   *phase = ErrorPhase::kResolution;
   if (module->IsSourceTextModule() && !LoadDependencies(context, module, path)) return {};
   v8::MaybeLocal<v8::Module> instantiated = Instantiate(context, module);
-  if (!instantiated.IsEmpty()) *phase = ErrorPhase::kRuntime;
+  if (instantiated.IsEmpty()) return {};
+  // Only an instantiated graph tells which modules are async (V8 12+, see
+  // async_parent_marker.h): those compile once more, marked, and the graph is
+  // linked again. The second pass marks nothing new.
+  std::vector<std::pair<std::string, v8::Local<v8::Module>>> fresh;
+  for (const auto& [key, record] : fresh_) fresh.emplace_back(key, record.Get(isolate_));
+  fresh_.clear();
+  std::vector<std::string> marked;
+  if (async_parents_.MarkAsyncGraphs(fresh, &marked)) {
+    for (const std::string& key : marked) Forget(key);
+    return Load(context, path, source, phase);
+  }
+  *phase = ErrorPhase::kRuntime;
   return instantiated;
 }
 

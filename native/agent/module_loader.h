@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "agent/async_parent_marker.h"
 #include "shared/event_schema.h"
 
 namespace agentcluster {
@@ -86,6 +87,8 @@ class ModuleLoader {
                                   const std::string* source, ErrorPhase* phase);
   v8::MaybeLocal<v8::Module> Instantiate(v8::Local<v8::Context> context,
                                          v8::Local<v8::Module> module);
+  // Drops a module record that never evaluated, so its key compiles again.
+  void Forget(const std::string& key);
   const std::string* PathOf(v8::Local<v8::Module> module) const;
 
   static v8::MaybeLocal<v8::Module> ResolveCallback(v8::Local<v8::Context> context,
@@ -119,6 +122,9 @@ class ModuleLoader {
   std::unordered_multimap<int, std::pair<v8::Global<v8::Module>, std::string>> path_by_hash_;
   std::unordered_multimap<int, std::pair<v8::Global<v8::Module>, v8::Global<v8::Value>>>
       synthetic_values_;
+  // Source text modules compiled during the current Load (key, record).
+  std::vector<std::pair<std::string, v8::Global<v8::Module>>> fresh_;
+  AsyncParentMarker async_parents_;
 };
 
 }  // namespace agentcluster

@@ -29,6 +29,13 @@ inline const std::vector<v8::Local<v8::String>>& ExportNames(
 }
 #endif
 
+// A termination that lands in the body of a synchronous module V8 runs
+// because its top-level-await dependency settled aborts the process from V8
+// 12 on: AsyncModuleExecutionFulfilled dereferences the empty exception that
+// ExecuteModule leaves for a termination (V8 11.3 read the pending
+// termination sentinel instead). See agent/async_parent_marker.h.
+constexpr bool kTerminationInSyncImporterOfAsyncModuleAborts = V8_MAJOR_VERSION >= 12;
+
 // A script's origin: V8 12 dropped the Isolate* argument (deprecated in 12,
 // gone in 13). `is_module` is the only other field we set.
 inline v8::ScriptOrigin Origin(v8::Isolate* isolate, v8::Local<v8::Value> name,
