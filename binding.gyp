@@ -14,6 +14,7 @@
         "native/host/sink.cc",
         "native/host/host_port_owner.cc",
         "native/agent/agent_diagnostics.cc",
+        "native/agent/near_limit_snapshot.cc",
         "native/agent/agent_runtime.cc",
         "native/agent/agent_globals.cc",
         "native/agent/agent_thread.cc",

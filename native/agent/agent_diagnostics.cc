@@ -9,6 +9,7 @@
 
 #include "agent/agent_runtime.h"
 #include "agent/isolate_slots.h"
+#include "agent/near_limit_snapshot.h"
 #include "shared/v8_compat.h"
 
 namespace agentcluster {
@@ -428,41 +429,10 @@ void AgentDiagnostics::OnNearHeapLimit(v8::Isolate* isolate) {
   // data is still reachable then (only what the unwound stack held is gone).
 }
 
-void AgentDiagnostics::WriteNearLimitSnapshot(v8::Isolate* isolate) {
+void AgentDiagnostics::WriteNearLimitSnapshot(v8::Isolate* isolate, const std::function<bool()>& cancelled) {
   auto* self = static_cast<AgentDiagnostics*>(isolate->GetData(kDiagnosticsSlot));
   if (self == nullptr || !self->near_limit_reported_ || self->near_limit_file_.empty()) return;
-  v8::HandleScope scope(isolate);
-  // Written aside, then renamed over the target: agents sharing the option
-  // (a pool's resourceLimits) never interleave into one corrupt file.
-  static std::atomic<uint64_t> next_temp{0};
-  const std::string temp = self->near_limit_file_ + "." + std::to_string(getpid()) + "." +
-                           std::to_string(next_temp.fetch_add(1)) + ".tmp";
-  FILE* file = std::fopen(temp.c_str(), "wb");
-  if (file == nullptr) return;
-  bool written = false;
-  const v8::HeapSnapshot* snapshot = isolate->GetHeapProfiler()->TakeHeapSnapshot();
-  if (snapshot != nullptr) {
-    class FileStream final : public v8::OutputStream {
-     public:
-      explicit FileStream(FILE* file) : file_(file) {}
-      int GetChunkSize() override { return static_cast<int>(kChunkBytes); }
-      WriteResult WriteAsciiChunk(char* data, int size) override {
-        ok_ = std::fwrite(data, 1, static_cast<size_t>(size), file_) == static_cast<size_t>(size);
-        return ok_ ? kContinue : kAbort;
-      }
-      void EndOfStream() override {}
-      bool ok() const { return ok_; }
-
-     private:
-      FILE* file_;
-      bool ok_ = true;
-    } stream(file);
-    snapshot->Serialize(&stream, v8::HeapSnapshot::kJSON);
-    const_cast<v8::HeapSnapshot*>(snapshot)->Delete();
-    written = stream.ok();
-  }
-  if (std::fclose(file) != 0) written = false;
-  if (!written || std::rename(temp.c_str(), self->near_limit_file_.c_str()) != 0) std::remove(temp.c_str());
+  WriteNearLimitSnapshotFile(isolate, self->near_limit_file_, cancelled);
 }
 
 Napi::Value AgentDiagnostics::HostCall(const Napi::CallbackInfo& info,

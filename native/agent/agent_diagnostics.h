@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -45,7 +46,8 @@ class AgentDiagnostics {
   static void OnNearHeapLimit(v8::Isolate* isolate);
   // After an out-of-memory stop, once the raised limit is in force: writes the
   // heapSnapshotNearLimitFile snapshot the near-limit call asked for.
-  static void WriteNearLimitSnapshot(v8::Isolate* isolate);
+  // `cancelled` (terminate(), process exit) stops it at once.
+  static void WriteNearLimitSnapshot(v8::Isolate* isolate, const std::function<bool()>& cancelled);
 
   // --- owner thread ---
   // Queues a request; false once the agent is gone (nothing will answer).

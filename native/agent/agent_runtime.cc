@@ -191,7 +191,7 @@ void AgentRuntime::Run() {
     // The heap is exhausted and terminating: report the error as plain data.
     event.out_of_memory = true;
     event.summary = "RangeError: the agent exceeded its heap limit";
-    AgentDiagnostics::WriteNearLimitSnapshot(isolate_);  // before the error: a listener may read the file
+    AgentDiagnostics::WriteNearLimitSnapshot(isolate_, [this] { return terminate_requested_.load(); });  // before the error: a listener may read the file
     Send(std::move(event));
   } else if (terminate_requested_.load() && exit_reason_ != ExitReason::kError) {
     exit_reason_ = ExitReason::kTerminated;
