@@ -19,16 +19,15 @@
  *   float64: Float64Array[capacity]
  *   bytes:   Int32Array lengths[capacity], then Uint8Array[capacity * chunkBytes]
  */
-import { attach, attaching } from './attach.js';
+import { attaching } from './attach.js';
 import { Condition } from './condition.js';
 import { Mutex, lockNowOrWaitAsync } from './mutex.js';
+import { SharedRegion } from './shared-region.js';
 import {
   AtomicsError,
   canBlock,
   checkInt,
   deadlineFrom,
-  handleOf,
-  placeRegion,
   remaining,
   waitAsync,
   type SharedHandle,
@@ -100,7 +99,7 @@ function closedError(): AtomicsError {
   return new AtomicsError('ERR_QUEUE_CLOSED', 'SharedQueue: push on a closed queue');
 }
 
-export class SharedQueue<K extends QueueKind = 'float64'> {
+export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
   /** Required alignment of `byteOffset`. */
   static readonly alignment = ALIGNMENT;
 
@@ -109,9 +108,6 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
     return byteLengthOf(shapeOf(options));
   }
 
-  readonly buffer: SharedArrayBuffer;
-  readonly byteOffset: number;
-  readonly #h: Int32Array;
   readonly #mutex: Mutex;
   readonly #notEmpty: Condition;
   readonly #notFull: Condition;
@@ -128,20 +124,18 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
    */
   constructor(options: SharedQueueOptions<K>, buffer?: SharedArrayBuffer, byteOffset = 0) {
     const shape = shapeOf(options);
-    const at = placeRegion('SharedQueue', buffer, byteOffset, byteLengthOf(shape), ALIGNMENT);
-    this.buffer = at.buffer;
-    this.byteOffset = at.byteOffset;
-    const off = at.byteOffset;
-    this.#h = new Int32Array(at.buffer, off, HEADER_BYTES / 4);
+    super('SharedQueue', { byteLength: byteLengthOf(shape), alignment: ALIGNMENT }, buffer, byteOffset);
+    const sab = this.buffer;
+    const off = this.byteOffset;
     if (attaching()) {
-      this.#mutex = Mutex.from({ buffer: at.buffer, byteOffset: off });
-      this.#notEmpty = Condition.from({ buffer: at.buffer, byteOffset: off + 4 });
-      this.#notFull = Condition.from({ buffer: at.buffer, byteOffset: off + 8 });
+      this.#mutex = Mutex.from({ buffer: sab, byteOffset: off });
+      this.#notEmpty = Condition.from({ buffer: sab, byteOffset: off + 4 });
+      this.#notFull = Condition.from({ buffer: sab, byteOffset: off + 8 });
     } else {
-      this.#mutex = new Mutex(at.buffer, off);
-      this.#notEmpty = new Condition(at.buffer, off + 4);
-      this.#notFull = new Condition(at.buffer, off + 8);
-      const h = this.#h;
+      this.#mutex = new Mutex(sab, off);
+      this.#notEmpty = new Condition(sab, off + 4);
+      this.#notFull = new Condition(sab, off + 8);
+      const h = this.words;
       for (let i = HEAD; i < MAGIC_INDEX; i++) Atomics.store(h, i, 0);
       Atomics.store(h, CAPACITY, shape.capacity);
       Atomics.store(h, KIND, shape.bytes ? KIND_BYTES : KIND_FLOAT64);
@@ -152,10 +146,10 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
     this.#chunkBytes = shape.chunkBytes;
     const data = off + HEADER_BYTES;
     if (shape.bytes) {
-      this.#lengths = new Int32Array(at.buffer, data, shape.capacity);
-      this.#bytes = new Uint8Array(at.buffer, data + 4 * shape.capacity, shape.capacity * shape.chunkBytes);
+      this.#lengths = new Int32Array(sab, data, shape.capacity);
+      this.#bytes = new Uint8Array(sab, data + 4 * shape.capacity, shape.capacity * shape.chunkBytes);
     } else {
-      this.#f64 = new Float64Array(at.buffer, data, shape.capacity);
+      this.#f64 = new Float64Array(sab, data, shape.capacity);
     }
   }
 
@@ -165,18 +159,20 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
    * Throws ERR_ATOMICS_INVALID_ARGUMENT if no initialised queue lives there.
    */
   static from<K extends QueueKind = QueueKind>(cloned: SharedHandle): SharedQueue<K> {
-    const at = handleOf('SharedQueue', cloned, HEADER_BYTES, ALIGNMENT);
-    const h = new Int32Array(at.buffer, at.byteOffset, HEADER_BYTES / 4);
-    if (Atomics.load(h, MAGIC_INDEX) !== MAGIC) {
-      throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', 'SharedQueue.from(): no initialised SharedQueue at this offset');
-    }
-    const bytes = Atomics.load(h, KIND) === KIND_BYTES;
-    const options = {
-      capacity: Atomics.load(h, CAPACITY),
-      kind: bytes ? 'bytes' : 'float64',
-      chunkBytes: Atomics.load(h, CHUNK_BYTES),
-    } as SharedQueueOptions<K>;
-    return attach(() => new SharedQueue<K>(options, at.buffer, at.byteOffset));
+    const header = { byteLength: HEADER_BYTES, alignment: ALIGNMENT };
+    return SharedRegion.reattach('SharedQueue', header, cloned, (buffer, byteOffset) => {
+      const h = new Int32Array(buffer, byteOffset, HEADER_BYTES / 4);
+      if (Atomics.load(h, MAGIC_INDEX) !== MAGIC) {
+        throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', 'SharedQueue.from(): no initialised SharedQueue at this offset');
+      }
+      const bytes = Atomics.load(h, KIND) === KIND_BYTES;
+      const options = {
+        capacity: Atomics.load(h, CAPACITY),
+        kind: bytes ? 'bytes' : 'float64',
+        chunkBytes: Atomics.load(h, CHUNK_BYTES),
+      } as SharedQueueOptions<K>;
+      return new SharedQueue<K>(options, buffer, byteOffset);
+    });
   }
 
   /** Maximum number of items. */
@@ -196,12 +192,12 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
 
   /** Number of queued items (a racy snapshot). */
   get size(): number {
-    return Atomics.load(this.#h, COUNT);
+    return Atomics.load(this.words, COUNT);
   }
 
   /** Whether close() was called. */
   get closed(): boolean {
-    return Atomics.load(this.#h, CLOSED) !== 0;
+    return Atomics.load(this.words, CLOSED) !== 0;
   }
 
   /** Validate an item before taking the lock; returns what #write stores. */
@@ -228,7 +224,7 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
 
   /** Append if there is room; returns whether consumers wait (so notify). */
   #write(item: number | Uint8Array): boolean {
-    const h = this.#h;
+    const h = this.words;
     const count = Atomics.load(h, COUNT);
     const slot = (Atomics.load(h, HEAD) + count) % this.#capacity;
     if (typeof item === 'number') {
@@ -242,7 +238,7 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
   }
 
   #read(): QueueItem<K> {
-    const h = this.#h;
+    const h = this.words;
     const head = Atomics.load(h, HEAD);
     let item: number | Uint8Array;
     if (this.#f64 !== undefined) {
@@ -258,15 +254,25 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
   }
 
   #full(): boolean {
-    return Atomics.load(this.#h, COUNT) >= this.#capacity;
+    return Atomics.load(this.words, COUNT) >= this.#capacity;
   }
 
   #empty(): boolean {
-    return Atomics.load(this.#h, COUNT) === 0;
+    return Atomics.load(this.words, COUNT) === 0;
   }
 
   #producersWaiting(): boolean {
-    return Atomics.load(this.#h, WAIT_PRODUCERS) > 0;
+    return Atomics.load(this.words, WAIT_PRODUCERS) > 0;
+  }
+
+  /** Sleep on `cond` for at most `left` ms, counted in `waitIndex` so that the other side notifies. */
+  #waitCounted(cond: Condition, waitIndex: number, left: number): void {
+    Atomics.add(this.words, waitIndex, 1);
+    try {
+      cond.wait(this.#mutex, left);
+    } finally {
+      Atomics.sub(this.words, waitIndex, 1);
+    }
   }
 
   /** Lock for the try* forms: they must not wait for room/items, only for the short critical section. */
@@ -301,12 +307,7 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
         }
         const left = remaining(deadline);
         if (left <= 0) return false;
-        Atomics.add(this.#h, WAIT_PRODUCERS, 1);
-        try {
-          this.#notFull.wait(m, left);
-        } finally {
-          Atomics.sub(this.#h, WAIT_PRODUCERS, 1);
-        }
+        this.#waitCounted(this.#notFull, WAIT_PRODUCERS, left);
       }
     } finally {
       m.unlock();
@@ -334,12 +335,7 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
         if (this.closed) return undefined;
         const left = remaining(deadline);
         if (left <= 0) return undefined;
-        Atomics.add(this.#h, WAIT_CONSUMERS, 1);
-        try {
-          this.#notEmpty.wait(m, left);
-        } finally {
-          Atomics.sub(this.#h, WAIT_CONSUMERS, 1);
-        }
+        this.#waitCounted(this.#notEmpty, WAIT_CONSUMERS, left);
       }
     } finally {
       m.unlock();
@@ -388,7 +384,7 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
    */
   async #async<R>(timeout: number | undefined, seqIndex: number, waitIndex: number, onTimeout: R, attempt: () => R | typeof NOT_YET): Promise<R> {
     const deadline = deadlineFrom(timeout);
-    const h = this.#h;
+    const h = this.words;
     const m = this.#mutex;
     let registered = false;
     let woken = false;
@@ -466,7 +462,7 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
   close(): void {
     this.#lockBriefly();
     try {
-      Atomics.store(this.#h, CLOSED, 1);
+      Atomics.store(this.words, CLOSED, 1);
     } finally {
       this.#mutex.unlock();
     }

@@ -6,8 +6,13 @@
  * blocking driver sleeps with Atomics.wait, the async one with
  * Atomics.waitAsync, and both resume the generator after every wake-up
  * (notified, value already changed, or timed out: the loop re-reads the state
- * and its deadline itself). An error from a wait propagates to the caller of
- * the driver, not into the generator.
+ * and its deadline itself). An error from a wait is thrown into the
+ * generator at its `yield`: a loop may catch it to undo its own effects, and
+ * an uncaught one reaches the caller of the driver.
+ *
+ * A generator's body (its deadline and argument checks included) first runs
+ * inside the driver, so a bad timeout throws from the blocking form and
+ * rejects the async one, as in a plain `async` method.
  */
 import { wait, waitAsync } from './wait.js';
 
@@ -23,18 +28,32 @@ export type WaitLoop<R> = Generator<Sleep, R, void>;
 
 /** Run `loop` on this thread, blocking in Atomics.wait (throws ERR_CANNOT_BLOCK where that is forbidden). */
 export function runBlocking<R>(words: Int32Array, loop: WaitLoop<R>): R {
-  for (;;) {
-    const step = loop.next();
-    if (step.done === true) return step.value;
-    wait(words, step.value.index, step.value.value, step.value.timeout);
+  let step = loop.next();
+  while (step.done !== true) {
+    const { index, value, timeout } = step.value;
+    try {
+      wait(words, index, value, timeout);
+    } catch (err) {
+      step = loop.throw(err);
+      continue;
+    }
+    step = loop.next();
   }
+  return step.value;
 }
 
 /** Run `loop` with Atomics.waitAsync: never blocks the thread. */
 export async function runAsync<R>(words: Int32Array, loop: WaitLoop<R>): Promise<R> {
-  for (;;) {
-    const step = loop.next();
-    if (step.done === true) return step.value;
-    await waitAsync(words, step.value.index, step.value.value, step.value.timeout);
+  let step = loop.next();
+  while (step.done !== true) {
+    const { index, value, timeout } = step.value;
+    try {
+      await waitAsync(words, index, value, timeout);
+    } catch (err) {
+      step = loop.throw(err);
+      continue;
+    }
+    step = loop.next();
   }
+  return step.value;
 }
