@@ -11,15 +11,7 @@
  */
 import { attaching } from './attach.js';
 import { SharedRegion } from './shared-region.js';
-import {
-  AtomicsError,
-  INT32_MAX,
-  assertCanBlock,
-  checkInt,
-  deadlineFrom,
-  remaining,
-  type SharedHandle,
-} from './wait.js';
+import { AtomicsError, INT32_MAX, assertCanBlock, checkInt, deadlineFrom, remaining, type SharedHandle } from './wait.js';
 import { runAsync, runBlocking, type WaitLoop } from './wait-loop.js';
 
 const COUNT = 0;

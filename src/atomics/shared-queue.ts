@@ -95,6 +95,21 @@ function byteLengthOf(shape: Shape): number {
   return HEADER_BYTES + Math.ceil(data / ALIGNMENT) * ALIGNMENT;
 }
 
+/**
+ * One direction of the queue, as seen by its blocking and async loops:
+ * producers sleep on "not full" and wake consumers, consumers the reverse.
+ */
+interface Side {
+  /** The condition this side sleeps on, and the Int32 index of its sequence word. */
+  readonly sleep: Condition;
+  readonly seq: number;
+  /** Index of this side's waiter count. */
+  readonly waiters: number;
+  /** The condition that wakes the other side, and the index of the other side's waiter count. */
+  readonly wake: Condition;
+  readonly otherWaiters: number;
+}
+
 function closedError(): AtomicsError {
   return new AtomicsError('ERR_QUEUE_CLOSED', 'SharedQueue: push on a closed queue');
 }
@@ -111,6 +126,8 @@ export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
   readonly #mutex: Mutex;
   readonly #notEmpty: Condition;
   readonly #notFull: Condition;
+  readonly #producers: Side;
+  readonly #consumers: Side;
   readonly #capacity: number;
   readonly #chunkBytes: number;
   readonly #f64: Float64Array | undefined;
@@ -142,6 +159,20 @@ export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
       Atomics.store(h, CHUNK_BYTES, shape.chunkBytes);
       Atomics.store(h, MAGIC_INDEX, MAGIC);
     }
+    this.#producers = {
+      sleep: this.#notFull,
+      seq: NOT_FULL_SEQ,
+      waiters: WAIT_PRODUCERS,
+      wake: this.#notEmpty,
+      otherWaiters: WAIT_CONSUMERS,
+    };
+    this.#consumers = {
+      sleep: this.#notEmpty,
+      seq: NOT_EMPTY_SEQ,
+      waiters: WAIT_CONSUMERS,
+      wake: this.#notFull,
+      otherWaiters: WAIT_PRODUCERS,
+    };
     this.#capacity = shape.capacity;
     this.#chunkBytes = shape.chunkBytes;
     const data = off + HEADER_BYTES;
@@ -222,8 +253,8 @@ export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
 
   // The following helpers run with the mutex held.
 
-  /** Append if there is room; returns whether consumers wait (so notify). */
-  #write(item: number | Uint8Array): boolean {
+  /** Append (the caller checked there is room). */
+  #write(item: number | Uint8Array): void {
     const h = this.words;
     const count = Atomics.load(h, COUNT);
     const slot = (Atomics.load(h, HEAD) + count) % this.#capacity;
@@ -234,7 +265,6 @@ export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
       (this.#bytes as Uint8Array).set(item, slot * this.#chunkBytes);
     }
     Atomics.store(h, COUNT, count + 1);
-    return Atomics.load(h, WAIT_CONSUMERS) > 0;
   }
 
   #read(): QueueItem<K> {
@@ -253,26 +283,29 @@ export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
     return item as QueueItem<K>;
   }
 
-  #full(): boolean {
-    return Atomics.load(this.words, COUNT) >= this.#capacity;
+  /** One push: true once `item` is appended, NOT_YET while full; throws ERR_QUEUE_CLOSED. */
+  #offer(item: number | Uint8Array): true | typeof NOT_YET {
+    if (this.closed) throw closedError();
+    if (Atomics.load(this.words, COUNT) >= this.#capacity) return NOT_YET;
+    this.#write(item);
+    return true;
   }
 
-  #empty(): boolean {
-    return Atomics.load(this.words, COUNT) === 0;
+  /** One pop: the oldest item, undefined if closed and drained, NOT_YET while empty. */
+  #take(): QueueItem<K> | undefined | typeof NOT_YET {
+    if (Atomics.load(this.words, COUNT) !== 0) return this.#read();
+    if (this.closed) return undefined;
+    return NOT_YET;
   }
 
-  #producersWaiting(): boolean {
-    return Atomics.load(this.words, WAIT_PRODUCERS) > 0;
-  }
-
-  /** Sleep on `cond` for at most `left` ms, counted in `waitIndex` so that the other side notifies. */
-  #waitCounted(cond: Condition, waitIndex: number, left: number): void {
-    Atomics.add(this.words, waitIndex, 1);
-    try {
-      cond.wait(this.#mutex, left);
-    } finally {
-      Atomics.sub(this.words, waitIndex, 1);
-    }
+  /**
+   * Whether `r`, the outcome of an operation on `side`, must wake a waiter of
+   * the other side: it changed the ring (`r` is not `none`, the "nothing
+   * happened" value) and that side has counted waiters. Read under the mutex;
+   * the notify itself follows the unlock.
+   */
+  #wakesOther<R>(side: Side, r: R | typeof NOT_YET, none: R): boolean {
+    return r !== NOT_YET && r !== none && Atomics.load(this.words, side.otherWaiters) > 0;
   }
 
   /** Lock for the try* forms: they must not wait for room/items, only for the short critical section. */
@@ -286,91 +319,52 @@ export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
     }
   }
 
-  /**
-   * Append `value`, blocking while the queue is full. Returns false if
-   * `timeout` ms (default: forever) elapse first. Throws ERR_QUEUE_CLOSED if
-   * the queue is (or gets) closed, ERR_CHUNK_TOO_LARGE / ERR_ATOMICS_INVALID_ARGUMENT
-   * for bad items, ERR_CANNOT_BLOCK on threads that cannot block.
-   */
-  push(value: QueueInput<K>, timeout?: number): boolean {
-    const item = this.#check(value);
-    const deadline = deadlineFrom(timeout);
-    const m = this.#mutex;
-    if (!m.lock(remaining(deadline))) return false;
+  /** Shared body of tryPush/tryPop: one `attempt` under the mutex; `none` if it must wait. */
+  #now<R>(side: Side, none: R, attempt: () => R | typeof NOT_YET): R {
+    this.#lockBriefly();
     let wake = false;
     try {
-      for (;;) {
-        if (this.closed) throw closedError();
-        if (!this.#full()) {
-          wake = this.#write(item);
-          return true;
-        }
-        const left = remaining(deadline);
-        if (left <= 0) return false;
-        this.#waitCounted(this.#notFull, WAIT_PRODUCERS, left);
-      }
+      const r = attempt();
+      wake = this.#wakesOther(side, r, none);
+      return r === NOT_YET ? none : r;
     } finally {
-      m.unlock();
-      if (wake) this.#notEmpty.notifyOne();
+      this.#mutex.unlock();
+      if (wake) side.wake.notifyOne();
     }
   }
 
   /**
-   * Remove the oldest item, blocking while the queue is empty. Returns
-   * undefined if `timeout` ms elapse first, or if the queue is closed and
-   * drained (check `closed` to tell them apart).
+   * Shared loop of the blocking forms: take the mutex (bounded by the
+   * deadline), then run `attempt` with it held until it returns a result;
+   * while it returns NOT_YET, sleep on `side.sleep` (counted in
+   * `side.waiters`, so the other side knows to notify). Returns `none` when
+   * the deadline passes.
    */
-  pop(timeout?: number): QueueItem<K> | undefined {
+  #blocking<R>(timeout: number | undefined, side: Side, none: R, attempt: () => R | typeof NOT_YET): R {
     const deadline = deadlineFrom(timeout);
+    const h = this.words;
     const m = this.#mutex;
-    if (!m.lock(remaining(deadline))) return undefined;
+    if (!m.lock(remaining(deadline))) return none;
     let wake = false;
     try {
       for (;;) {
-        if (!this.#empty()) {
-          const item = this.#read();
-          wake = this.#producersWaiting();
-          return item;
+        const r = attempt();
+        if (r !== NOT_YET) {
+          wake = this.#wakesOther(side, r, none);
+          return r;
         }
-        if (this.closed) return undefined;
         const left = remaining(deadline);
-        if (left <= 0) return undefined;
-        this.#waitCounted(this.#notEmpty, WAIT_CONSUMERS, left);
+        if (left <= 0) return none;
+        Atomics.add(h, side.waiters, 1);
+        try {
+          side.sleep.wait(m, left);
+        } finally {
+          Atomics.sub(h, side.waiters, 1);
+        }
       }
     } finally {
       m.unlock();
-      if (wake) this.#notFull.notifyOne();
-    }
-  }
-
-  /** Append if there is room right now; false if full. Throws ERR_QUEUE_CLOSED if closed. */
-  tryPush(value: QueueInput<K>): boolean {
-    const item = this.#check(value);
-    this.#lockBriefly();
-    let wake = false;
-    try {
-      if (this.closed) throw closedError();
-      if (this.#full()) return false;
-      wake = this.#write(item);
-      return true;
-    } finally {
-      this.#mutex.unlock();
-      if (wake) this.#notEmpty.notifyOne();
-    }
-  }
-
-  /** Remove the oldest item if any; undefined if empty. */
-  tryPop(): QueueItem<K> | undefined {
-    this.#lockBriefly();
-    let wake = false;
-    try {
-      if (this.#empty()) return undefined;
-      const item = this.#read();
-      wake = this.#producersWaiting();
-      return item;
-    } finally {
-      this.#mutex.unlock();
-      if (wake) this.#notFull.notifyOne();
+      if (wake) side.wake.notifyOne();
     }
   }
 
@@ -380,9 +374,9 @@ export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
    * any await), so other code of this thread may use the queue while an
    * async push/pop is pending (e.g. `q.popAsync(); q.push(1)`). `attempt`
    * runs with the mutex held and returns a result, or NOT_YET to sleep on
-   * the condition word `seqIndex` (waiters counted in `waitIndex`).
+   * the condition word of `side` (waiters counted in `side.waiters`).
    */
-  async #async<R>(timeout: number | undefined, seqIndex: number, waitIndex: number, onTimeout: R, attempt: () => R | typeof NOT_YET): Promise<R> {
+  async #async<R>(timeout: number | undefined, side: Side, none: R, attempt: () => R | typeof NOT_YET): Promise<R> {
     const deadline = deadlineFrom(timeout);
     const h = this.words;
     const m = this.#mutex;
@@ -393,66 +387,83 @@ export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
         const left = remaining(deadline);
         const locked = lockNowOrWaitAsync(m, left, woken);
         if (locked !== true) {
-          if (left <= 0) return onTimeout;
+          if (left <= 0) return none;
           await locked;
           woken = true;
           continue;
         }
         woken = false;
         let seq: number;
+        let wake = false;
         try {
           if (registered) {
-            Atomics.sub(h, waitIndex, 1);
+            Atomics.sub(h, side.waiters, 1);
             registered = false;
           }
           const r = attempt();
-          if (r !== NOT_YET) return r;
-          if (left <= 0) return onTimeout;
+          if (r !== NOT_YET) {
+            wake = this.#wakesOther(side, r, none);
+            return r;
+          }
+          if (left <= 0) return none;
           // Read the sequence under the mutex: a notify after our unlock
           // changes it, so the wait below cannot miss it (as in Condition).
-          seq = Atomics.load(h, seqIndex);
-          Atomics.add(h, waitIndex, 1);
+          seq = Atomics.load(h, side.seq);
+          Atomics.add(h, side.waiters, 1);
           registered = true;
         } finally {
           m.unlock();
+          if (wake) side.wake.notifyOne();
         }
-        await waitAsync(h, seqIndex, seq, left);
+        await waitAsync(h, side.seq, seq, left);
       }
     } finally {
       // Counted waiters only cause extra notifies; give the count back
       // without the mutex rather than wait for it here.
-      if (registered) Atomics.sub(h, waitIndex, 1);
+      if (registered) Atomics.sub(h, side.waiters, 1);
     }
+  }
+
+  /**
+   * Append `value`, blocking while the queue is full. Returns false if
+   * `timeout` ms (default: forever) elapse first. Throws ERR_QUEUE_CLOSED if
+   * the queue is (or gets) closed, ERR_CHUNK_TOO_LARGE / ERR_ATOMICS_INVALID_ARGUMENT
+   * for bad items, ERR_CANNOT_BLOCK on threads that cannot block.
+   */
+  push(value: QueueInput<K>, timeout?: number): boolean {
+    const item = this.#check(value);
+    return this.#blocking(timeout, this.#producers, false, () => this.#offer(item));
+  }
+
+  /**
+   * Remove the oldest item, blocking while the queue is empty. Returns
+   * undefined if `timeout` ms elapse first, or if the queue is closed and
+   * drained (check `closed` to tell them apart).
+   */
+  pop(timeout?: number): QueueItem<K> | undefined {
+    return this.#blocking(timeout, this.#consumers, undefined, () => this.#take());
+  }
+
+  /** Append if there is room right now; false if full. Throws ERR_QUEUE_CLOSED if closed. */
+  tryPush(value: QueueInput<K>): boolean {
+    const item = this.#check(value);
+    return this.#now(this.#producers, false, () => this.#offer(item));
+  }
+
+  /** Remove the oldest item if any; undefined if empty. */
+  tryPop(): QueueItem<K> | undefined {
+    return this.#now(this.#consumers, undefined, () => this.#take());
   }
 
   /** Async form of `push()` (Atomics.waitAsync): resolves true, or false on timeout. */
   async pushAsync(value: QueueInput<K>, timeout?: number): Promise<boolean> {
     const item = this.#check(value);
-    let wake = false;
-    const ok = await this.#async(timeout, NOT_FULL_SEQ, WAIT_PRODUCERS, false, () => {
-      if (this.closed) throw closedError();
-      if (this.#full()) return NOT_YET;
-      wake = this.#write(item);
-      return true;
-    });
-    if (wake) this.#notEmpty.notifyOne();
-    return ok;
+    return await this.#async(timeout, this.#producers, false, () => this.#offer(item));
   }
 
   /** Async form of `pop()`: resolves the item, or undefined on timeout / closed and drained. */
   async popAsync(timeout?: number): Promise<QueueItem<K> | undefined> {
-    let wake = false;
-    const item = await this.#async<QueueItem<K> | undefined>(timeout, NOT_EMPTY_SEQ, WAIT_CONSUMERS, undefined, () => {
-      if (!this.#empty()) {
-        const v = this.#read();
-        wake = this.#producersWaiting();
-        return v;
-      }
-      if (this.closed) return undefined;
-      return NOT_YET;
-    });
-    if (wake) this.#notFull.notifyOne();
-    return item;
+    return await this.#async(timeout, this.#consumers, undefined, () => this.#take());
   }
 
   /**
