@@ -142,3 +142,39 @@ test('every class clones to exactly { buffer, byteOffset } and from() shares the
   assert.throws(() => Mutex.from({ buffer: new ArrayBuffer(4) } as never), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
   assert.throws(() => Mutex.from(null as never), { code: 'ERR_ATOMICS_INVALID_ARGUMENT' });
 });
+
+test('a bad timeout throws from every blocking form and rejects every async form, before the call takes effect', async () => {
+  const bad = '5' as unknown as number;
+  const invalid = { code: 'ERR_ATOMICS_INVALID_ARGUMENT' };
+  const asyncOnly = (make: () => Promise<unknown>) => {
+    let p: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => { p = make(); }, 'an async form never throws synchronously');
+    return assert.rejects(p as Promise<unknown>, invalid);
+  };
+  const s = new Semaphore(1);
+  assert.throws(() => s.acquire(bad), invalid);
+  await asyncOnly(() => s.acquireAsync(bad));
+  assert.equal(s.value, 1, 'no permit taken');
+  const b = new Barrier(2);
+  assert.throws(() => b.arriveAndWait(bad), invalid);
+  await asyncOnly(() => b.arriveAndWaitAsync(bad));
+  assert.equal(b.arrived, 0, 'no arrival left behind');
+  for (const counter of [new Latch(0), new WaitGroup(1)]) {
+    assert.throws(() => counter.wait(bad), invalid);
+    await asyncOnly(() => counter.waitAsync(bad));
+  }
+  const m = new Mutex();
+  await asyncOnly(() => m.lockAsync(bad));
+  assert.equal(m.locked, false);
+  const c = new Condition();
+  m.lock();
+  assert.throws(() => c.wait(m, bad), invalid);
+  assert.equal(m.locked, true, 'the caller still holds the mutex');
+  m.unlock();
+  const q = new SharedQueue({ capacity: 1 });
+  assert.throws(() => q.push(1, bad), invalid);
+  assert.throws(() => q.pop(bad), invalid);
+  await asyncOnly(() => q.pushAsync(1, bad));
+  await asyncOnly(() => q.popAsync(bad));
+  assert.equal(q.size, 0);
+});

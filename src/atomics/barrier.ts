@@ -10,36 +10,25 @@
  * barrier for the others. Waiters sleep until the generation differs from
  * theirs; the leader notifies all.
  */
-import { attach, attaching } from './attach.js';
-import {
-  checkInt,
-  deadlineFrom,
-  handleOf,
-  placeRegion,
-  remaining,
-  wait,
-  waitAsync,
-  type SharedHandle,
-} from './wait.js';
+import { attaching } from './attach.js';
+import { SharedRegion } from './shared-region.js';
+import { checkInt, deadlineFrom, remaining, type SharedHandle } from './wait.js';
+import { runAsync, runBlocking, type WaitLoop } from './wait-loop.js';
 
 const STATE = 0;
 const PARTIES = 1;
 const ARRIVED_MASK = 0xffff;
 const MAX_PARTIES = 0xffff;
 
-
 /** Outcome of one arrival: leader, released follower, or timed out (withdrawn). */
 type Arrival = { state: 'leader' } | { state: 'waiting'; gen: number; cur: number };
 
-export class Barrier {
+export class Barrier extends SharedRegion {
   static readonly byteLength = 8;
   static readonly alignment = 4;
   /** Largest supported number of parties. */
   static readonly maxParties = MAX_PARTIES;
 
-  readonly buffer: SharedArrayBuffer;
-  readonly byteOffset: number;
-  readonly #s: Int32Array;
   readonly #parties: number;
 
   /**
@@ -48,22 +37,17 @@ export class Barrier {
    */
   constructor(parties: number, buffer?: SharedArrayBuffer, byteOffset = 0) {
     if (!attaching()) checkInt('Barrier parties', parties, 1, MAX_PARTIES);
-    const at = placeRegion('Barrier', buffer, byteOffset, Barrier.byteLength, Barrier.alignment);
-    this.buffer = at.buffer;
-    this.byteOffset = at.byteOffset;
-    this.#s = new Int32Array(at.buffer, at.byteOffset, 2);
-    if (!attaching()) {
-      Atomics.store(this.#s, STATE, 0);
-      Atomics.store(this.#s, PARTIES, parties);
-    }
-    this.#parties = Atomics.load(this.#s, PARTIES);
+    super('Barrier', Barrier, buffer, byteOffset, (s) => {
+      Atomics.store(s, STATE, 0);
+      Atomics.store(s, PARTIES, parties);
+    });
+    this.#parties = Atomics.load(this.words, PARTIES);
     if (attaching()) checkInt('Barrier.from(): stored parties', this.#parties, 1, MAX_PARTIES);
   }
 
   /** Re-attach to an existing barrier from an instance or its structured clone. */
   static from(cloned: SharedHandle): Barrier {
-    const at = handleOf('Barrier', cloned, Barrier.byteLength, Barrier.alignment);
-    return attach(() => new Barrier(0, at.buffer, at.byteOffset));
+    return SharedRegion.reattach('Barrier', Barrier, cloned, (buffer, byteOffset) => new Barrier(0, buffer, byteOffset));
   }
 
   /** Number of parties per generation. */
@@ -73,16 +57,16 @@ export class Barrier {
 
   /** Parties waiting in the current generation (a racy snapshot). */
   get arrived(): number {
-    return Atomics.load(this.#s, STATE) & ARRIVED_MASK;
+    return Atomics.load(this.words, STATE) & ARRIVED_MASK;
   }
 
   /** Completed generations, modulo 65536 (a racy snapshot). */
   get generation(): number {
-    return Atomics.load(this.#s, STATE) >>> 16;
+    return Atomics.load(this.words, STATE) >>> 16;
   }
 
   #arrive(): Arrival {
-    const s = this.#s;
+    const s = this.words;
     let cur = Atomics.load(s, STATE);
     for (;;) {
       const gen = cur >>> 16;
@@ -106,12 +90,39 @@ export class Barrier {
    * released, not timed out), or null if withdrawn.
    */
   #withdraw(gen: number, cur: number): number | null {
-    const s = this.#s;
+    const s = this.words;
     for (;;) {
       if (cur >>> 16 !== gen) return cur;
       const prev = Atomics.compareExchange(s, STATE, cur, cur - 1);
       if (prev === cur) return null;
       cur = prev;
+    }
+  }
+
+  /**
+   * One arrival and, for a follower, the wait for its generation to complete
+   * (see arriveAndWait). `withdrawOnError`: a wait that throws takes the
+   * arrival back first (the blocking form only, as before).
+   */
+  *#arriveAndRelease(timeout: number | undefined, withdrawOnError: boolean): WaitLoop<boolean | null> {
+    const deadline = deadlineFrom(timeout);
+    const a = this.#arrive();
+    if (a.state === 'leader') return true;
+    let cur = a.cur;
+    for (;;) {
+      if (cur >>> 16 !== a.gen) return false;
+      const left = remaining(deadline);
+      if (left <= 0) return this.#withdraw(a.gen, cur) === null ? null : false;
+      try {
+        yield { index: STATE, value: cur, timeout: left };
+      } catch (err) {
+        // The wait threw (ERR_CANNOT_BLOCK, or an agent's ERR_AGENT_INTERRUPTED):
+        // take the arrival back, so a throwing call leaves the barrier as it
+        // was, unless the generation completed meanwhile (then we were released).
+        if (!withdrawOnError || this.#withdraw(a.gen, Atomics.load(this.words, STATE)) === null) throw err;
+        return false;
+      }
+      cur = Atomics.load(this.words, STATE);
     }
   }
 
@@ -127,49 +138,13 @@ export class Barrier {
   arriveAndWait(): boolean;
   arriveAndWait(timeout: number | undefined): boolean | null;
   arriveAndWait(timeout?: number): boolean | null {
-    const deadline = deadlineFrom(timeout);
-    const a = this.#arrive();
-    if (a.state === 'leader') return true;
-    const s = this.#s;
-    let cur = a.cur;
-    for (;;) {
-      if (cur >>> 16 !== a.gen) return false;
-      const left = remaining(deadline);
-      if (left <= 0) {
-        if (this.#withdraw(a.gen, cur) === null) return null;
-        return false;
-      }
-      try {
-        wait(s, STATE, cur, left);
-      } catch (err) {
-        // The wait threw (ERR_CANNOT_BLOCK, or an agent's ERR_AGENT_INTERRUPTED):
-        // take the arrival back, so a throwing call leaves the barrier as it
-        // was, unless the generation completed meanwhile (then we were released).
-        if (this.#withdraw(a.gen, Atomics.load(s, STATE)) === null) throw err;
-        return false;
-      }
-      cur = Atomics.load(s, STATE);
-    }
+    return runBlocking(this.words, this.#arriveAndRelease(timeout, true));
   }
 
   /** Async form of `arriveAndWait()`: resolves true (leader), false, or null on timeout. */
   arriveAndWaitAsync(): Promise<boolean>;
   arriveAndWaitAsync(timeout: number | undefined): Promise<boolean | null>;
-  async arriveAndWaitAsync(timeout?: number): Promise<boolean | null> {
-    const deadline = deadlineFrom(timeout);
-    const a = this.#arrive();
-    if (a.state === 'leader') return true;
-    const s = this.#s;
-    let cur = a.cur;
-    for (;;) {
-      if (cur >>> 16 !== a.gen) return false;
-      const left = remaining(deadline);
-      if (left <= 0) {
-        if (this.#withdraw(a.gen, cur) === null) return null;
-        return false;
-      }
-      await waitAsync(s, STATE, cur, left);
-      cur = Atomics.load(s, STATE);
-    }
+  arriveAndWaitAsync(timeout?: number): Promise<boolean | null> {
+    return runAsync(this.words, this.#arriveAndRelease(timeout, false));
   }
 }

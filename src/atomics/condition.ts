@@ -10,41 +10,29 @@
  * condition variable, wake-ups may be spurious: re-check the predicate in a
  * loop.
  */
-import { attach, attaching } from './attach.js';
 import { Mutex } from './mutex.js';
+import { SharedRegion } from './shared-region.js';
 import {
   assertCanBlock,
-  handleOf,
   normalizeTimeout,
-  placeRegion,
   wait,
   waitAsync,
   type SharedHandle,
   type WaitResult,
 } from './wait.js';
 
-
-export class Condition {
+export class Condition extends SharedRegion {
   static readonly byteLength = 4;
   static readonly alignment = 4;
 
-  readonly buffer: SharedArrayBuffer;
-  readonly byteOffset: number;
-  readonly #seq: Int32Array;
-
   /** Create a condition in a new SAB or at `byteOffset` of `buffer` (initialised). */
   constructor(buffer?: SharedArrayBuffer, byteOffset = 0) {
-    const at = placeRegion('Condition', buffer, byteOffset, Condition.byteLength, Condition.alignment);
-    this.buffer = at.buffer;
-    this.byteOffset = at.byteOffset;
-    this.#seq = new Int32Array(at.buffer, at.byteOffset, 1);
-    if (!attaching()) Atomics.store(this.#seq, 0, 0);
+    super('Condition', Condition, buffer, byteOffset, (seq) => Atomics.store(seq, 0, 0));
   }
 
   /** Re-attach to an existing condition from an instance or its structured clone. */
   static from(cloned: SharedHandle): Condition {
-    const at = handleOf('Condition', cloned, Condition.byteLength, Condition.alignment);
-    return attach(() => new Condition(at.buffer, at.byteOffset));
+    return SharedRegion.reattach('Condition', Condition, cloned, (buffer, byteOffset) => new Condition(buffer, byteOffset));
   }
 
   /**
@@ -57,11 +45,11 @@ export class Condition {
     const t = normalizeTimeout(timeout);
     // Fail before unlocking, so the caller still holds the mutex on error.
     assertCanBlock();
-    const seq = Atomics.load(this.#seq, 0);
+    const seq = Atomics.load(this.words, 0);
     mutex.unlock();
     let r: WaitResult;
     try {
-      r = wait(this.#seq, 0, seq, t);
+      r = wait(this.words, 0, seq, t);
     } finally {
       mutex.lock();
     }
@@ -75,11 +63,11 @@ export class Condition {
    */
   async waitAsync(mutex: Mutex, timeout?: number): Promise<boolean> {
     const t = normalizeTimeout(timeout);
-    const seq = Atomics.load(this.#seq, 0);
+    const seq = Atomics.load(this.words, 0);
     mutex.unlock();
     let r: WaitResult;
     try {
-      r = await waitAsync(this.#seq, 0, seq, t);
+      r = await waitAsync(this.words, 0, seq, t);
     } finally {
       await mutex.lockAsync();
     }
@@ -88,8 +76,8 @@ export class Condition {
 
   /** Wake up to `count` waiters (default: all). Returns how many were woken. */
   notify(count = Infinity): number {
-    Atomics.add(this.#seq, 0, 1);
-    return Atomics.notify(this.#seq, 0, count);
+    Atomics.add(this.words, 0, 1);
+    return Atomics.notify(this.words, 0, count);
   }
 
   /** Wake one waiter. Returns 1 if a waiter was woken, else 0. */

@@ -9,20 +9,10 @@
  * is re-armed (add()) before they get to run, and count changes that do not
  * reach zero never wake anybody.
  */
-import {
-  AtomicsError,
-  INT32_MAX,
-  assertCanBlock,
-  checkInt,
-  deadlineFrom,
-  handleOf,
-  placeRegion,
-  remaining,
-  wait,
-  waitAsync,
-  type SharedHandle,
-} from './wait.js';
-import { attach, attaching } from './attach.js';
+import { attaching } from './attach.js';
+import { SharedRegion } from './shared-region.js';
+import { AtomicsError, INT32_MAX, assertCanBlock, checkInt, deadlineFrom, remaining, type SharedHandle } from './wait.js';
+import { runAsync, runBlocking, type WaitLoop } from './wait-loop.js';
 
 const COUNT = 0;
 const EPOCH = 1;
@@ -50,79 +40,48 @@ function addCount(what: string, s: Int32Array, delta: number): number {
   return n;
 }
 
-function waitZero(s: Int32Array, timeout: number | undefined): boolean {
-  const deadline = deadlineFrom(timeout);
-  // Read the epoch before the count: if the count is non-zero now, reaching 0
-  // later changes the epoch, so the futex wait below cannot miss it.
-  const epoch = Atomics.load(s, EPOCH);
-  if (Atomics.load(s, COUNT) === 0) return true;
-  for (;;) {
-    const left = remaining(deadline);
-    if (left <= 0) return false;
-    wait(s, EPOCH, epoch, left);
-    if (Atomics.load(s, EPOCH) !== epoch || Atomics.load(s, COUNT) === 0) return true;
-  }
-}
-
-async function waitZeroAsync(s: Int32Array, timeout: number | undefined): Promise<boolean> {
-  const deadline = deadlineFrom(timeout);
-  const epoch = Atomics.load(s, EPOCH);
-  if (Atomics.load(s, COUNT) === 0) return true;
-  for (;;) {
-    const left = remaining(deadline);
-    if (left <= 0) return false;
-    await waitAsync(s, EPOCH, epoch, left);
-    if (Atomics.load(s, EPOCH) !== epoch || Atomics.load(s, COUNT) === 0) return true;
-  }
-}
-
-/** The words of a counter, for the subclasses' methods (kept off the instances, which clone as `{ buffer, byteOffset }`). */
-let wordsOf: (counter: ZeroWaitCounter) => Int32Array;
-
-/** What Latch and WaitGroup share: the 8-byte region, its placement and re-attachment, the count and the waits for zero. */
-abstract class ZeroWaitCounter {
+/** What Latch and WaitGroup share: the 8-byte region, the count and the waits for zero. */
+abstract class ZeroWaitCounter extends SharedRegion {
   static readonly byteLength = BYTE_LENGTH;
   static readonly alignment = ALIGNMENT;
 
-  readonly buffer: SharedArrayBuffer;
-  readonly byteOffset: number;
-  readonly #s: Int32Array;
-
-  static {
-    wordsOf = (counter) => counter.#s;
-  }
-
   protected constructor(what: string, count: number, buffer: SharedArrayBuffer | undefined, byteOffset: number) {
     if (!attaching()) checkInt(`${what} count`, count, 0, INT32_MAX);
-    const at = placeRegion(what, buffer, byteOffset, BYTE_LENGTH, ALIGNMENT);
-    this.buffer = at.buffer;
-    this.byteOffset = at.byteOffset;
-    const s = (this.#s = new Int32Array(at.buffer, at.byteOffset, 2));
-    if (!attaching()) {
+    super(what, ZeroWaitCounter, buffer, byteOffset, (s) => {
       Atomics.store(s, COUNT, count);
       Atomics.store(s, EPOCH, 0);
-    }
-  }
-
-  /** Re-attach `Kind` to an existing region from an instance or its structured clone. */
-  protected static attach<C>(what: string, Kind: new (count: number, buffer: SharedArrayBuffer, byteOffset: number) => C, cloned: SharedHandle): C {
-    const at = handleOf(what, cloned, BYTE_LENGTH, ALIGNMENT);
-    return attach(() => new Kind(0, at.buffer, at.byteOffset));
+    });
   }
 
   /** The current count (a racy snapshot). */
   get count(): number {
-    return Atomics.load(this.#s, COUNT);
+    return Atomics.load(this.words, COUNT);
+  }
+
+  /** Sleep until the count reaches 0, for at most `timeout` ms. */
+  *#untilZero(timeout: number | undefined): WaitLoop<boolean> {
+    const s = this.words;
+    const deadline = deadlineFrom(timeout);
+    // Read the epoch before the count: if the count is non-zero now, reaching 0
+    // later changes the epoch, so the futex wait below cannot miss it.
+    const epoch = Atomics.load(s, EPOCH);
+    if (Atomics.load(s, COUNT) === 0) return true;
+    for (;;) {
+      const left = remaining(deadline);
+      if (left <= 0) return false;
+      yield { index: EPOCH, value: epoch, timeout: left };
+      if (Atomics.load(s, EPOCH) !== epoch || Atomics.load(s, COUNT) === 0) return true;
+    }
   }
 
   /** Block until the count is 0. Returns false if `timeout` ms elapse first. */
   wait(timeout?: number): boolean {
-    return waitZero(this.#s, timeout);
+    return runBlocking(this.words, this.#untilZero(timeout));
   }
 
   /** Async form of `wait()`. */
   waitAsync(timeout?: number): Promise<boolean> {
-    return waitZeroAsync(this.#s, timeout);
+    return runAsync(this.words, this.#untilZero(timeout));
   }
 }
 
@@ -134,13 +93,13 @@ export class Latch extends ZeroWaitCounter {
 
   /** Re-attach to an existing latch from an instance or its structured clone. */
   static from(cloned: SharedHandle): Latch {
-    return ZeroWaitCounter.attach('Latch', Latch, cloned);
+    return SharedRegion.reattach('Latch', Latch, cloned, (buffer, byteOffset) => new Latch(0, buffer, byteOffset));
   }
 
   /** Decrement by `n` (default 1); throws ERR_COUNTER_UNDERFLOW below zero. Returns the new count. */
   countDown(n = 1): number {
     checkInt('Latch.countDown(n)', n, 0, INT32_MAX);
-    return addCount('Latch.countDown', wordsOf(this), -n);
+    return addCount('Latch.countDown', this.words, -n);
   }
 
   /** Whether the latch is open (count is 0); never blocks. */
@@ -174,7 +133,7 @@ export class WaitGroup extends ZeroWaitCounter {
 
   /** Re-attach to an existing wait group from an instance or its structured clone. */
   static from(cloned: SharedHandle): WaitGroup {
-    return ZeroWaitCounter.attach('WaitGroup', WaitGroup, cloned);
+    return SharedRegion.reattach('WaitGroup', WaitGroup, cloned, (buffer, byteOffset) => new WaitGroup(0, buffer, byteOffset));
   }
 
   /**
@@ -184,11 +143,11 @@ export class WaitGroup extends ZeroWaitCounter {
    */
   add(delta = 1): number {
     checkInt('WaitGroup.add(delta)', delta, -INT32_MAX, INT32_MAX);
-    return addCount('WaitGroup.add', wordsOf(this), delta);
+    return addCount('WaitGroup.add', this.words, delta);
   }
 
   /** `add(-1)`. */
   done(): number {
-    return addCount('WaitGroup.done', wordsOf(this), -1);
+    return addCount('WaitGroup.done', this.words, -1);
   }
 }

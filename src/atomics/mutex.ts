@@ -10,13 +10,11 @@
  * Not re-entrant and not owner-checked: any thread may unlock (like a binary
  * semaphore); unlocking an unlocked mutex throws ERR_MUTEX_NOT_LOCKED.
  */
-import { attach, attaching } from './attach.js';
+import { SharedRegion } from './shared-region.js';
 import {
   AtomicsError,
   deadlineFrom,
-  handleOf,
   normalizeTimeout,
-  placeRegion,
   remaining,
   wait,
   waitAsync,
@@ -32,17 +30,11 @@ const CONTENDED = 2;
 const SPIN = 100;
 
 
-export class Mutex {
+export class Mutex extends SharedRegion {
   /** Bytes needed inside a SharedArrayBuffer. */
   static readonly byteLength = 4;
   /** Required alignment of `byteOffset`. */
   static readonly alignment = 4;
-
-  /** Shared memory holding the state (cloned by reference by postMessage). */
-  readonly buffer: SharedArrayBuffer;
-  /** Offset of the state inside `buffer`. */
-  readonly byteOffset: number;
-  readonly #state: Int32Array;
 
   /**
    * Create an unlocked mutex in a new SAB, or at `byteOffset` of `buffer`
@@ -50,11 +42,7 @@ export class Mutex {
    * another thread call `Mutex.from(cloned)` instead.
    */
   constructor(buffer?: SharedArrayBuffer, byteOffset = 0) {
-    const at = placeRegion('Mutex', buffer, byteOffset, Mutex.byteLength, Mutex.alignment);
-    this.buffer = at.buffer;
-    this.byteOffset = at.byteOffset;
-    this.#state = new Int32Array(at.buffer, at.byteOffset, 1);
-    if (!attaching()) Atomics.store(this.#state, 0, UNLOCKED);
+    super('Mutex', Mutex, buffer, byteOffset, (s) => Atomics.store(s, 0, UNLOCKED));
   }
 
   /**
@@ -62,18 +50,17 @@ export class Mutex {
    * clone `{ buffer, byteOffset }` received in a message. Does not reset it.
    */
   static from(cloned: SharedHandle): Mutex {
-    const at = handleOf('Mutex', cloned, Mutex.byteLength, Mutex.alignment);
-    return attach(() => new Mutex(at.buffer, at.byteOffset));
+    return SharedRegion.reattach('Mutex', Mutex, cloned, (buffer, byteOffset) => new Mutex(buffer, byteOffset));
   }
 
   /** Whether some thread holds the lock (a racy snapshot). */
   get locked(): boolean {
-    return Atomics.load(this.#state, 0) !== UNLOCKED;
+    return Atomics.load(this.words, 0) !== UNLOCKED;
   }
 
   /** Take the lock if it is free; never blocks. */
   tryLock(): boolean {
-    return Atomics.compareExchange(this.#state, 0, UNLOCKED, LOCKED) === UNLOCKED;
+    return Atomics.compareExchange(this.words, 0, UNLOCKED, LOCKED) === UNLOCKED;
   }
 
   /**
@@ -83,7 +70,7 @@ export class Mutex {
    */
   lock(timeout?: number): boolean {
     if (timeout !== undefined) normalizeTimeout(timeout); // validate even on the fast path
-    const s = this.#state;
+    const s = this.words;
     let c = Atomics.compareExchange(s, 0, UNLOCKED, LOCKED);
     if (c === UNLOCKED) return true;
     for (let i = 0; i < SPIN && c !== CONTENDED; i++) {
@@ -113,7 +100,7 @@ export class Mutex {
    */
   async lockAsync(timeout?: number): Promise<boolean> {
     if (timeout !== undefined) normalizeTimeout(timeout);
-    const s = this.#state;
+    const s = this.words;
     let c = Atomics.compareExchange(s, 0, UNLOCKED, LOCKED);
     if (c === UNLOCKED) return true;
     const deadline = deadlineFrom(timeout);
@@ -129,7 +116,7 @@ export class Mutex {
 
   /** Release the lock and wake one waiter. Throws ERR_MUTEX_NOT_LOCKED if unlocked. */
   unlock(): void {
-    const s = this.#state;
+    const s = this.words;
     const c = Atomics.compareExchange(s, 0, LOCKED, UNLOCKED);
     if (c === LOCKED) return;
     if (c === UNLOCKED) {

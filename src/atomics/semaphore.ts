@@ -7,28 +7,21 @@
  * thread always retries the CAS before looking at its deadline, so a wake-up
  * racing with a timeout is not lost.
  */
-import { attach, attaching } from './attach.js';
+import { attaching } from './attach.js';
+import { SharedRegion } from './shared-region.js';
 import {
   AtomicsError,
   INT32_MAX,
   checkInt,
   deadlineFrom,
-  handleOf,
-  placeRegion,
   remaining,
-  wait,
-  waitAsync,
   type SharedHandle,
 } from './wait.js';
+import { runAsync, runBlocking, type WaitLoop } from './wait-loop.js';
 
-
-export class Semaphore {
+export class Semaphore extends SharedRegion {
   static readonly byteLength = 4;
   static readonly alignment = 4;
-
-  readonly buffer: SharedArrayBuffer;
-  readonly byteOffset: number;
-  readonly #count: Int32Array;
 
   /**
    * Create a semaphore with `initial` permits (integer in [0, 2^31-1]) in a
@@ -37,27 +30,22 @@ export class Semaphore {
    */
   constructor(initial = 0, buffer?: SharedArrayBuffer, byteOffset = 0) {
     if (!attaching()) checkInt('Semaphore initial permits', initial, 0, INT32_MAX);
-    const at = placeRegion('Semaphore', buffer, byteOffset, Semaphore.byteLength, Semaphore.alignment);
-    this.buffer = at.buffer;
-    this.byteOffset = at.byteOffset;
-    this.#count = new Int32Array(at.buffer, at.byteOffset, 1);
-    if (!attaching()) Atomics.store(this.#count, 0, initial);
+    super('Semaphore', Semaphore, buffer, byteOffset, (count) => Atomics.store(count, 0, initial));
   }
 
   /** Re-attach to an existing semaphore from an instance or its structured clone. */
   static from(cloned: SharedHandle): Semaphore {
-    const at = handleOf('Semaphore', cloned, Semaphore.byteLength, Semaphore.alignment);
-    return attach(() => new Semaphore(0, at.buffer, at.byteOffset));
+    return SharedRegion.reattach('Semaphore', Semaphore, cloned, (buffer, byteOffset) => new Semaphore(0, buffer, byteOffset));
   }
 
   /** Permits currently available (a racy snapshot). */
   get value(): number {
-    return Atomics.load(this.#count, 0);
+    return Atomics.load(this.words, 0);
   }
 
   /** Take one permit if available; never blocks. */
   tryAcquire(): boolean {
-    const s = this.#count;
+    const s = this.words;
     let c = Atomics.load(s, 0);
     while (c > 0) {
       const prev = Atomics.compareExchange(s, 0, c, c - 1);
@@ -67,29 +55,28 @@ export class Semaphore {
     return false;
   }
 
+  /** Take a permit, sleeping while there is none, for at most `timeout` ms. */
+  *#acquire(timeout: number | undefined): WaitLoop<boolean> {
+    const deadline = deadlineFrom(timeout);
+    for (;;) {
+      if (this.tryAcquire()) return true;
+      const left = remaining(deadline);
+      if (left <= 0) return false;
+      yield { index: 0, value: 0, timeout: left };
+    }
+  }
+
   /**
    * Block until a permit is taken; false if `timeout` ms (default: forever)
    * elapse first. Throws ERR_CANNOT_BLOCK on threads that cannot block.
    */
   acquire(timeout?: number): boolean {
-    const deadline = deadlineFrom(timeout);
-    for (;;) {
-      if (this.tryAcquire()) return true;
-      const left = remaining(deadline);
-      if (left <= 0) return false;
-      wait(this.#count, 0, 0, left);
-    }
+    return runBlocking(this.words, this.#acquire(timeout));
   }
 
   /** Async form of `acquire()`: resolves true once a permit is taken, false on timeout. */
-  async acquireAsync(timeout?: number): Promise<boolean> {
-    const deadline = deadlineFrom(timeout);
-    for (;;) {
-      if (this.tryAcquire()) return true;
-      const left = remaining(deadline);
-      if (left <= 0) return false;
-      await waitAsync(this.#count, 0, 0, left);
-    }
+  acquireAsync(timeout?: number): Promise<boolean> {
+    return runAsync(this.words, this.#acquire(timeout));
   }
 
   /**
@@ -98,7 +85,7 @@ export class Semaphore {
    */
   release(n = 1): void {
     checkInt('Semaphore.release(n)', n, 1, INT32_MAX);
-    const s = this.#count;
+    const s = this.words;
     let c = Atomics.load(s, 0);
     for (;;) {
       if (c > INT32_MAX - n) {

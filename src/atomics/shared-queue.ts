@@ -19,16 +19,15 @@
  *   float64: Float64Array[capacity]
  *   bytes:   Int32Array lengths[capacity], then Uint8Array[capacity * chunkBytes]
  */
-import { attach, attaching } from './attach.js';
+import { attaching } from './attach.js';
 import { Condition } from './condition.js';
 import { Mutex, lockNowOrWaitAsync } from './mutex.js';
+import { SharedRegion } from './shared-region.js';
 import {
   AtomicsError,
   canBlock,
   checkInt,
   deadlineFrom,
-  handleOf,
-  placeRegion,
   remaining,
   waitAsync,
   type SharedHandle,
@@ -96,11 +95,26 @@ function byteLengthOf(shape: Shape): number {
   return HEADER_BYTES + Math.ceil(data / ALIGNMENT) * ALIGNMENT;
 }
 
+/**
+ * One direction of the queue, as seen by its blocking and async loops:
+ * producers sleep on "not full" and wake consumers, consumers the reverse.
+ */
+interface Side {
+  /** The condition this side sleeps on, and the Int32 index of its sequence word. */
+  readonly sleep: Condition;
+  readonly seq: number;
+  /** Index of this side's waiter count. */
+  readonly waiters: number;
+  /** The condition that wakes the other side, and the index of the other side's waiter count. */
+  readonly wake: Condition;
+  readonly otherWaiters: number;
+}
+
 function closedError(): AtomicsError {
   return new AtomicsError('ERR_QUEUE_CLOSED', 'SharedQueue: push on a closed queue');
 }
 
-export class SharedQueue<K extends QueueKind = 'float64'> {
+export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
   /** Required alignment of `byteOffset`. */
   static readonly alignment = ALIGNMENT;
 
@@ -109,12 +123,11 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
     return byteLengthOf(shapeOf(options));
   }
 
-  readonly buffer: SharedArrayBuffer;
-  readonly byteOffset: number;
-  readonly #h: Int32Array;
   readonly #mutex: Mutex;
   readonly #notEmpty: Condition;
   readonly #notFull: Condition;
+  readonly #producers: Side;
+  readonly #consumers: Side;
   readonly #capacity: number;
   readonly #chunkBytes: number;
   readonly #f64: Float64Array | undefined;
@@ -128,34 +141,46 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
    */
   constructor(options: SharedQueueOptions<K>, buffer?: SharedArrayBuffer, byteOffset = 0) {
     const shape = shapeOf(options);
-    const at = placeRegion('SharedQueue', buffer, byteOffset, byteLengthOf(shape), ALIGNMENT);
-    this.buffer = at.buffer;
-    this.byteOffset = at.byteOffset;
-    const off = at.byteOffset;
-    this.#h = new Int32Array(at.buffer, off, HEADER_BYTES / 4);
+    super('SharedQueue', { byteLength: byteLengthOf(shape), alignment: ALIGNMENT }, buffer, byteOffset);
+    const sab = this.buffer;
+    const off = this.byteOffset;
     if (attaching()) {
-      this.#mutex = Mutex.from({ buffer: at.buffer, byteOffset: off });
-      this.#notEmpty = Condition.from({ buffer: at.buffer, byteOffset: off + 4 });
-      this.#notFull = Condition.from({ buffer: at.buffer, byteOffset: off + 8 });
+      this.#mutex = Mutex.from({ buffer: sab, byteOffset: off });
+      this.#notEmpty = Condition.from({ buffer: sab, byteOffset: off + 4 });
+      this.#notFull = Condition.from({ buffer: sab, byteOffset: off + 8 });
     } else {
-      this.#mutex = new Mutex(at.buffer, off);
-      this.#notEmpty = new Condition(at.buffer, off + 4);
-      this.#notFull = new Condition(at.buffer, off + 8);
-      const h = this.#h;
+      this.#mutex = new Mutex(sab, off);
+      this.#notEmpty = new Condition(sab, off + 4);
+      this.#notFull = new Condition(sab, off + 8);
+      const h = this.words;
       for (let i = HEAD; i < MAGIC_INDEX; i++) Atomics.store(h, i, 0);
       Atomics.store(h, CAPACITY, shape.capacity);
       Atomics.store(h, KIND, shape.bytes ? KIND_BYTES : KIND_FLOAT64);
       Atomics.store(h, CHUNK_BYTES, shape.chunkBytes);
       Atomics.store(h, MAGIC_INDEX, MAGIC);
     }
+    this.#producers = {
+      sleep: this.#notFull,
+      seq: NOT_FULL_SEQ,
+      waiters: WAIT_PRODUCERS,
+      wake: this.#notEmpty,
+      otherWaiters: WAIT_CONSUMERS,
+    };
+    this.#consumers = {
+      sleep: this.#notEmpty,
+      seq: NOT_EMPTY_SEQ,
+      waiters: WAIT_CONSUMERS,
+      wake: this.#notFull,
+      otherWaiters: WAIT_PRODUCERS,
+    };
     this.#capacity = shape.capacity;
     this.#chunkBytes = shape.chunkBytes;
     const data = off + HEADER_BYTES;
     if (shape.bytes) {
-      this.#lengths = new Int32Array(at.buffer, data, shape.capacity);
-      this.#bytes = new Uint8Array(at.buffer, data + 4 * shape.capacity, shape.capacity * shape.chunkBytes);
+      this.#lengths = new Int32Array(sab, data, shape.capacity);
+      this.#bytes = new Uint8Array(sab, data + 4 * shape.capacity, shape.capacity * shape.chunkBytes);
     } else {
-      this.#f64 = new Float64Array(at.buffer, data, shape.capacity);
+      this.#f64 = new Float64Array(sab, data, shape.capacity);
     }
   }
 
@@ -165,18 +190,20 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
    * Throws ERR_ATOMICS_INVALID_ARGUMENT if no initialised queue lives there.
    */
   static from<K extends QueueKind = QueueKind>(cloned: SharedHandle): SharedQueue<K> {
-    const at = handleOf('SharedQueue', cloned, HEADER_BYTES, ALIGNMENT);
-    const h = new Int32Array(at.buffer, at.byteOffset, HEADER_BYTES / 4);
-    if (Atomics.load(h, MAGIC_INDEX) !== MAGIC) {
-      throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', 'SharedQueue.from(): no initialised SharedQueue at this offset');
-    }
-    const bytes = Atomics.load(h, KIND) === KIND_BYTES;
-    const options = {
-      capacity: Atomics.load(h, CAPACITY),
-      kind: bytes ? 'bytes' : 'float64',
-      chunkBytes: Atomics.load(h, CHUNK_BYTES),
-    } as SharedQueueOptions<K>;
-    return attach(() => new SharedQueue<K>(options, at.buffer, at.byteOffset));
+    const header = { byteLength: HEADER_BYTES, alignment: ALIGNMENT };
+    return SharedRegion.reattach('SharedQueue', header, cloned, (buffer, byteOffset) => {
+      const h = new Int32Array(buffer, byteOffset, HEADER_BYTES / 4);
+      if (Atomics.load(h, MAGIC_INDEX) !== MAGIC) {
+        throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', 'SharedQueue.from(): no initialised SharedQueue at this offset');
+      }
+      const bytes = Atomics.load(h, KIND) === KIND_BYTES;
+      const options = {
+        capacity: Atomics.load(h, CAPACITY),
+        kind: bytes ? 'bytes' : 'float64',
+        chunkBytes: Atomics.load(h, CHUNK_BYTES),
+      } as SharedQueueOptions<K>;
+      return new SharedQueue<K>(options, buffer, byteOffset);
+    });
   }
 
   /** Maximum number of items. */
@@ -196,12 +223,12 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
 
   /** Number of queued items (a racy snapshot). */
   get size(): number {
-    return Atomics.load(this.#h, COUNT);
+    return Atomics.load(this.words, COUNT);
   }
 
   /** Whether close() was called. */
   get closed(): boolean {
-    return Atomics.load(this.#h, CLOSED) !== 0;
+    return Atomics.load(this.words, CLOSED) !== 0;
   }
 
   /** Validate an item before taking the lock; returns what #write stores. */
@@ -226,9 +253,9 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
 
   // The following helpers run with the mutex held.
 
-  /** Append if there is room; returns whether consumers wait (so notify). */
-  #write(item: number | Uint8Array): boolean {
-    const h = this.#h;
+  /** Append (the caller checked there is room). */
+  #write(item: number | Uint8Array): void {
+    const h = this.words;
     const count = Atomics.load(h, COUNT);
     const slot = (Atomics.load(h, HEAD) + count) % this.#capacity;
     if (typeof item === 'number') {
@@ -238,11 +265,10 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
       (this.#bytes as Uint8Array).set(item, slot * this.#chunkBytes);
     }
     Atomics.store(h, COUNT, count + 1);
-    return Atomics.load(h, WAIT_CONSUMERS) > 0;
   }
 
   #read(): QueueItem<K> {
-    const h = this.#h;
+    const h = this.words;
     const head = Atomics.load(h, HEAD);
     let item: number | Uint8Array;
     if (this.#f64 !== undefined) {
@@ -257,16 +283,29 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
     return item as QueueItem<K>;
   }
 
-  #full(): boolean {
-    return Atomics.load(this.#h, COUNT) >= this.#capacity;
+  /** One push: true once `item` is appended, NOT_YET while full; throws ERR_QUEUE_CLOSED. */
+  #offer(item: number | Uint8Array): true | typeof NOT_YET {
+    if (this.closed) throw closedError();
+    if (Atomics.load(this.words, COUNT) >= this.#capacity) return NOT_YET;
+    this.#write(item);
+    return true;
   }
 
-  #empty(): boolean {
-    return Atomics.load(this.#h, COUNT) === 0;
+  /** One pop: the oldest item, undefined if closed and drained, NOT_YET while empty. */
+  #take(): QueueItem<K> | undefined | typeof NOT_YET {
+    if (Atomics.load(this.words, COUNT) !== 0) return this.#read();
+    if (this.closed) return undefined;
+    return NOT_YET;
   }
 
-  #producersWaiting(): boolean {
-    return Atomics.load(this.#h, WAIT_PRODUCERS) > 0;
+  /**
+   * Whether `r`, the outcome of an operation on `side`, must wake a waiter of
+   * the other side: it changed the ring (`r` is not `none`, the "nothing
+   * happened" value) and that side has counted waiters. Read under the mutex;
+   * the notify itself follows the unlock.
+   */
+  #wakesOther<R>(side: Side, r: R | typeof NOT_YET, none: R): boolean {
+    return r !== NOT_YET && r !== none && Atomics.load(this.words, side.otherWaiters) > 0;
   }
 
   /** Lock for the try* forms: they must not wait for room/items, only for the short critical section. */
@@ -280,101 +319,52 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
     }
   }
 
-  /**
-   * Append `value`, blocking while the queue is full. Returns false if
-   * `timeout` ms (default: forever) elapse first. Throws ERR_QUEUE_CLOSED if
-   * the queue is (or gets) closed, ERR_CHUNK_TOO_LARGE / ERR_ATOMICS_INVALID_ARGUMENT
-   * for bad items, ERR_CANNOT_BLOCK on threads that cannot block.
-   */
-  push(value: QueueInput<K>, timeout?: number): boolean {
-    const item = this.#check(value);
-    const deadline = deadlineFrom(timeout);
-    const m = this.#mutex;
-    if (!m.lock(remaining(deadline))) return false;
+  /** Shared body of tryPush/tryPop: one `attempt` under the mutex; `none` if it must wait. */
+  #now<R>(side: Side, none: R, attempt: () => R | typeof NOT_YET): R {
+    this.#lockBriefly();
     let wake = false;
     try {
-      for (;;) {
-        if (this.closed) throw closedError();
-        if (!this.#full()) {
-          wake = this.#write(item);
-          return true;
-        }
-        const left = remaining(deadline);
-        if (left <= 0) return false;
-        Atomics.add(this.#h, WAIT_PRODUCERS, 1);
-        try {
-          this.#notFull.wait(m, left);
-        } finally {
-          Atomics.sub(this.#h, WAIT_PRODUCERS, 1);
-        }
-      }
+      const r = attempt();
+      wake = this.#wakesOther(side, r, none);
+      return r === NOT_YET ? none : r;
     } finally {
-      m.unlock();
-      if (wake) this.#notEmpty.notifyOne();
+      this.#mutex.unlock();
+      if (wake) side.wake.notifyOne();
     }
   }
 
   /**
-   * Remove the oldest item, blocking while the queue is empty. Returns
-   * undefined if `timeout` ms elapse first, or if the queue is closed and
-   * drained (check `closed` to tell them apart).
+   * Shared loop of the blocking forms: take the mutex (bounded by the
+   * deadline), then run `attempt` with it held until it returns a result;
+   * while it returns NOT_YET, sleep on `side.sleep` (counted in
+   * `side.waiters`, so the other side knows to notify). Returns `none` when
+   * the deadline passes.
    */
-  pop(timeout?: number): QueueItem<K> | undefined {
+  #blocking<R>(timeout: number | undefined, side: Side, none: R, attempt: () => R | typeof NOT_YET): R {
     const deadline = deadlineFrom(timeout);
+    const h = this.words;
     const m = this.#mutex;
-    if (!m.lock(remaining(deadline))) return undefined;
+    if (!m.lock(remaining(deadline))) return none;
     let wake = false;
     try {
       for (;;) {
-        if (!this.#empty()) {
-          const item = this.#read();
-          wake = this.#producersWaiting();
-          return item;
+        const r = attempt();
+        if (r !== NOT_YET) {
+          wake = this.#wakesOther(side, r, none);
+          return r;
         }
-        if (this.closed) return undefined;
         const left = remaining(deadline);
-        if (left <= 0) return undefined;
-        Atomics.add(this.#h, WAIT_CONSUMERS, 1);
+        if (left <= 0) return none;
+        Atomics.add(h, side.waiters, 1);
         try {
-          this.#notEmpty.wait(m, left);
+          side.sleep.wait(m, left);
         } finally {
-          Atomics.sub(this.#h, WAIT_CONSUMERS, 1);
+          Atomics.sub(h, side.waiters, 1);
         }
       }
     } finally {
       m.unlock();
-      if (wake) this.#notFull.notifyOne();
-    }
-  }
-
-  /** Append if there is room right now; false if full. Throws ERR_QUEUE_CLOSED if closed. */
-  tryPush(value: QueueInput<K>): boolean {
-    const item = this.#check(value);
-    this.#lockBriefly();
-    let wake = false;
-    try {
-      if (this.closed) throw closedError();
-      if (this.#full()) return false;
-      wake = this.#write(item);
-      return true;
-    } finally {
-      this.#mutex.unlock();
-      if (wake) this.#notEmpty.notifyOne();
-    }
-  }
-
-  /** Remove the oldest item if any; undefined if empty. */
-  tryPop(): QueueItem<K> | undefined {
-    this.#lockBriefly();
-    let wake = false;
-    try {
-      if (this.#empty()) return undefined;
-      const item = this.#read();
-      wake = this.#producersWaiting();
-      return item;
-    } finally {
-      this.#mutex.unlock();
-      if (wake) this.#notFull.notifyOne();
+      if (wake) side.wake.notifyOne();
     }
   }
 
@@ -384,11 +374,11 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
    * any await), so other code of this thread may use the queue while an
    * async push/pop is pending (e.g. `q.popAsync(); q.push(1)`). `attempt`
    * runs with the mutex held and returns a result, or NOT_YET to sleep on
-   * the condition word `seqIndex` (waiters counted in `waitIndex`).
+   * the condition word of `side` (waiters counted in `side.waiters`).
    */
-  async #async<R>(timeout: number | undefined, seqIndex: number, waitIndex: number, onTimeout: R, attempt: () => R | typeof NOT_YET): Promise<R> {
+  async #async<R>(timeout: number | undefined, side: Side, none: R, attempt: () => R | typeof NOT_YET): Promise<R> {
     const deadline = deadlineFrom(timeout);
-    const h = this.#h;
+    const h = this.words;
     const m = this.#mutex;
     let registered = false;
     let woken = false;
@@ -397,66 +387,83 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
         const left = remaining(deadline);
         const locked = lockNowOrWaitAsync(m, left, woken);
         if (locked !== true) {
-          if (left <= 0) return onTimeout;
+          if (left <= 0) return none;
           await locked;
           woken = true;
           continue;
         }
         woken = false;
         let seq: number;
+        let wake = false;
         try {
           if (registered) {
-            Atomics.sub(h, waitIndex, 1);
+            Atomics.sub(h, side.waiters, 1);
             registered = false;
           }
           const r = attempt();
-          if (r !== NOT_YET) return r;
-          if (left <= 0) return onTimeout;
+          if (r !== NOT_YET) {
+            wake = this.#wakesOther(side, r, none);
+            return r;
+          }
+          if (left <= 0) return none;
           // Read the sequence under the mutex: a notify after our unlock
           // changes it, so the wait below cannot miss it (as in Condition).
-          seq = Atomics.load(h, seqIndex);
-          Atomics.add(h, waitIndex, 1);
+          seq = Atomics.load(h, side.seq);
+          Atomics.add(h, side.waiters, 1);
           registered = true;
         } finally {
           m.unlock();
+          if (wake) side.wake.notifyOne();
         }
-        await waitAsync(h, seqIndex, seq, left);
+        await waitAsync(h, side.seq, seq, left);
       }
     } finally {
       // Counted waiters only cause extra notifies; give the count back
       // without the mutex rather than wait for it here.
-      if (registered) Atomics.sub(h, waitIndex, 1);
+      if (registered) Atomics.sub(h, side.waiters, 1);
     }
+  }
+
+  /**
+   * Append `value`, blocking while the queue is full. Returns false if
+   * `timeout` ms (default: forever) elapse first. Throws ERR_QUEUE_CLOSED if
+   * the queue is (or gets) closed, ERR_CHUNK_TOO_LARGE / ERR_ATOMICS_INVALID_ARGUMENT
+   * for bad items, ERR_CANNOT_BLOCK on threads that cannot block.
+   */
+  push(value: QueueInput<K>, timeout?: number): boolean {
+    const item = this.#check(value);
+    return this.#blocking(timeout, this.#producers, false, () => this.#offer(item));
+  }
+
+  /**
+   * Remove the oldest item, blocking while the queue is empty. Returns
+   * undefined if `timeout` ms elapse first, or if the queue is closed and
+   * drained (check `closed` to tell them apart).
+   */
+  pop(timeout?: number): QueueItem<K> | undefined {
+    return this.#blocking(timeout, this.#consumers, undefined, () => this.#take());
+  }
+
+  /** Append if there is room right now; false if full. Throws ERR_QUEUE_CLOSED if closed. */
+  tryPush(value: QueueInput<K>): boolean {
+    const item = this.#check(value);
+    return this.#now(this.#producers, false, () => this.#offer(item));
+  }
+
+  /** Remove the oldest item if any; undefined if empty. */
+  tryPop(): QueueItem<K> | undefined {
+    return this.#now(this.#consumers, undefined, () => this.#take());
   }
 
   /** Async form of `push()` (Atomics.waitAsync): resolves true, or false on timeout. */
   async pushAsync(value: QueueInput<K>, timeout?: number): Promise<boolean> {
     const item = this.#check(value);
-    let wake = false;
-    const ok = await this.#async(timeout, NOT_FULL_SEQ, WAIT_PRODUCERS, false, () => {
-      if (this.closed) throw closedError();
-      if (this.#full()) return NOT_YET;
-      wake = this.#write(item);
-      return true;
-    });
-    if (wake) this.#notEmpty.notifyOne();
-    return ok;
+    return await this.#async(timeout, this.#producers, false, () => this.#offer(item));
   }
 
   /** Async form of `pop()`: resolves the item, or undefined on timeout / closed and drained. */
   async popAsync(timeout?: number): Promise<QueueItem<K> | undefined> {
-    let wake = false;
-    const item = await this.#async<QueueItem<K> | undefined>(timeout, NOT_EMPTY_SEQ, WAIT_CONSUMERS, undefined, () => {
-      if (!this.#empty()) {
-        const v = this.#read();
-        wake = this.#producersWaiting();
-        return v;
-      }
-      if (this.closed) return undefined;
-      return NOT_YET;
-    });
-    if (wake) this.#notFull.notifyOne();
-    return item;
+    return await this.#async(timeout, this.#consumers, undefined, () => this.#take());
   }
 
   /**
@@ -466,7 +473,7 @@ export class SharedQueue<K extends QueueKind = 'float64'> {
   close(): void {
     this.#lockBriefly();
     try {
-      Atomics.store(this.#h, CLOSED, 1);
+      Atomics.store(this.words, CLOSED, 1);
     } finally {
       this.#mutex.unlock();
     }
