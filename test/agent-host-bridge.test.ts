@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { AgentError, AgentPool, move, type Agent, type AgentOptions, type HostFunctions } from '../src/index.js';
 import { hostCallIdLimitForTests } from '../src/agent/host-bridge.js';
 import { spawnAgent, terminateAll } from './support/agents.js';
+import { until } from './support/waits.js';
 
 after(terminateAll);
 
@@ -509,13 +510,19 @@ describe('host bridge: hostile-review fixes', () => {
     const buf = new ArrayBuffer(1 << 16);
     let answered!: () => void;
     const done = new Promise<void>((resolve) => (answered = resolve));
+    let entered!: () => void;
+    const called = new Promise<void>((resolve) => (entered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const agent = withHost({
-      handOff: async () => { await sleep(150); setImmediate(answered); return move({ buf }, [buf]); },
+      handOff: async () => { entered(); await released; setImmediate(answered); return move({ buf }, [buf]); },
     });
     const result = agent.evaluate(`try { host.sync.handOff(); 'answered' } catch (e) { e.code }`);
-    await sleep(50);
-    assert.equal(agent.interrupt(), true);
+    // The host has the call; the agent blocks in it (interrupt() is false until it does).
+    await called;
+    await until(() => agent.interrupt(), 10_000, 'the agent blocked in host.sync to take the interrupt');
     assert.equal(await result, 'ERR_AGENT_INTERRUPTED');
+    release(); // the answer arrives only after the interrupt, as in the race this guards
     await done;
     assert.equal(buf.byteLength, 1 << 16, 'the host keeps its buffer');
   });
