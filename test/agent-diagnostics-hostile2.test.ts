@@ -3,13 +3,16 @@
 // the code under review.
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawnAgent, terminateAll } from './support/agents.js';
 
 after(terminateAll);
+
+const root = fileURLToPath(new URL('..', import.meta.url));
 
 const dir = mkdtempSync(join(tmpdir(), 'agentcluster-near-limit-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,5 +49,52 @@ describe('heapSnapshotNearLimitFile that is not a regular file', () => {
       const st = lstatSync(node);
       assert.ok(!st.isFile(), `${node} is now a ${st.size}-byte regular file: the special file was replaced`);
     }
+  });
+});
+
+/**
+ * A child that fills a 128 MiB agent heap (the near-limit snapshot of it takes ~14 s on 2 cores), waits
+ * until the snapshot's temporary file appears, then runs `action` ('terminate' or 'exit') and reports timings.
+ */
+function interruptSnapshot(action: 'terminate' | 'exit') {
+  const file = join(dir, `big-${action}.heapsnapshot`);
+  const indexUrl = pathToFileURL(join(root, 'dist/src/index.js')).href;
+  const started = Date.now();
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import { Agent } from ${JSON.stringify(indexUrl)};
+    import { readdirSync } from 'node:fs';
+    import { basename, dirname } from 'node:path';
+    const file = ${JSON.stringify(file)};
+    const agent = new Agent({ source: 'const keep = []; for (let i = 0;; i++) keep.push({ i, s: "x" + i, a: [i] });',
+      resourceLimits: { maxHeapMB: 128, heapSnapshotNearLimitFile: file } });
+    agent.on('error', () => {});
+    const poll = setInterval(async () => {
+      if (!readdirSync(dirname(file)).some((n) => n.startsWith(basename(file) + '.') && n.endsWith('.tmp'))) return;
+      clearInterval(poll);
+      console.log('writing ' + Date.now());
+      if (${JSON.stringify(action)} === 'exit') process.exit(0);
+      const t = Date.now();
+      await agent.terminate();
+      console.log('terminated ' + (Date.now() - t));
+    }, 2);
+  `], { encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+  const writing = Number(/writing (\d+)/.exec(r.stdout)?.[1] ?? NaN);
+  return { ...r, writing, ended: Date.now(), started };
+}
+
+describe('the near-limit snapshot is cut short when the agent is stopped', () => {
+  it('finding F5: terminate() while the near-limit snapshot is written resolves promptly (not after the whole snapshot)', () => {
+    const r = interruptSnapshot('terminate');
+    assert.equal(r.signal, null, r.stderr);
+    const ms = Number(/terminated (\d+)/.exec(r.stdout)?.[1] ?? NaN);
+    assert.ok(ms < 3000, `terminate() took ${ms} ms: it waits for the whole snapshot\n${r.stdout}${r.stderr}`);
+  });
+
+  it('finding F5: process.exit() while the near-limit snapshot is written exits promptly', () => {
+    const r = interruptSnapshot('exit');
+    assert.equal(r.signal, null, r.stderr);
+    assert.equal(r.status, 0, r.stderr);
+    const ms = r.ended - r.writing;
+    assert.ok(ms < 3000, `the process took ${ms} ms to exit after process.exit(): it waits for the whole snapshot`);
   });
 });
