@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fixture, root, runInChild } from './support/stress-fixtures.js';
+import { checkLinearizable, type HistoryOperation } from '../src/stress/linearizability.js';
+import type { SequentialModel } from '../src/stress/define.js';
 
 test('finding F1: result fields an actor adds after its first iteration are graded (or an error), not silently dropped', () => {
   // The first iteration assigns nothing; every later one assigns a and b. The slots' names are fixed
@@ -84,4 +86,51 @@ test('finding F3: --json stdout stays one JSON document when the test file write
   assert.equal(r.signal, null, r.stderr);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.parseError, undefined, `stdout is not one JSON document:\n${r.stdout}`);
+});
+
+type RegOp = { t: 'w'; v: number } | { t: 'r' };
+const register: SequentialModel<unknown, RegOp, unknown> = {
+  init: () => 0,
+  step: (s, op) => (op.t === 'w' ? [op.v, null] : [s, s]),
+};
+
+test('finding F6: timeLimitMs bounds the wall time with a slow model too (the clock is read only every 1024 steps)', () => {
+  const busy = (ms: number) => { const end = Date.now() + ms; while (Date.now() < end); };
+  const slowSet: SequentialModel<unknown, { t: 'add'; v: number } | { t: 'size' }, unknown> = {
+    init: () => [],
+    step: (s, op) => { busy(5); const items = s as number[]; return op.t === 'add' ? [[...items, op.v].sort((a, b) => a - b), null] : [items, items.length]; },
+  };
+  const history: Array<HistoryOperation<{ t: 'add'; v: number } | { t: 'size' }>> = [];
+  for (let i = 0; i < 24; i++) history.push({ agent: 0, op: { t: 'add', v: i }, invoke: 1 + i, response: 1000 + i, result: null });
+  history.push({ agent: 0, op: { t: 'size' }, invoke: 5000, response: 5001, result: 25 });
+  const started = Date.now();
+  const r = checkLinearizable(history, slowSet, { timeLimitMs: 100 });
+  const ms = Date.now() - started;
+  assert.equal(r.budget, 'time');
+  assert.ok(ms < 1000, `${ms} ms for timeLimitMs: 100 (a 5 ms model step, the clock read every 1024 steps)`);
+});
+
+test('finding F7: a malformed history (a response before its invocation) is a typed error, not "not linearizable" with 0 operations', () => {
+  const history: Array<HistoryOperation<RegOp>> = [{ agent: 0, op: { t: 'w', v: 1 }, invoke: 10, response: 5, result: null }];
+  let r;
+  try {
+    r = checkLinearizable(history, register);
+  } catch (error) {
+    assert.equal(typeof (error as { code?: unknown }).code, 'string', String(error));
+    return;
+  }
+  assert.ok(!(r.ok === false && !r.inconclusive && (r.counterexample?.length ?? 0) === 0), `a bogus verdict: ${r.explanation}`);
+});
+
+test('finding F8: a long failing history gets a verdict and a counterexample, not RangeError: Maximum call stack size exceeded', () => {
+  // 200,000 sequential writes, then a read of a value never written: the shortest failing prefix is the whole
+  // history, and describeHistory spreads one argument per operation into Math.max.
+  const n = 200_000;
+  const history: Array<HistoryOperation<RegOp>> = [];
+  for (let i = 0; i < n; i++) history.push({ agent: 0, op: { t: 'w', v: i }, invoke: 2 * i + 1, response: 2 * i + 2, result: null });
+  history.push({ agent: 0, op: { t: 'r' }, invoke: 2 * n + 1, response: 2 * n + 2, result: -1 });
+  const r = checkLinearizable(history, register, { maxSteps: Infinity, timeLimitMs: Infinity });
+  assert.equal(r.ok, false);
+  assert.equal(r.inconclusive, undefined);
+  assert.ok((r.counterexample?.length ?? 0) > 0);
 });
