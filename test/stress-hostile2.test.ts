@@ -134,3 +134,17 @@ test('finding F8: a long failing history gets a verdict and a counterexample, no
   assert.equal(r.inconclusive, undefined);
   assert.ok((r.counterexample?.length ?? 0) > 0);
 });
+
+test('finding F9: a litmus test declaring 200,000 outcome keys runs (or is a typed error), not RangeError: Maximum call stack size exceeded', () => {
+  // litmusLayout spreads one argument per outcome key into Math.max.
+  const file = fixture('h2-f9-many-outcomes.mjs', `
+    const outcomes = {};
+    for (let i = 0; i < 200000; i++) outcomes[String(i)] = 'ok';
+    export default litmus({ name: 'many outcomes', state: { x: Int32Array }, actors: [(s, r) => { r.a = 1; }], outcomes });`);
+  const r = runInChild(file, '{ iterations: 1024 }', 60_000);
+  assert.equal(r.signal, null, r.stderr);
+  const out = JSON.parse(r.stdout.trim());
+  assert.notEqual(out.thrown?.name, 'RangeError', r.stdout);
+  if (out.thrown) assert.equal(typeof out.thrown.code, 'string', r.stdout);
+  else assert.equal(out.report.grade, 'ok', r.stdout);
+});
