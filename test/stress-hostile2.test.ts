@@ -148,3 +148,30 @@ test('finding F9: a litmus test declaring 200,000 outcome keys runs (or is a typ
   if (out.thrown) assert.equal(typeof out.thrown.code, 'string', r.stdout);
   else assert.equal(out.report.grade, 'ok', r.stdout);
 });
+
+test('finding F1: the arbiter\'s fields are also fixed from its first call: 12 fields assigned later vanish (no TOO_MANY_RESULTS)', () => {
+  const file = fixture('h2-f1-arbiter.mjs', `
+    let n = 0;
+    export default litmus({
+      name: 'arbiter fields later',
+      state: { x: Int32Array },
+      actors: [(s, r) => { r.a = 1; }],
+      arbiter: (s, r) => { if (n++ > 0) for (let i = 0; i < 12; i++) r['z' + i] = i; },
+      outcomes: { '1': 'ok' },
+    });`);
+  const r = runInChild(file, '{ iterations: 2048, batch: 1024 }', 60_000);
+  assert.equal(r.signal, null, r.stderr);
+  const out = JSON.parse(r.stdout.trim());
+  assert.equal(out.thrown?.code ?? out.report?.code, 'ERR_STRESS_TOO_MANY_RESULTS', r.stdout);
+});
+
+test('finding F10: a result that is not a number, boolean or bigint (a string) is a typed error, not silently NaN', () => {
+  // 'x' and 'y' both read NaN: two different results collapse into one outcome.
+  const file = fixture('h2-f10-strings.mjs', `
+    let n = 0;
+    export default litmus({ name: 'strings', state: { x: Int32Array }, actors: [(s, r) => { r.a = n++ % 2 ? 'x' : 'y'; }], outcomes: { NaN: 'ok' } });`);
+  const r = runInChild(file, '{ iterations: 1024 }', 60_000);
+  assert.equal(r.signal, null, r.stderr);
+  const out = JSON.parse(r.stdout.trim());
+  assert.ok(out.thrown?.code ?? out.report?.code, `no error: ${JSON.stringify(out.report?.outcomes)}`);
+});
