@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { fixture, root, runInChild } from './support/stress-fixtures.js';
+import { mkdirSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { fixture, fixtures, root, runInChild } from './support/stress-fixtures.js';
 import { checkLinearizable, type HistoryOperation } from '../src/stress/linearizability.js';
 import type { SequentialModel } from '../src/stress/define.js';
 
@@ -174,4 +176,27 @@ test('finding F10: a result that is not a number, boolean or bigint (a string) i
   assert.equal(r.signal, null, r.stderr);
   const out = JSON.parse(r.stdout.trim());
   assert.ok(out.thrown?.code ?? out.report?.code, `no error: ${JSON.stringify(out.report?.outcomes)}`);
+});
+
+test('finding F12: a test file whose top-level await never settles makes `agentcluster stress` fail, not exit 0 with no report', () => {
+  // The dynamic import never settles, the event loop empties, main() never returns: the process exits 0.
+  const file = fixture('h2-f12-tla.mjs', `${okLitmus}\nawait new Promise(() => {});`);
+  for (const json of [false, true]) {
+    const r = spawnSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'stress', file, '--iterations', '100', ...(json ? ['--json'] : [])], {
+      cwd: root, encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL',
+    });
+    assert.equal(r.signal, null, r.stderr);
+    assert.notEqual(r.status, 0, `exit 0 (a pass) with stdout ${JSON.stringify(r.stdout)} and stderr ${JSON.stringify(r.stderr)}`);
+  }
+});
+
+test('finding F13: runStressFiles accepts a file: URL whose path has percent-escapes (a space), not "no such file"', () => {
+  const dirWithSpace = join(fixtures, 'with space');
+  mkdirSync(dirWithSpace, { recursive: true });
+  const file = fixture('with space/h2-f13.mjs', okLitmus);
+  const r = runInChild(pathToFileURL(file).href, '{ iterations: 100 }', 60_000);
+  assert.equal(r.signal, null, r.stderr);
+  const out = JSON.parse(r.stdout.trim());
+  assert.equal(out.thrown, undefined, r.stdout);
+  assert.equal(out.report.grade, 'ok', r.stdout);
 });
