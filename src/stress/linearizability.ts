@@ -270,7 +270,9 @@ function budgetOption(name: string, value: unknown, fallback: number): number {
 
 export function describeHistory<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>): string {
   const describe = model.describe ?? ((op: Op) => JSON.stringify(op));
-  const width = Math.max(...ops.map((o) => String(o.response ?? '').length), ...ops.map((o) => String(o.invoke).length), 1);
+  // A loop, not Math.max(...spread): a long counterexample would overflow the call stack with one argument per operation.
+  let width = 1;
+  for (const o of ops) width = Math.max(width, String(o.response ?? '').length, String(o.invoke).length);
   return ops
     .map((o) => {
       const span = `[${String(o.invoke).padStart(width)} .. ${o.response === undefined ? '…'.padStart(width) : String(o.response).padStart(width)}]`;
