@@ -124,6 +124,24 @@ test('finding F7: a malformed history (a response before its invocation) is a ty
   assert.ok(!(r.ok === false && !r.inconclusive && (r.counterexample?.length ?? 0) === 0), `a bogus verdict: ${r.explanation}`);
 });
 
+test('finding F7: non-finite or non-numeric stamps and a partition that is not a function are typed errors', () => {
+  const w = { t: 'w', v: 1 } as const;
+  const bad: Array<[string, unknown, unknown, string]> = [
+    ['NaN invoke', [{ agent: 0, op: w, invoke: Number.NaN, response: 2, result: null }], {}, 'ERR_STRESS_INVALID_HISTORY'],
+    ['string response', [{ agent: 0, op: w, invoke: 1, response: '2', result: null }], {}, 'ERR_STRESS_INVALID_HISTORY'],
+    ['Infinity response', [{ agent: 0, op: w, invoke: 1, response: Infinity, result: null }], {}, 'ERR_STRESS_INVALID_HISTORY'],
+    ['null operation', [null], {}, 'ERR_STRESS_INVALID_HISTORY'],
+    ['not an array', 'history', {}, 'ERR_STRESS_INVALID_HISTORY'],
+    ['partition a string', [{ agent: 0, op: w, invoke: 1, response: 2, result: null }], { partition: 'key' }, 'ERR_STRESS_INVALID_OPTION'],
+  ];
+  for (const [what, history, options, code] of bad) {
+    assert.throws(() => checkLinearizable(history as Array<HistoryOperation<RegOp>>, register, options as object), { code }, what);
+  }
+  // A pending operation (no response) and a response equal to its invocation stay valid.
+  const ok = checkLinearizable<RegOp, unknown>([{ agent: 0, op: w, invoke: 1, response: 1, result: null }, { agent: 1, op: w, invoke: 2 }], register);
+  assert.equal(ok.ok, true);
+});
+
 test('finding F8: a long failing history gets a verdict and a counterexample, not RangeError: Maximum call stack size exceeded', () => {
   // 200,000 sequential writes, then a read of a value never written: the shortest failing prefix is the whole
   // history, and describeHistory spreads one argument per operation into Math.max.
