@@ -204,6 +204,29 @@ test('finding F10: a result that is not a number, boolean or bigint (a string) i
   assert.ok(out.thrown?.code ?? out.report?.code, `no error: ${JSON.stringify(out.report?.outcomes)}`);
 });
 
+test('finding F1/F10: a field dropped or renamed later is ERR_STRESS_RESULT_FIELDS; an object, undefined or a symbol result is ERR_STRESS_RESULT_TYPE', () => {
+  const cases: Array<[string, string, string]> = [
+    ['grow', "if (n++ > 0) { r.a = 1; r.b = 2; }", 'ERR_STRESS_RESULT_FIELDS'],
+    ['drop', "r.a = 1; if (n++ === 0) r.b = 2;", 'ERR_STRESS_RESULT_FIELDS'],
+    ['rename', "if (n++ === 0) r.a = 1; else r.b = 1;", 'ERR_STRESS_RESULT_FIELDS'],
+    ['reorder', "if (n++ === 0) { r.a = 1; r.b = 2; } else { r.b = 2; r.a = 1; }", 'ERR_STRESS_RESULT_FIELDS'],
+    ['object', "r.a = {};", 'ERR_STRESS_RESULT_TYPE'],
+    ['undefined', "r.a = undefined;", 'ERR_STRESS_RESULT_TYPE'],
+    ['symbol', "r.a = Symbol('s');", 'ERR_STRESS_RESULT_TYPE'],
+  ];
+  const tests = cases.map(([name, body], i) =>
+    `export const t${i} = (() => { let n = 0; return litmus({ name: '${name}', state: { x: Int32Array }, actors: [(s, r) => { ${body} }], outcomes: { '': 'ok', '1': 'ok', '1,2': 'ok', '2,1': 'ok' } }); })();`);
+  const file = fixture('h2-f1-f10-cases.mjs', tests.join('\n'));
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+    import { runStressFiles } from ${JSON.stringify(pathToFileURL(join(root, 'dist/src/stress/index.js')).href)};
+    const reports = await runStressFiles([${JSON.stringify(file)}], { seed: 1, iterations: 2048, batch: 1024 });
+    console.log(JSON.stringify(reports.map((x) => [x.name, x.grade, x.code])));
+  `], { cwd: root, encoding: 'utf8', timeout: 120_000, killSignal: 'SIGKILL' });
+  assert.equal(r.signal, null, r.stderr);
+  const got = JSON.parse(r.stdout.trim()) as Array<[string, string, string | undefined]>;
+  assert.deepEqual(got, cases.map(([name, , code]) => [name, 'error', code]));
+});
+
 test('finding F12: a test file whose top-level await never settles makes `agentcluster stress` fail, not exit 0 with no report', () => {
   // The dynamic import never settles, the event loop empties, main() never returns: the process exits 0.
   const file = fixture('h2-f12-tla.mjs', `${okLitmus}\nawait new Promise(() => {});`);
