@@ -59,11 +59,27 @@ async function main(argv: string[]): Promise<number> {
   return (await load()).main(rest);
 }
 
+// A command that awaits something nothing will ever settle (a stress test file's top-level await on a
+// promise no one resolves) lets the event loop empty with main() pending: Node would exit 0 with no
+// report, which reads as a pass. beforeExit sees that case: one error line with a code, and exit 1.
+let settled = false;
+process.once('beforeExit', () => {
+  if (settled) return;
+  const command = process.argv[2] === undefined ? 'agentcluster' : `agentcluster ${process.argv[2]}`;
+  process.stderr.write(
+    `${command}: the command never finished: the event loop emptied while it was still waiting on a promise nothing can settle ` +
+      '(a top-level await in a test file that never resolves?) (ERR_CLI_UNSETTLED)\n',
+  );
+  process.exitCode = 1;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
+    settled = true;
     process.exitCode = code;
   },
   (error: unknown) => {
+    settled = true;
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   },

@@ -109,8 +109,9 @@ export async function main(argv: string[], streams: StressStreams = {}): Promise
   const seed = options.seed ?? (Math.random() * 2 ** 32) >>> 0;
   if (!values.json) stdout.write(`agentcluster stress: seed ${seed}\n`);
   let reports: StressReport[];
-  // The test file is imported and its agents log during the run: with --json, only the document goes to stdout.
-  const restoreStdout = values.json && stdout === process.stdout ? divertStdoutToStderr() : undefined;
+  // The test file is imported and its agents log during the run, and its timers may fire after it:
+  // with --json, only the document goes to stdout, so the diversion stays until the process exits.
+  const diversion = values.json && stdout === process.stdout ? divertStdoutToStderr() : undefined;
   try {
     reports = await runStressFiles(files, {
       ...options,
@@ -124,12 +125,12 @@ export async function main(argv: string[], streams: StressStreams = {}): Promise
     // One line with the stable code, no stack: the cause is the user's file or option, not ours.
     stderr.write(`agentcluster stress: ${error.message} (${error.code})\n`);
     return error.code === 'ERR_STRESS_INVALID_OPTION' ? 2 : 1;
-  } finally {
-    restoreStdout?.();
   }
   const failed = reports.filter(isFailure);
   if (values.json) {
-    stdout.write(`${JSON.stringify({ seed, ok: failed.length === 0, reports }, null, 2)}\n`);
+    const document = `${JSON.stringify({ seed, ok: failed.length === 0, reports }, null, 2)}\n`;
+    if (diversion) diversion.write(document);
+    else stdout.write(document);
   } else {
     stdout.write(`${reports.length} tests, ${failed.length} failed${failed.length ? `: ${failed.map((r) => r.id).join(', ')}` : ''} (seed ${seed})\n`);
   }

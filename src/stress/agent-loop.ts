@@ -168,7 +168,13 @@ function writeResult(area: ResultArea, slot: number, value: unknown, field: stri
     }
     return;
   }
-  area.f64[slot] = typeof value === 'number' ? value : typeof value === 'boolean' ? (value ? 1 : 0) : NaN;
+  if (typeof value === 'number') area.f64[slot] = value;
+  else if (typeof value === 'boolean') area.f64[slot] = value ? 1 : 0;
+  else {
+    // A string or an object would read NaN: different results would collapse into one outcome.
+    const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value) : typeof value;
+    throw stressFailure('ERR_STRESS_RESULT_TYPE', `result field '${field}' is ${typeof value === 'string' ? 'the string ' : 'a value of type '}${shown}; results are numbers, booleans or bigints`);
+  }
   area.kinds[slot] = KIND_NUMBER;
 }
 
@@ -188,6 +194,31 @@ function resultNames(r: Record<string, unknown>, width: number, who: string): st
     );
   }
   return names;
+}
+
+/**
+ * Writes one iteration's result `r` at `slot`, checking on the way that it assigned exactly `names`, in
+ * that order (the first iteration's fields: the outcome key and the slots are fixed from them). A for-in
+ * walk compares the names without allocating, so the check is cheap enough for every iteration.
+ */
+function writeResults(area: ResultArea, slot: number, r: Record<string, unknown>, names: string[], width: number, who: string): void {
+  let j = 0;
+  let same = true;
+  for (const name in r) {
+    if (j >= names.length || name !== names[j]) {
+      same = false; // a field more, or another name
+      break;
+    }
+    writeResult(area, slot + j, r[name], name);
+    j++;
+  }
+  if (same && j === names.length) return;
+  resultNames(r, width, who); // more fields than the slots: ERR_STRESS_TOO_MANY_RESULTS
+  throw stressFailure(
+    'ERR_STRESS_RESULT_FIELDS',
+    `${who} assigned the result fields (${Object.keys(r).join(', ') || 'none'}) after (${names.join(', ') || 'none'}) on its first iteration; ` +
+      'every iteration must assign the same fields in the same order (the outcome key is built from the first)',
+  );
 }
 
 /** Runs one actor of a litmus test, batch after batch, until agent 0 decides to stop. */
@@ -218,8 +249,7 @@ export function runLitmusActor(namespace: Record<string, unknown>, data: LitmusD
         Atomics.store(ctl, C_PER_AGENT + 2 * k, names.length);
         postMessage({ names });
       }
-      const o = base + i * W;
-      for (let j = 0; j < names.length; j++) writeResult(res, o + j, r[names[j]!], names[j]!);
+      writeResults(res, base + i * W, r, names, W, `actor ${k}`);
     }
     Atomics.add(ctl, C_PER_AGENT + 2 * k + 1, 1);
     sense = barrier(ctl, data.actors, sense);
@@ -252,7 +282,7 @@ function aggregate(test: Record<string, unknown>, data: LitmusData, ctl: Int32Ar
         arbiterNames = resultNames(r, W, 'the arbiter');
         postMessage({ arbiterNames });
       }
-      for (let j = 0; j < arbiterNames.length; j++) writeResult(res, arbiterBase + i * W + j, r[arbiterNames[j]!], arbiterNames[j]!);
+      writeResults(res, arbiterBase + i * W, r, arbiterNames, W, 'the arbiter');
     }
     let key = '';
     for (let k = 0; k <= A; k++) {

@@ -98,19 +98,34 @@ class SearchBudget {
   /** Memo entries made by every search on this budget (the report's `explored`). */
   configurations = 0;
   readonly #deadline: number;
+  /** Steps until the clock is read again, and the current interval between reads. */
+  #untilClock = 1;
+  #clockEvery = 1;
+  #lastClock: number;
   constructor(readonly maxSteps: number, readonly timeLimitMs: number, readonly memoBytes: number) {
-    this.#deadline = Date.now() + timeLimitMs;
+    this.#lastClock = Date.now();
+    this.#deadline = this.#lastClock + timeLimitMs;
   }
   get steps(): number {
     return this.#steps;
   }
-  /** One model step; the clock is read every 1024 steps (Date.now() per step would dominate a cheap model). */
+  /**
+   * One model step. The clock is read adaptively: Date.now() per step would dominate a cheap model, and
+   * a fixed 1024 steps between reads let a slow model overrun timeLimitMs by 1024 of its steps. The
+   * interval doubles (up to 1024) while reads come less than 1 ms apart and halves when they do not, so
+   * the check overruns its time limit by about a millisecond or one model step, whichever is longer.
+   */
   step(): void {
     const steps = ++this.#steps;
     if (steps > this.maxSteps) throw new BudgetSpent('steps', `${this.maxSteps.toLocaleString('en-US')} model steps (maxSteps)`);
-    if ((steps & 1023) === 0 && Date.now() > this.#deadline) {
+    if (--this.#untilClock > 0) return;
+    const now = Date.now();
+    if (now > this.#deadline) {
       throw new BudgetSpent('time', `${this.timeLimitMs.toLocaleString('en-US')} ms (timeLimitMs) after ${steps.toLocaleString('en-US')} model steps`);
     }
+    this.#clockEvery = now - this.#lastClock < 1 ? Math.min(1024, this.#clockEvery * 2) : Math.max(1, this.#clockEvery >>> 1);
+    this.#untilClock = this.#clockEvery;
+    this.#lastClock = now;
   }
 }
 
@@ -268,9 +283,29 @@ function budgetOption(name: string, value: unknown, fallback: number): number {
   return value;
 }
 
+/** A history the search can trust: finite numeric stamps, each response at or after its invocation. */
+function checkHistory(history: unknown): void {
+  const invalid = (message: string) => new StressError('ERR_STRESS_INVALID_HISTORY', `checkLinearizable: ${message}`);
+  if (!Array.isArray(history)) throw invalid(`the history must be an array of { agent, op, result, invoke, response }, not ${typeof history}`);
+  for (let i = 0; i < history.length; i++) {
+    const o = history[i] as Partial<HistoryOperation> | null;
+    if (typeof o !== 'object' || o === null) throw invalid(`operation ${i} is ${o === null ? 'null' : typeof o}, not an object`);
+    if (typeof o.invoke !== 'number' || !Number.isFinite(o.invoke)) {
+      throw invalid(`operation ${i}: invoke must be a finite number (a clock stamp), not ${String(o.invoke)}`);
+    }
+    if (o.response === undefined) continue; // pending
+    if (typeof o.response !== 'number' || !Number.isFinite(o.response)) {
+      throw invalid(`operation ${i}: response must be a finite number (a clock stamp) or absent (pending), not ${String(o.response)}`);
+    }
+    if (o.response < o.invoke) throw invalid(`operation ${i}: response ${o.response} is before its invocation ${o.invoke}`);
+  }
+}
+
 export function describeHistory<Op, Result>(ops: Array<HistoryOperation<Op, Result>>, model: SequentialModel<unknown, Op, Result>): string {
   const describe = model.describe ?? ((op: Op) => JSON.stringify(op));
-  const width = Math.max(...ops.map((o) => String(o.response ?? '').length), ...ops.map((o) => String(o.invoke).length), 1);
+  // A loop, not Math.max(...spread): a long counterexample would overflow the call stack with one argument per operation.
+  let width = 1;
+  for (const o of ops) width = Math.max(width, String(o.response ?? '').length, String(o.invoke).length);
   return ops
     .map((o) => {
       const span = `[${String(o.invoke).padStart(width)} .. ${o.response === undefined ? '…'.padStart(width) : String(o.response).padStart(width)}]`;
@@ -286,7 +321,14 @@ export function checkLinearizable<Op, Result>(
   model: SequentialModel<unknown, Op, Result>,
   options: CheckOptions<Op> | ((op: Op) => string | number) = {},
 ): CheckResult<Op, Result> {
+  checkHistory(history);
+  if (typeof options !== 'function' && (typeof options !== 'object' || options === null)) {
+    throw new StressError('ERR_STRESS_INVALID_OPTION', `checkLinearizable: options must be an object or a partition function, not ${options === null ? 'null' : typeof options}`);
+  }
   const { partition, ...bounds } = typeof options === 'function' ? { partition: options } : options;
+  if (partition !== undefined && typeof partition !== 'function') {
+    throw new StressError('ERR_STRESS_INVALID_OPTION', `checkLinearizable: partition must be a function of an operation, not ${typeof partition}`);
+  }
   const maxSteps = budgetOption('maxSteps', (bounds as CheckOptions).maxSteps, DEFAULT_CHECK_BUDGET.maxSteps);
   const timeLimitMs = budgetOption('timeLimitMs', (bounds as CheckOptions).timeLimitMs, DEFAULT_CHECK_BUDGET.timeLimitMs);
   const memoBytes = budgetOption('memoBytes', (bounds as CheckOptions).memoBytes, DEFAULT_CHECK_BUDGET.memoBytes);

@@ -47,7 +47,9 @@ export function litmusLayout(test: LitmusTest): LitmusLayout {
     return field;
   });
   // One actor may produce every value of a key (the others none): the widest key bounds each actor's fields.
-  const resultWidth = Math.max(MIN_RESULT_WIDTH, ...Object.keys(test.outcomes).map(valuesIn));
+  // A loop, not Math.max(...spread): a test may declare more outcome keys than the call stack holds arguments.
+  let resultWidth = MIN_RESULT_WIDTH;
+  for (const key of Object.keys(test.outcomes)) resultWidth = Math.max(resultWidth, valuesIn(key));
   const areas = test.actors.length + 1;
   return { fields, stride: offset, resultWidth, bytesPerIteration: offset + areas * resultWidth * SLOT_BYTES };
 }

@@ -1,6 +1,6 @@
 // Finding the stress tests of a user's file: the default export and named
 // exports that are litmus()/linearizable() descriptors, or arrays of them.
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { isLinearizableTest, isLitmusTest, StressError, type LinearizableTest, type LitmusTest } from './define.js';
@@ -23,7 +23,8 @@ function* descriptors(namespace: Record<string, unknown>): Generator<[string, un
 
 /** Imports `file` on the host (its model and arbitraries live here) and lists its tests. */
 export async function loadTests(file: string): Promise<FoundTest[]> {
-  const path = file.startsWith('file:') ? new URL(file).pathname : resolve(file);
+  // fileURLToPath decodes percent-escapes (a space is %20 in a URL); URL.pathname keeps them.
+  const path = file.startsWith('file:') ? fileURLToPath(file) : resolve(file);
   if (!existsSync(path)) throw new StressError('ERR_STRESS_NO_TESTS', `${file}: no such file`);
   if (statSync(path).isDirectory()) throw new StressError('ERR_STRESS_NO_TESTS', `${file}: is a directory (give the test files themselves)`);
   let namespace: Record<string, unknown>;

@@ -14,7 +14,9 @@ function formatLitmus(r: LitmusReport): string {
   if (r.error) lines.push(`  ${r.error}`);
   if (r.outcomes.length > 0) {
     lines.push(`  outcome (${r.fields.join(', ') || 'no result fields'})`);
-    const width = Math.max(...r.outcomes.map((o) => o.outcome.length), 7);
+    // A loop, not Math.max(...spread): a run may observe more distinct outcomes than the call stack holds arguments.
+    let width = 7;
+    for (const o of r.outcomes) width = Math.max(width, o.outcome.length);
     for (const o of r.outcomes) lines.push(`    ${o.outcome.padEnd(width)}  ${String(o.count).padStart(12)}  ${o.grade}`);
   }
   if (r.firstForbidden) {
