@@ -576,15 +576,26 @@ size_t AgentRuntime::OnNearHeapLimit(void* data, size_t current_limit, size_t in
   constexpr size_t kLargestObject = size_t{1} << 30;
   constexpr size_t kSlack = 64 * 1024 * 1024;
   const size_t raised = current_limit + std::max<size_t>(initial_limit, kLargestObject + kSlack);
+  if (!compat::kNearHeapLimitOnFailedBackingStore) {
+    self->StopForHeapLimit();
+    return raised;
+  }
   v8::HeapStatistics heap;
   self->isolate_->GetHeapStatistics(&heap);
-  if (heap.used_heap_size() >= current_limit / 2) {
+  const auto now = std::chrono::steady_clock::now();
+  // A second call on a mostly empty heap soon after the first is a script
+  // allocating oversized objects over and over (each one dead before the
+  // check): stop it, or it runs at many times its limit.
+  const bool repeated = self->last_empty_heap_call_.has_value() &&
+                        now - *self->last_empty_heap_call_ < std::chrono::seconds(1);
+  if (heap.used_heap_size() >= current_limit / 2 || repeated) {
     self->StopForHeapLimit();  // the heap filled up
     return raised;
   }
-  // A mostly empty heap: one allocation bigger than the limit, or (V8 14) a
-  // huge ArrayBuffer whose memory cannot be had, which V8 turns into a
-  // RangeError the script may catch. Decide once it is done.
+  // A mostly empty heap: one allocation bigger than the limit, or a huge
+  // ArrayBuffer whose memory cannot be had, which V8 turns into a RangeError
+  // the script may catch. Decide once it is done.
+  self->last_empty_heap_call_ = now;
   self->isolate_->RequestInterrupt(CheckHeapAfterLargeAllocation, self);
   return raised;
 }

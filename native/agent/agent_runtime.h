@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -139,6 +140,8 @@ class AgentRuntime {
   bool stopping_ = false;
   bool out_of_memory_ = false;
   size_t initial_heap_limit_ = 0;  // V8's, as the near-limit callback reports it
+  // The last near-limit call made on a mostly empty heap (V8 14+).
+  std::optional<std::chrono::steady_clock::time_point> last_empty_heap_call_;
   ExitReason exit_reason_ = ExitReason::kClosed;
 };
 

@@ -36,6 +36,11 @@ inline const std::vector<v8::Local<v8::String>>& ExportNames(
 // termination sentinel instead). See agent/async_parent_marker.h.
 constexpr bool kTerminationInSyncImporterOfAsyncModuleAborts = V8_MAJOR_VERSION >= 12;
 
+// V8 14 also calls the near-heap-limit callback when a huge ArrayBuffer's
+// backing store cannot be allocated (the heap nearly empty), then throws a
+// RangeError the script may catch; V8 11-13 only call it for the JS heap.
+constexpr bool kNearHeapLimitOnFailedBackingStore = V8_MAJOR_VERSION >= 14;
+
 // A script's origin: V8 12 dropped the Isolate* argument (deprecated in 12,
 // gone in 13). `is_module` is the only other field we set.
 inline v8::ScriptOrigin Origin(v8::Isolate* isolate, v8::Local<v8::Value> name,
