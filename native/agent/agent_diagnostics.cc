@@ -10,6 +10,7 @@
 #include "agent/agent_runtime.h"
 #include "agent/isolate_slots.h"
 #include "agent/near_limit_snapshot.h"
+#include "host/native_args.h"
 #include "shared/v8_compat.h"
 
 namespace agentcluster {
@@ -437,11 +438,14 @@ void AgentDiagnostics::WriteNearLimitSnapshot(v8::Isolate* isolate, const std::f
 
 Napi::Value AgentDiagnostics::HostCall(const Napi::CallbackInfo& info,
                                        const std::shared_ptr<AgentDiagnostics>& diagnostics) {
+  // AgentHandle::Diagnostics checked the op and the arguments' types; the
+  // numbers are checked here, before anything else, so that a bad one is
+  // refused whatever state the agent is in (never cast, never posted).
   Napi::Env env = info.Env();
+  constexpr const char* kCallee = "AgentHandle.diagnostics";
+  constexpr uint64_t kMaxId = 4294967295u;  // request ids travel as uint32; 0 is the exit info's
+  constexpr uint64_t kMaxBytes = (uint64_t{1} << 53) - 1;
   std::string op = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : std::string();
-  auto number = [&](size_t index) {
-    return info[index].IsNumber() ? info[index].As<Napi::Number>().DoubleValue() : 0.0;
-  };
   if (op == "cpuUsage") {
     CpuUsage usage = diagnostics ? diagnostics->cpu_usage() : CpuUsage{};
     Napi::Object result = Napi::Object::New(env);
@@ -450,22 +454,25 @@ Napi::Value AgentDiagnostics::HostCall(const Napi::CallbackInfo& info,
     return result;
   }
   if (op == "heapUsed") return Napi::Number::New(env, diagnostics ? diagnostics->heap_used() : 0);
-  if (!diagnostics) return Napi::Boolean::New(env, false);
   if (op == "post") {
-    double kind = number(1);
-    double id = number(2);
-    if (kind < 0 || kind > 3 || id < 1 || id > 4294967295.0) return Napi::Boolean::New(env, false);
-    return Napi::Boolean::New(
-        env, diagnostics->Post(static_cast<Request>(static_cast<int>(kind)), static_cast<uint32_t>(id)));
+    uint64_t kind = 0;
+    uint64_t id = 0;
+    if (!ReadIntegerArg(info, kCallee, "kind", 1, 0, 3, &kind) || !ReadIntegerArg(info, kCallee, "id", 2, 1, kMaxId, &id)) {
+      return env.Undefined();
+    }
+    if (!diagnostics) return Napi::Boolean::New(env, false);
+    return Napi::Boolean::New(env, diagnostics->Post(static_cast<Request>(kind), static_cast<uint32_t>(id)));
   }
   if (op == "ack") {
-    double bytes = number(1);
-    if (bytes > 0) diagnostics->Acknowledge(static_cast<size_t>(bytes));
+    uint64_t bytes = 0;
+    if (!ReadIntegerArg(info, kCallee, "bytes", 1, 0, kMaxBytes, &bytes)) return env.Undefined();
+    if (diagnostics && bytes > 0) diagnostics->Acknowledge(static_cast<size_t>(bytes));
     return env.Undefined();
   }
   if (op == "cancel") {
-    double id = number(1);
-    if (id >= 1 && id <= 4294967295.0) diagnostics->Cancel(static_cast<uint32_t>(id));
+    uint64_t id = 0;
+    if (!ReadIntegerArg(info, kCallee, "id", 1, 1, kMaxId, &id)) return env.Undefined();
+    if (diagnostics) diagnostics->Cancel(static_cast<uint32_t>(id));
     return env.Undefined();
   }
   return env.Undefined();

@@ -70,14 +70,21 @@ Napi::Value Clone(const Napi::CallbackInfo& info) {
 // each port's queue with that high-water mark (validated by the TS side).
 Napi::Value CreateChannel(const Napi::CallbackInfo& info) {
   if (!CheckArgs(info, create_channel_args::kSignature)) return info.Env().Undefined();
+  // Positive safe integers, as src/flow-control.ts toHighWaterMark passes them.
+  constexpr uint64_t kMaxSafeInteger = (uint64_t{1} << 53) - 1;
+  uint64_t messages = 0;
+  uint64_t bytes = 0;
+  if (!ReadIntegerArg(info, create_channel_args::kSignature.callee, "messages", create_channel_args::kMessages, 1,
+                      kMaxSafeInteger, &messages) ||
+      !ReadIntegerArg(info, create_channel_args::kSignature.callee, "bytes", create_channel_args::kBytes, 1,
+                      kMaxSafeInteger, &bytes)) {
+    return info.Env().Undefined();
+  }
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   AddonState* state = info.Env().GetInstanceData<AddonState>();
   HighWaterMark limits;
-  // Below 1 (or NaN): the default, as the TS side never passes one.
-  double messages = info[create_channel_args::kMessages].As<Napi::Number>().DoubleValue();
-  double bytes = info[create_channel_args::kBytes].As<Napi::Number>().DoubleValue();
-  if (messages >= 1) limits.messages = static_cast<size_t>(messages);
-  if (bytes >= 1) limits.bytes = static_cast<size_t>(bytes);
+  limits.messages = static_cast<size_t>(messages);
+  limits.bytes = static_cast<size_t>(bytes);
   v8::Local<v8::Object> channel = state->ports->NewChannel(isolate->GetCurrentContext(), limits);
   if (channel.IsEmpty()) return info.Env().Undefined();
   return Napi::Value(info.Env(), FromV8(channel));

@@ -59,10 +59,18 @@ constexpr ArgSpec kCancel[] = {{"op", ArgType::kString}, {"id", ArgType::kNumber
 constexpr const char* kCallee = "AgentHandle.diagnostics";
 }  // namespace diagnostics_args
 
+// Ids travel as uint32 (evaluate and host-call ids both).
+constexpr uint64_t kMaxId = 4294967295u;
+
+// Marks every AgentHandle this addon built, so that an accessor can tell one
+// from any other object (a fake with AgentHandle.prototype, or an object
+// another addon wrapped, whose napi_unwrap would yield a foreign pointer).
+constexpr napi_type_tag kAgentHandleTag = {0x6167656e74636c75u, 0x48616e646c653031u};
+
 }  // namespace
 
 Napi::Function AgentHandle::DefineClass(Napi::Env env) {
-  return Napi::ObjectWrap<AgentHandle>::DefineClass(
+  Napi::Function constructor = Napi::ObjectWrap<AgentHandle>::DefineClass(
       env, "AgentHandle",
       {
           InstanceMethod<&AgentHandle::PostMessage>("postMessage"),
@@ -77,16 +85,52 @@ Napi::Function AgentHandle::DefineClass(Napi::Env env) {
           InstanceMethod<&AgentHandle::DrainMore>("drainEvents"),
           InstanceMethod<&AgentHandle::HostReply>("hostReply"),
           InstanceMethod<&AgentHandle::HostSyncWaiting>("hostSyncWaiting"),
-          InstanceAccessor<&AgentHandle::GetThreadId>("threadId"),
-          InstanceAccessor<&AgentHandle::GetBufferedMessages>("bufferedMessages"),
-          InstanceAccessor<&AgentHandle::GetBufferedBytes>("bufferedBytes"),
           InstanceMethod<&AgentHandle::EndingReason>("endingReason"),
       });
+  // The accessors go on the prototype by hand, each with a receiver check (CheckedGetter).
+  using Napi::PropertyDescriptor;
+  constructor.Get("prototype").As<Napi::Object>().DefineProperties({
+      PropertyDescriptor::Accessor<CheckedGetter<&AgentHandle::GetThreadId>>(
+          "threadId", napi_default, const_cast<char*>("threadId")),
+      PropertyDescriptor::Accessor<CheckedGetter<&AgentHandle::GetBufferedMessages>>(
+          "bufferedMessages", napi_default, const_cast<char*>("bufferedMessages")),
+      PropertyDescriptor::Accessor<CheckedGetter<&AgentHandle::GetBufferedBytes>>(
+          "bufferedBytes", napi_default, const_cast<char*>("bufferedBytes")),
+  });
+  return constructor;
+}
+
+AgentHandle* AgentHandle::FromReceiver(const Napi::CallbackInfo& info, const char* member) {
+  napi_env env = info.Env();
+  napi_value receiver = info.This();
+  bool tagged = false;
+  void* unwrapped = nullptr;
+  // Raw calls: none of them throws; a non-object receiver fails the tag check.
+  if (napi_check_object_type_tag(env, receiver, &kAgentHandleTag, &tagged) == napi_ok && tagged &&
+      napi_unwrap(env, receiver, &unwrapped) == napi_ok && unwrapped != nullptr) {
+    return static_cast<AgentHandle*>(unwrapped);
+  }
+  // V8 says "Illegal invocation" for the methods (uncoded); the same words, with a code.
+  ThrowArgError(info.Env(), "ERR_INVALID_THIS",
+                std::string("Illegal invocation: AgentHandle.") + member + " read on an object that is not an AgentHandle");
+  return nullptr;
+}
+
+template <Napi::Value (AgentHandle::*Getter)(const Napi::CallbackInfo&)>
+Napi::Value AgentHandle::CheckedGetter(const Napi::CallbackInfo& info) {
+  AgentHandle* handle = FromReceiver(info, static_cast<const char*>(info.Data()));
+  return handle ? (handle->*Getter)(info) : info.Env().Undefined();
 }
 
 AgentHandle::AgentHandle(const Napi::CallbackInfo& info)
     : Napi::ObjectWrap<AgentHandle>(info), owner_thread_(std::this_thread::get_id()) {
   Napi::Env env = info.Env();
+  // First: the object is already wrapped (ObjectWrap's constructor), and the
+  // accessors take only tagged objects (FromReceiver).
+  if (napi_type_tag_object(env, info.This(), &kAgentHandleTag) != napi_ok) {
+    CodedError(env, "ERR_AGENT_START_FAILED", "could not tag the AgentHandle").ThrowAsJavaScriptException();
+    return;
+  }
   if (!CheckArgs(info, constructor_args::kSignature)) return;
   Napi::Object options = info[constructor_args::kOptions].As<Napi::Object>();
   AgentOptions agent_options;
@@ -226,12 +270,20 @@ Napi::Value AgentHandle::DrainMore(const Napi::CallbackInfo& info) {
 Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckThread(env) || !CheckArgs(info, evaluate_args::kSignature)) return env.Undefined();
-  uint32_t id = info[evaluate_args::kId].As<Napi::Number>().Uint32Value();
+  uint64_t id = 0;
+  if (!ReadIntegerArg(info, evaluate_args::kSignature.callee, "id", evaluate_args::kId, 0, kMaxId, &id)) {
+    return env.Undefined();
+  }
+  // Refused as postMessage is (the caller rejects with ERR_AGENT_TERMINATED /
+  // _CLOSED): once terminate() was called the agent runs no more JS, and the
+  // evaluation would only wait for the exit to be rejected.
+  if (finished_ || !thread_ || thread_->terminate_requested() || thread_->mailbox()->closed()) {
+    return Napi::Boolean::New(env, false);
+  }
   std::string source = info[evaluate_args::kSource].As<Napi::String>().Utf8Value();
-  if (finished_) return Napi::Boolean::New(env, false);
   WorkItem item;
   item.weight = source.size();
-  item.job = [id, source](AgentRuntime& runtime) { runtime.Evaluate(id, source); };
+  item.job = [id = static_cast<uint32_t>(id), source](AgentRuntime& runtime) { runtime.Evaluate(id, source); };
   return Napi::Boolean::New(
       env, thread_->mailbox()->PostCounted(std::move(item)) != Mailbox::PostResult::kRefused);
 }
@@ -243,8 +295,12 @@ Napi::Value AgentHandle::Evaluate(const Napi::CallbackInfo& info) {
 Napi::Value AgentHandle::HostReply(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!CheckThread(env) || !CheckArgs(info, host_reply_args::kSignature)) return env.Undefined();
+  uint64_t wide_id = 0;
+  if (!ReadIntegerArg(info, host_reply_args::kSignature.callee, "id", host_reply_args::kId, 0, kMaxId, &wide_id)) {
+    return env.Undefined();
+  }
+  const uint32_t id = static_cast<uint32_t>(wide_id);
   if (!bridge_) return Napi::Boolean::New(env, false);
-  uint32_t id = info[host_reply_args::kId].As<Napi::Number>().Uint32Value();
   bool sync = info[host_reply_args::kSync].As<Napi::Boolean>().Value();
   if (finished_ || thread_->terminate_requested() || thread_->mailbox()->closed()) {
     return Napi::Boolean::New(env, false);  // nobody is left to read it: detach nothing

@@ -50,6 +50,15 @@ class AgentHandle : public Napi::ObjectWrap<AgentHandle> {
   Napi::Value Diagnostics(const Napi::CallbackInfo& info);
   Napi::Value CheckThreadFromForeignThread(const Napi::CallbackInfo& info);
 
+  // An accessor that checks its receiver first: node-addon-api's
+  // InstanceAccessor unwraps any `this` and throws an uncoded "Invalid
+  // argument" Error for a foreign one (V8's signature check, which guards the
+  // methods, does not cover accessors). data: the accessor's name.
+  template <Napi::Value (AgentHandle::*Getter)(const Napi::CallbackInfo&)>
+  static Napi::Value CheckedGetter(const Napi::CallbackInfo& info);
+  // The AgentHandle `info.This()` is, or nullptr with ERR_INVALID_THIS pending.
+  static AgentHandle* FromReceiver(const Napi::CallbackInfo& info, const char* member);
+
   bool CheckThread(Napi::Env env) const;
   void DrainEvents(Napi::Env env);
   void Finish();

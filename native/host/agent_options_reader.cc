@@ -31,13 +31,16 @@ bool GetBool(const Napi::Object& options, const char* key, bool fallback) {
 }  // namespace
 
 HighWaterMark ReadHighWaterMark(const Napi::Object& options) {
+  // Positive safe integers from src/flow-control.ts; anything else (NaN,
+  // Infinity, a fraction, from a raw caller) keeps the default, never a cast.
+  constexpr double kMaxSafeInteger = 9007199254740991.0;
   HighWaterMark mark;
   Napi::Value messages = options.Get("highWaterMessages");
-  if (messages.IsNumber() && messages.As<Napi::Number>().DoubleValue() >= 1) {
+  if (messages.IsNumber() && IsIntegerInRange(messages.As<Napi::Number>().DoubleValue(), 1, kMaxSafeInteger)) {
     mark.messages = static_cast<size_t>(messages.As<Napi::Number>().DoubleValue());
   }
   Napi::Value bytes = options.Get("highWaterBytes");
-  if (bytes.IsNumber() && bytes.As<Napi::Number>().DoubleValue() >= 1) {
+  if (bytes.IsNumber() && IsIntegerInRange(bytes.As<Napi::Number>().DoubleValue(), 1, kMaxSafeInteger)) {
     mark.bytes = static_cast<size_t>(bytes.As<Napi::Number>().DoubleValue());
   }
   return mark;
@@ -75,8 +78,7 @@ bool ReadAgentOptions(Napi::Env env, const Napi::Object& options, AgentOptions* 
     out->host_bridge = std::make_shared<HostBridge>(std::move(list), mark.messages, mark.bytes);
     // Tests only (test/agent-host-bridge.test.ts): make the call ids wrap early.
     Napi::Value id_limit = options.Get("hostCallIdLimit");
-    if (id_limit.IsNumber() && id_limit.As<Napi::Number>().DoubleValue() >= 2 &&
-        id_limit.As<Napi::Number>().DoubleValue() <= 4294967296.0) {
+    if (id_limit.IsNumber() && IsIntegerInRange(id_limit.As<Napi::Number>().DoubleValue(), 2, 4294967296.0)) {
       out->host_bridge->call_id_limit = static_cast<uint64_t>(id_limit.As<Napi::Number>().DoubleValue());
     }
   }

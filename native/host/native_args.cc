@@ -1,5 +1,7 @@
 #include "host/native_args.h"
 
+#include <cmath>
+
 namespace agentcluster {
 
 namespace {
@@ -69,6 +71,26 @@ void ThrowArgError(Napi::Env env, const char* code, const std::string& message) 
     return;
   }
   napi_throw(env, error);
+}
+
+bool IsIntegerInRange(double value, double min, double max) {
+  return std::isfinite(value) && std::trunc(value) == value && value >= min && value <= max;
+}
+
+bool ReadIntegerArg(const Napi::CallbackInfo& info, const char* callee, const char* name, size_t index,
+                    uint64_t min, uint64_t max, uint64_t* out) {
+  Napi::Value value = info[index];
+  double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : std::nan("");
+  if (IsIntegerInRange(number, static_cast<double>(min), static_cast<double>(max))) {
+    *out = static_cast<uint64_t>(number);
+    return true;
+  }
+  // ToString of the number itself: NaN, Infinity, 1.5 and -0 read as JS shows them.
+  std::string received = value.IsNumber() ? value.ToString().Utf8Value() : Describe(value);
+  ThrowArgError(info.Env(), "ERR_INVALID_ARG_VALUE",
+                std::string(callee) + ": the \"" + name + "\" argument must be an integer from " +
+                    std::to_string(min) + " to " + std::to_string(max) + "; received " + received);
+  return false;
 }
 
 bool CheckArgs(const Napi::CallbackInfo& info, const Signature& signature) {
