@@ -13,6 +13,7 @@
 import { Mutex } from './mutex.js';
 import { SharedRegion } from './shared-region.js';
 import {
+  AtomicsError,
   assertCanBlock,
   normalizeTimeout,
   wait,
@@ -20,6 +21,18 @@ import {
   type SharedHandle,
   type WaitResult,
 } from './wait.js';
+
+/**
+ * The condition is bound to no particular mutex (its state is only the
+ * sequence number), so any Mutex, of any region, will do; anything else is
+ * refused before the caller's lock is touched.
+ */
+function checkMutex(what: string, mutex: unknown): asserts mutex is Mutex {
+  if (!(mutex instanceof Mutex)) {
+    const got = mutex === null ? 'null' : typeof mutex === 'object' ? Object.prototype.toString.call(mutex) : typeof mutex;
+    throw new AtomicsError('ERR_ATOMICS_INVALID_ARGUMENT', `${what}: the mutex must be a Mutex (use Mutex.from() on a cloned one), got ${got}`);
+  }
+}
 
 export class Condition extends SharedRegion {
   static readonly byteLength = 4;
@@ -42,6 +55,7 @@ export class Condition extends SharedRegion {
    * Returns false if the wait timed out, true otherwise (notified or spurious).
    */
   wait(mutex: Mutex, timeout?: number): boolean {
+    checkMutex('Condition.wait()', mutex);
     const t = normalizeTimeout(timeout);
     // Fail before unlocking, so the caller still holds the mutex on error.
     assertCanBlock();
@@ -62,6 +76,7 @@ export class Condition extends SharedRegion {
    * Resolves false on timeout, true otherwise.
    */
   async waitAsync(mutex: Mutex, timeout?: number): Promise<boolean> {
+    checkMutex('Condition.waitAsync()', mutex);
     const t = normalizeTimeout(timeout);
     const seq = Atomics.load(this.words, 0);
     mutex.unlock();

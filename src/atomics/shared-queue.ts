@@ -248,7 +248,18 @@ export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
         `SharedQueue: chunk of ${value.byteLength} bytes exceeds chunkBytes ${this.#chunkBytes}`,
       );
     }
-    return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    // A view on a detached buffer (transferred away) or out of bounds of a
+    // shrunk resizable one reads as byteLength 0, and constructing a view on
+    // it throws an uncoded TypeError/RangeError: refuse it as a bad item.
+    try {
+      return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    } catch (cause) {
+      throw new AtomicsError(
+        'ERR_ATOMICS_INVALID_ARGUMENT',
+        "SharedQueue<'bytes'>: the view's buffer is detached (or the view is out of its bounds)",
+        { cause },
+      );
+    }
   }
 
   // The following helpers run with the mutex held.
@@ -457,7 +468,10 @@ export class SharedQueue<K extends QueueKind = 'float64'> extends SharedRegion {
 
   /** Async form of `push()` (Atomics.waitAsync): resolves true, or false on timeout. */
   async pushAsync(value: QueueInput<K>, timeout?: number): Promise<boolean> {
-    const item = this.#check(value);
+    // A copy: the caller's code runs while this waits for room, and could
+    // detach or shrink the view's buffer before the item is written.
+    const checked = this.#check(value);
+    const item = typeof checked === 'number' ? checked : checked.slice();
     return await this.#async(timeout, this.#producers, false, () => this.#offer(item));
   }
 
