@@ -15,7 +15,8 @@ const missing: Expected = { throws: { name: 'TypeError', code: 'ERR_MISSING_ARGS
 const wrongType: Expected = { throws: { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' } };
 const wrongValue: Expected = { throws: { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' } };
 const returns: Expected = { returns: true };
-// V8 or node-addon-api refuses these itself (a receiver that is not an AgentHandle, no `new`).
+const wrongThis: Expected = { throws: { name: 'TypeError', code: 'ERR_INVALID_THIS' } };
+// V8 or node-addon-api refuses these itself (a method on a receiver that is not an AgentHandle, no `new`).
 const refusedByWrapper = (name: string): Expected => ({ throws: { name, code: null } });
 
 // [call, expected]. In the child, `addon` is the addon, `h` a live AgentHandle and `port` an AgentPort.
@@ -29,6 +30,12 @@ const cases: [string, Expected][] = [
   ["addon.createChannel('1', 2)", wrongType],
   ['addon.createChannel(1, {})', wrongType],
   ['addon.createChannel(4, 1024)', returns],
+  // Numbers that become integers: finite, integral, in range (native_args ReadIntegerArg)
+  ['addon.createChannel(Infinity, 1024)', wrongValue],
+  ['addon.createChannel(4, NaN)', wrongValue],
+  ['addon.createChannel(0, 1024)', wrongValue],
+  ['addon.createChannel(1.5, 1024)', wrongValue],
+  ['addon.createChannel(4, 2 ** 53)', wrongValue],
   ['addon.setNodeSnapshotInUse()', missing],
   ["addon.setNodeSnapshotInUse('yes')", wrongType],
   ['addon.setNodeSnapshotInUse(1)', wrongType],
@@ -55,10 +62,18 @@ const cases: [string, Expected][] = [
   ["h.evaluate('1', 'x')", wrongType],
   ['h.evaluate(1, 2)', wrongType],
   ['h.evaluate(null, null)', wrongType],
+  ["h.evaluate(NaN, 'x')", wrongValue],
+  ["h.evaluate(Infinity, 'x')", wrongValue],
+  ["h.evaluate(-1, 'x')", wrongValue],
+  ["h.evaluate(2 ** 32, 'x')", wrongValue],
+  ["h.evaluate(0.5, 'x')", wrongValue],
   ['h.hostReply()', missing],
   ['h.hostReply(1, true)', missing],
   ["h.hostReply('1', true, 0)", wrongType],
   ["h.hostReply(1, 'yes', 0)", wrongType],
+  ['h.hostReply(NaN, true, 0)', wrongValue],
+  ['h.hostReply(-Infinity, false, 0)', wrongValue],
+  ['h.hostReply(2 ** 32, false, 0)', wrongValue],
   ['h.hostReply(1, true, 0, 5)', returns],  // no host bridge: refused (false) before the transfer list is read
   ['h.diagnostics()', missing],
   ['h.diagnostics(5)', wrongType],
@@ -69,6 +84,20 @@ const cases: [string, Expected][] = [
   ["h.diagnostics('ack')", missing],
   ["h.diagnostics('ack', '5')", wrongType],
   ["h.diagnostics('cancel', {})", wrongType],
+  ["h.diagnostics('post', NaN, 1)", wrongValue],
+  ["h.diagnostics('post', 0, NaN)", wrongValue],
+  ["h.diagnostics('post', Infinity, 1)", wrongValue],
+  ["h.diagnostics('post', 4, 1)", wrongValue],
+  ["h.diagnostics('post', 0.5, 1)", wrongValue],
+  ["h.diagnostics('post', 0, 0)", wrongValue],  // id 0 is the exit info's, never a request
+  ["h.diagnostics('post', 0, 2 ** 32)", wrongValue],
+  ["h.diagnostics('ack', Infinity)", wrongValue],
+  ["h.diagnostics('ack', NaN)", wrongValue],
+  ["h.diagnostics('ack', -1)", wrongValue],
+  ["h.diagnostics('ack', 0)", returns],
+  ["h.diagnostics('cancel', NaN)", wrongValue],
+  ["h.diagnostics('cancel', 0)", wrongValue],
+  ["h.diagnostics('cancel', 1.5)", wrongValue],
   ["h.diagnostics('cpuUsage', 'junk')", returns],
   ["h.diagnostics('heapUsed', {})", returns],
   // AgentHandle methods without arguments ignore extra ones
@@ -82,7 +111,13 @@ const cases: [string, Expected][] = [
   ['h.checkThreadFromForeignThread(1)', returns],
   // A method or accessor on something that is not an AgentHandle
   ["addon.AgentHandle.prototype.evaluate.call({}, 1, 'x')", refusedByWrapper('TypeError')],
-  ["Object.getOwnPropertyDescriptor(addon.AgentHandle.prototype, 'threadId').get.call({})", refusedByWrapper('Error')],
+  // Accessors check their receiver themselves (AgentHandle::FromReceiver): plain objects,
+  // primitives and fakes built on the prototype alike
+  ["Object.getOwnPropertyDescriptor(addon.AgentHandle.prototype, 'threadId').get.call({})", wrongThis],
+  ["Object.getOwnPropertyDescriptor(addon.AgentHandle.prototype, 'bufferedMessages').get.call(1)", wrongThis],
+  ["Object.create(addon.AgentHandle.prototype).bufferedBytes", wrongThis],
+  ["Object.getOwnPropertyDescriptor(addon.AgentHandle.prototype, 'threadId').get.call(port)", wrongThis],
+  ['h.threadId + h.bufferedMessages + h.bufferedBytes', returns],
   // AgentPort methods (a channel from createChannel); the same serializer checks the transfer list
   ['port.postMessage(1, 5)', wrongType],
   ['port.postMessage(1, { transfer: 5 })', wrongType],
@@ -157,5 +192,8 @@ describe('native entry points refuse bad arguments with a TypeError (child proce
     assert.match(String(at('addon.createChannel(1)')?.message), /^createChannel\(messages, bytes\): the "bytes" argument must be specified \(2 required, 1 given\)$/);
     assert.match(String(at('new addon.AgentHandle(null, () => {})')?.message), /the "options" argument must be of type object; received null/);
     assert.match(String(at("h.diagnostics('bogus')")?.message), /received 'bogus'/);
+    assert.match(String(at("h.diagnostics('post', NaN, 1)")?.message), /^AgentHandle\.diagnostics: the "kind" argument must be an integer from 0 to 3; received NaN$/);
+    assert.match(String(at('addon.createChannel(Infinity, 1024)')?.message), /the "messages" argument must be an integer from 1 to 9007199254740991; received Infinity/);
+    assert.match(String(at("Object.create(addon.AgentHandle.prototype).bufferedBytes")?.message), /AgentHandle\.bufferedBytes .*not an AgentHandle/);
   });
 });
