@@ -302,13 +302,21 @@ void AgentRuntime::OnEntrySettled(const v8::FunctionCallbackInfo<v8::Value>& inf
 }
 
 bool AgentRuntime::WaitForRoom() {
-  if (sink_->WaitForRoom()) return true;
+  // A heap-limit decision still waiting for its interrupt is taken now.
+  if (heap_check_pending_) CheckHeapAfterLargeAllocation(isolate_, this);
+  // The heap-limit stop is enforced here too: V8 acts on TerminateExecution
+  // only at a stack check, and a loop whose body calls builtins alone (each
+  // allocating more than the limit) reaches one only when its interrupt
+  // budget runs out, after many iterations.
+  if (!out_of_memory_ && sink_->WaitForRoom()) return true;
   HaltIfTerminated();
   return false;
 }
 
 bool AgentRuntime::HaltIfTerminated() {
-  if (!terminate_requested_.load() && !isolate_->IsExecutionTerminating()) return false;
+  if (!terminate_requested_.load() && !out_of_memory_ && !isolate_->IsExecutionTerminating()) {
+    return false;
+  }
   // TerminateExecution only requests termination: V8 acts on it at its next
   // stack check, which may be after more statements of the caller ran.
   // Entering a JS function performs that check now, and the termination
@@ -596,13 +604,16 @@ size_t AgentRuntime::OnNearHeapLimit(void* data, size_t current_limit, size_t in
   // ArrayBuffer whose memory cannot be had, which V8 turns into a RangeError
   // the script may catch. Decide once it is done.
   self->last_empty_heap_call_ = now;
+  self->heap_check_pending_ = true;
   self->isolate_->RequestInterrupt(CheckHeapAfterLargeAllocation, self);
   return raised;
 }
 
 void AgentRuntime::CheckHeapAfterLargeAllocation(v8::Isolate* isolate, void* data) {
   AgentRuntime* self = static_cast<AgentRuntime*>(data);
-  if (self->out_of_memory_) return;
+  // Taken once: by the interrupt, or earlier by a native call (WaitForRoom).
+  if (!self->heap_check_pending_ || self->out_of_memory_) return;
+  self->heap_check_pending_ = false;
   v8::HeapStatistics heap;
   isolate->GetHeapStatistics(&heap);
   if (heap.used_heap_size() > self->initial_heap_limit_) {

@@ -139,6 +139,7 @@ class AgentRuntime {
 
   bool stopping_ = false;
   bool out_of_memory_ = false;
+  bool heap_check_pending_ = false;  // CheckHeapAfterLargeAllocation requested, not run
   size_t initial_heap_limit_ = 0;  // V8's, as the near-limit callback reports it
   // The last near-limit call made on a mostly empty heap (V8 14+).
   std::optional<std::chrono::steady_clock::time_point> last_empty_heap_call_;
