@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readRegularFile } from './read.js';
 import { parse as parseEsm } from 'es-module-lexer/js';
 import { cjsExportNames, facadeSource } from './cjs.js';
+import { detectsAsModule } from './detect.js';
 import { isTypeScript, stripTypes } from './typescript.js';
 import { clearPackageCache, defaultConditions, formatOf, isAmbiguous, Resolver, type Format, type Resolution, type ResolveKind } from './resolver.js';
 import { keyOfUrl, toNodeFormat, fromNodeFormat, urlOfKey, type LoaderHooks, type ResolveResult } from './hooks.js';
@@ -41,15 +42,6 @@ const newId = (): number => randomBytes(6).readUIntBE(0, 6) + 1;
 
 /** `require('x')` calls with a literal name: over-approximate, failures are recorded lazily. */
 const requirePattern = /(?<![\w$.])require\s*\(\s*(['"])((?:(?!\1)[^\\\n]|\\.)*)\1\s*\)/g;
-
-/** Whether the text has import/export syntax (so a typeless `.js` file is an ES module, as Node 22 decides). */
-function hasModuleSyntax(source: string): boolean {
-  try {
-    return parseEsm(source)[3] === true;
-  } catch {
-    return false;
-  }
-}
 
 /** Imports of an ES module; of a CommonJS file (`dynamicOnly`), its literal import() calls. */
 function esmSpecifiers(source: string, dynamicOnly = false): string[] {
@@ -112,7 +104,7 @@ function defaultLoad(path: string, format: Format, source: string | undefined): 
     if (typeof stripped !== 'string') throw new SyntaxError(stripped?.failure ?? `${path}: could not strip its types`);
     text = stripped;
   }
-  if (format === 'cjs' && source === undefined && isAmbiguous(path) && hasModuleSyntax(text)) format = 'esm';
+  if (format === 'cjs' && source === undefined && isAmbiguous(path) && detectsAsModule(text)) format = 'esm';
   return { format, source: text };
 }
 

@@ -1,16 +1,16 @@
-// Finding F1 (hostile final review): a `.js` file whose package states no
-// `type` and whose only ES-module syntax is a top-level await is run as
-// CommonJS, so it fails with "await is only valid in async functions". Node
-// 20.19+ and 22 (the module detection docs/modules.md cites) run it as an ES
-// module. It also fails test262's language/module-code/top-level-await tests
-// whose fixtures hold only `await 0;` (module-graphs-does-not-hang.js, ...).
+// A `.js` file whose package states no `type` and whose only ES-module syntax
+// is a top-level await (or import.meta) runs as an ES module, as in Node
+// 20.19+ and 22.12+ (syntax detection, docs/modules.md). test262's
+// language/module-code/top-level-await fixtures that hold only `await 0;`
+// (module-graphs-does-not-hang.js, ...) rely on it. The full comparison with
+// plain Node is test/agent-modules-detect.test.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Agent } from '../../src/index.js';
+import { Agent } from '../src/index.js';
 
 async function firstMessage(entry: string): Promise<unknown> {
   const agent = new Agent({ file: pathToFileURL(entry) });
