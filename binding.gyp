@@ -29,6 +29,7 @@
         "native/agent/cjs_runtime.cc",
         "native/agent/node_snapshot.cc",
         "native/agent/snapshot/serializer_flags.cc",
+        "native/agent/snapshot/number_string_cache.cc",
         "native/agent/snapshot/agent_snapshot.cc",
         "native/agent/snapshot/snapshot_verifier.cc",
         "native/agent/platform_delegate.cc",

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { processUsesNodeSnapshot } from './node-snapshot.js';
+import { processSetsSemiSpaceSize, processUsesNodeSnapshot } from './node-snapshot.js';
 import { AgentError, type AgentErrorCode } from './agent/errors.js';
 import type { HostEventKind } from './native-event-schema.js';
 
@@ -116,6 +116,7 @@ export interface NativeAddon {
   createChannel(messages: number, bytes: number): unknown;
   stopAll(): void;
   setNodeSnapshotInUse(inUse: boolean): void;
+  setSemiSpaceFlagGiven(given: boolean): void;
   setErrorClass(errorClass: new (code: AgentErrorCode, message: string) => Error): void;
   liveCount(): number;
   agentSnapshotInfo(): AgentSnapshotInfo;
@@ -141,6 +142,7 @@ export const native: NativeAddon = load();
 // read-only heap), unless this process runs without it. Every environment
 // that loads the addon (main thread or worker) gives the same, process-wide answer.
 native.setNodeSnapshotInUse(processUsesNodeSnapshot());
+native.setSemiSpaceFlagGiven(processSetsSemiSpaceSize());
 
 // Native errors (ERR_AGENT_START_FAILED, ERR_AGENT_WRONG_THREAD...) are
 // AgentErrors on every path, not only where TypeScript rewraps them.

@@ -42,9 +42,24 @@ function nodeOptionsEnv(env: readonly string[] | undefined): string {
  * Linux), from this environment's execArgv and NODE_OPTIONS.
  */
 export function processUsesNodeSnapshot(): boolean {
+  return !processNodeOptions().includes(FLAG);
+}
+
+/**
+ * True when the process was given V8's --max-semi-space-size (either spelling,
+ * `=value` or not). The agent snapshot build sets that flag for a moment and
+ * then resets it to V8's default, which would lose the user's value.
+ */
+export function processSetsSemiSpaceSize(): boolean {
+  return processNodeOptions().some((option) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(option));
+}
+
+// The process's Node options: its real command line (the same in every
+// thread) and starting NODE_OPTIONS; where /proc cannot be read (not Linux),
+// this environment's execArgv and NODE_OPTIONS.
+function processNodeOptions(): string[] {
   const cmdline = readProcFile('cmdline');
-  const flags = cmdline !== undefined
+  return cmdline !== undefined
     ? [...nodeOptionsOf(cmdline.slice(1)), ...nodeOptionsEnv(readProcFile('environ')).split(/\s+/)]
     : [...process.execArgv, ...(process.env['NODE_OPTIONS'] ?? '').split(/\s+/)];
-  return !flags.includes(FLAG);
 }

@@ -87,4 +87,47 @@ describe('agent snapshot built in-process', () => {
     assert.match(result.info.reason, /no-node-snapshot/);
     for (const line of result.results) assert.ok(line.startsWith(expectedPrefix + '|'), line.slice(0, 200));
   });
+
+  // Node's blob carries V8's number-to-string cache at its full 256 KB; the
+  // first generation rebuilds it small (native/agent/snapshot/number_string_cache.h).
+  const largestArraysCode = `
+    import { Agent, agentSnapshotInfo } from './src/index.ts';
+    async function largest(agent) {
+      const snapshot = JSON.parse(await agent.getHeapSnapshotString());
+      const fields = snapshot.snapshot.meta.node_fields;
+      const types = snapshot.snapshot.meta.node_types[0];
+      const size = fields.indexOf('self_size'), type = fields.indexOf('type');
+      let max = 0;
+      for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+        if (types[snapshot.nodes[i + type]] === 'array') max = Math.max(max, snapshot.nodes[i + size]);
+      }
+      return max;
+    }
+    const a = new Agent({ source: 'onmessage = () => {}' });
+    await a.ready;
+    const idle = await largest(a);
+    // 0x8000 distinct integers to strings: V8 grows the cache at the first collision, as in any isolate.
+    await a.evaluate('let s = 0; for (let i = 0; i < 0x8000; i++) s += String(i).length; s');
+    const converted = await largest(a);
+    await a.terminate();
+    console.log(JSON.stringify({ state: agentSnapshotInfo().state, idle, converted }));`;
+
+  async function largestArrays(flags: string[]) {
+    const result = await runNode([...flags, '--import', 'tsx', '--input-type=module', '-e', largestArraysCode], { timeoutMs: 60_000 });
+    assert.equal(result.code, 0, describeChild(result));
+    return JSON.parse(result.stdout.trim().split('\n').pop()!) as { state: string; idle: number; converted: number };
+  }
+
+  it('an idle agent does not carry Node\'s full-size number cache; V8 still grows it on use (child process)', async () => {
+    const sizes = await largestArrays([]);
+    assert.equal(sizes.state, 'in-use');
+    assert.ok(sizes.idle < 64 * 1024, `largest array of an idle agent: ${sizes.idle} bytes`);
+    assert.ok(sizes.converted >= 256 * 1024, `after 0x8000 conversions: ${sizes.converted} bytes`);
+  });
+
+  it('with --max-semi-space-size the build leaves V8\'s flags alone and keeps the full cache (child process)', async () => {
+    const sizes = await largestArrays(['--max-semi-space-size=16']);
+    assert.equal(sizes.state, 'in-use');
+    assert.ok(sizes.idle >= 256 * 1024, `largest array of an idle agent: ${sizes.idle} bytes`);
+  });
 });

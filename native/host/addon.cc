@@ -40,6 +40,12 @@ constexpr ArgSpec kArgs[] = {{"inUse", ArgType::kBoolean}};
 constexpr Signature kSignature = DeclareArgs("setNodeSnapshotInUse", kArgs);
 }  // namespace set_snapshot_in_use_args
 
+namespace set_semi_space_flag_args {
+enum : size_t { kGiven };
+constexpr ArgSpec kArgs[] = {{"given", ArgType::kBoolean}};
+constexpr Signature kSignature = DeclareArgs("setSemiSpaceFlagGiven", kArgs);
+}  // namespace set_semi_space_flag_args
+
 namespace set_error_class_args {
 enum : size_t { kErrorClass };
 constexpr ArgSpec kArgs[] = {{"errorClass", ArgType::kFunction}};
@@ -97,6 +103,13 @@ Napi::Value SetSnapshotInUse(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// setSemiSpaceFlagGiven(bool): true when Node runs with --max-semi-space-size.
+Napi::Value SetSemiSpaceFlag(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, set_semi_space_flag_args::kSignature)) return info.Env().Undefined();
+  SetSemiSpaceFlagGiven(info[set_semi_space_flag_args::kGiven].As<Napi::Boolean>().Value());
+  return info.Env().Undefined();
+}
+
 // agentSnapshotInfo(): which blob agents start from, and why (diagnostics).
 Napi::Value AgentSnapshotInfoValue(const Napi::CallbackInfo& info) {
   AgentSnapshotInfo snapshot = GetAgentSnapshotInfo();
@@ -148,6 +161,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clone", Napi::Function::New(env, Clone, "clone"));
   exports.Set("createChannel", Napi::Function::New(env, CreateChannel, "createChannel"));
   exports.Set("setNodeSnapshotInUse", Napi::Function::New(env, SetSnapshotInUse, "setNodeSnapshotInUse"));
+  exports.Set("setSemiSpaceFlagGiven", Napi::Function::New(env, SetSemiSpaceFlag, "setSemiSpaceFlagGiven"));
   exports.Set("agentSnapshotInfo", Napi::Function::New(env, AgentSnapshotInfoValue, "agentSnapshotInfo"));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass, "setErrorClass"));
   exports.Set("stopAll", Napi::Function::New(env, StopAll, "stopAll"));

@@ -10,10 +10,15 @@
 #include <string>
 #include <memory>
 #include <mutex>
+#include <optional>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "agent/mailbox.h"
 #include "agent/node_snapshot.h"
 #include "agent/platform_delegate.h"
+#include "agent/snapshot/number_string_cache.h"
 #include "agent/snapshot/serializer_flags.h"
 #include "agent/snapshot/snapshot_verifier.h"
 
@@ -31,6 +36,9 @@ struct State {
   Setting setting = Setting::kOn;
   std::string unknown_setting;  // an unrecognised switch value, reported in info.reason
   bool debug = false;  // AGENTCLUSTER_DEBUG: say once on stderr why the fallback happened
+  // The process was given --max-semi-space-size: ScopedSmallSemiSpace would
+  // reset it, so Node's full-size number cache is kept.
+  bool semi_space_flag_given = false;
   bool built = false;
   bool verified = false;
   v8::StartupData blob{nullptr, 0};  // owned, lives until process exit
@@ -44,19 +52,24 @@ State& GetState() {
 }
 
 // One generation: a SnapshotCreator whose isolate starts from `base`, with
-// only a fresh default context. Node 20 (V8 11.3) SnapshotCreator owns its
+// only a fresh default context; `small_number_cache` also shrinks the
+// number-to-string cache inherited from Node's blob (number_string_cache.h). Node 20 (V8 11.3) SnapshotCreator owns its
 // isolate and disposes it in its destructor, so the isolate is unregistered
 // from Node's platform just before (the order Node 20 documents).
 v8::StartupData BuildGeneration(node::MultiIsolatePlatform* platform, const v8::StartupData* base,
                                 const intptr_t* external_references, bool read_only_fix,
-                                std::string* error) {
+                                bool small_number_cache, std::string* error) {
   auto mailbox = std::make_shared<Mailbox>();
   AgentPlatformDelegate delegate(mailbox);
   v8::Isolate* isolate = v8::Isolate::Allocate();
   platform->RegisterIsolate(isolate, &delegate);
   v8::StartupData blob{nullptr, 0};
   {
+    std::optional<ScopedSmallSemiSpace> small_semi_space;
+    if (small_number_cache) small_semi_space.emplace();
     v8::SnapshotCreator creator(isolate, external_references, base);
+    small_semi_space.reset();  // the creator's heap is configured: restore at once
+    if (small_number_cache) ReplaceNumberStringCache(isolate);
     {
       v8::HandleScope handle_scope(isolate);
       creator.SetDefaultContext(v8::Context::New(isolate));
@@ -92,8 +105,11 @@ void Build(State& state, node::MultiIsolatePlatform* platform) {
   v8::StartupData current{nullptr, 0};
   const v8::StartupData* base = node_params.snapshot_blob;
   for (int generation = 0; generation < kGenerations && error.empty(); ++generation) {
+    // The cache only needs shrinking once: later generations inherit it small.
+    const bool small_number_cache = generation == 0 && !state.semi_space_flag_given;
     v8::StartupData next = BuildGeneration(platform, base, state.external_references,
-                                           state.setting != Setting::kSkipReadOnlyFix, &error);
+                                           state.setting != Setting::kSkipReadOnlyFix,
+                                           small_number_cache, &error);
     delete[] current.data;
     current = next;
     base = &current;
@@ -113,6 +129,12 @@ void Build(State& state, node::MultiIsolatePlatform* platform) {
       error = "the built blob's global object graph differs from Node's blob";
     }
   }
+#if defined(__GLIBC__)
+  // The build's five isolates (three creators, two verifiers) and blobs
+  // freed some MB of malloc memory that glibc would otherwise keep resident
+  // for the life of the process: hand it back once.
+  malloc_trim(0);
+#endif
   state.info.build_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!error.empty()) {
@@ -186,6 +208,12 @@ bool UseAgentSnapshot(node::MultiIsolatePlatform* platform, v8::Isolate::CreateP
   params->external_references = state.external_references;
   return true;
 #endif
+}
+
+void SetSemiSpaceFlagGiven(bool given) {
+  State& state = GetState();
+  std::lock_guard<std::mutex> lock(state.mutex);
+  state.semi_space_flag_given = given;
 }
 
 AgentSnapshotInfo GetAgentSnapshotInfo() {

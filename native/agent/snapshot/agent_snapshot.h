@@ -36,6 +36,11 @@ void ReadAgentSnapshotSetting();
 // (UseNodeSnapshot) instead.
 bool UseAgentSnapshot(node::MultiIsolatePlatform* platform, v8::Isolate::CreateParams* params);
 
+// True when the process was started with --max-semi-space-size (its command
+// line or NODE_OPTIONS): the build then keeps Node's full-size number cache,
+// since shrinking it resets that V8 flag for a moment (number_string_cache.h).
+void SetSemiSpaceFlagGiven(bool given);
+
 AgentSnapshotInfo GetAgentSnapshotInfo();
 
 }  // namespace agentcluster
