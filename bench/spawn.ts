@@ -32,8 +32,12 @@ import {
   type BenchReport,
 } from './lib.js';
 
-const SPAWN_TARGET = 15;
-const RSS_TARGET = 6;
+// Targets in Node's default mode: sequential spawn 20x, 16 at once 15x, and
+// an idle agent at most 1.0 MB (decimal) and 7x smaller than a worker.
+const SPAWN_TARGET = 20;
+const CONCURRENT_TARGET = 15;
+const RSS_TARGET = 7;
+const RSS_MAX_BYTES = 1_000_000;
 
 const workerSource = `require('node:worker_threads').parentPort.postMessage(0);`;
 
@@ -184,12 +188,19 @@ export async function run(options: BenchOptions): Promise<BenchReport> {
     name: 'spawn',
     ratios: [
       ratio('spawn', 'spawn until ready, sequential p50', as.p50, wm.p50, 'ns', SPAWN_TARGET),
-      ratio('spawn', `spawn ${concurrency} concurrently, batch p50`, ac.p50, wc.p50, 'ns', SPAWN_TARGET),
+      ratio('spawn', `spawn ${concurrency} concurrently, batch p50`, ac.p50, wc.p50, 'ns', CONCURRENT_TARGET),
       ratio('spawn', "spawn sequential p50 vs worker 'online'", as.p50, wo.p50, 'ns'),
       ratio('spawn', `RSS per idle thread (${idleCount} idle, avg)`, rssAgent.perIdle, rssWorker.perIdle, 'bytes', RSS_TARGET),
       ratio('spawn', 'RSS per extra idle thread (marginal)', rssAgent.marginal, rssWorker.marginal, 'bytes'),
     ],
-    checks: [],
+    checks: [
+      {
+        bench: 'spawn',
+        name: `RSS per idle agent ≤ ${RSS_MAX_BYTES / 1e6} MB`,
+        detail: `${(rssAgent.perIdle / 1e6).toFixed(3)} MB (${fmtBytes(rssAgent.perIdle)})`,
+        met: rssAgent.perIdle <= RSS_MAX_BYTES,
+      },
+    ],
     data: { sequential: { agent: as, workerMessage: wm, workerOnline: wo }, concurrent: { concurrency, agent: ac, worker: wc }, rss: { agent: rssAgent, worker: rssWorker } },
   };
   return publish(report, options);
