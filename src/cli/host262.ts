@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Agent } from '../agent/agent.js';
+import { everyFileIsAModule } from '../../test262/host/module-loader.js';
 import { exitQuietlyOnEpipe, parseFlags, UsageError } from './args.js';
 
 const asyncMarker = 'Test262:AsyncTestComplete';
@@ -43,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // Tests that include doneprintHandle.js finish when they print; others when evaluated.
   const isAsync = source.includes(asyncMarker);
-  const agent = new Agent({ source, type: isModule ? 'module' : 'classic', filename: path, globals: 'test262', trackUnhandledRejections: false });
+  const agent = new Agent({ source, type: isModule ? 'module' : 'classic', filename: path, globals: 'test262', trackUnhandledRejections: false, loader: everyFileIsAModule });
   // Written through as it comes, never gathered: a test may print more in
   // total than V8's longest string (2^29 - 24 characters). On Linux, stdout
   // writes to a file or a pipe are synchronous, so nothing piles up in memory.

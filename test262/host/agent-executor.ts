@@ -3,6 +3,7 @@
 // the test started, is terminated when the test ends: pass, fail or timeout.
 import { Agent } from '../../src/agent/agent.js';
 import type { ExecRequest, ExecResult, Executor } from '../runner/executor.js';
+import { everyFileIsAModule } from './module-loader.js';
 
 const asyncComplete = 'Test262:AsyncTestComplete';
 const asyncFailure = 'Test262:AsyncTestFailure:';
@@ -40,6 +41,7 @@ export function runInAgent(request: ExecRequest, signal: AbortSignal, maxHeapMB 
         canBlock: request.canBlock,
         trackUnhandledRejections: false,
         resourceLimits: { maxHeapMB },
+        loader: everyFileIsAModule,
       });
     } catch (error) {
       resolve({ stdout: '', error: null, timedOut: false, crashed: String(error) });
