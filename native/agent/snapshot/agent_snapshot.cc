@@ -104,9 +104,13 @@ void Build(State& state, node::MultiIsolatePlatform* platform) {
   std::string error;
   v8::StartupData current{nullptr, 0};
   const v8::StartupData* base = node_params.snapshot_blob;
+  // The cache step resets --max-semi-space-size to V8's default afterwards:
+  // only take it when that is the flag's value now (number_string_cache.h).
+  const bool shrink_number_cache =
+      !state.semi_space_flag_given && SemiSpaceFlagAtDefault(platform, node_params);
   for (int generation = 0; generation < kGenerations && error.empty(); ++generation) {
     // The cache only needs shrinking once: later generations inherit it small.
-    const bool small_number_cache = generation == 0 && !state.semi_space_flag_given;
+    const bool small_number_cache = generation == 0 && shrink_number_cache;
     v8::StartupData next = BuildGeneration(platform, base, state.external_references,
                                            state.setting != Setting::kSkipReadOnlyFix,
                                            small_number_cache, &error);
@@ -130,7 +134,7 @@ void Build(State& state, node::MultiIsolatePlatform* platform) {
     }
   }
 #if defined(__GLIBC__)
-  // The build's five isolates (three creators, two verifiers) and blobs
+  // The build's seven isolates (three creators, two flag probes, two verifiers) and blobs
   // freed some MB of malloc memory that glibc would otherwise keep resident
   // for the life of the process: hand it back once.
   malloc_trim(0);

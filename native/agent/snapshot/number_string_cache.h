@@ -7,6 +7,7 @@
 // small cache again, through public API only.
 #pragma once
 
+#include <node.h>
 #include <v8.h>
 
 namespace agentcluster {
@@ -23,6 +24,15 @@ class ScopedSmallSemiSpace {
   ScopedSmallSemiSpace(const ScopedSmallSemiSpace&) = delete;
   ScopedSmallSemiSpace& operator=(const ScopedSmallSemiSpace&) = delete;
 };
+
+// Whether V8's --max-semi-space-size is at its default (unset) right now,
+// however it was set (command line, NODE_OPTIONS, v8.setFlagsFromString):
+// V8 11 has no API to read a flag, but a set flag overrides an isolate's
+// young-generation constraint, so two probe isolates (from `params`) with
+// different constraints report the same heap size limit only when it is set.
+// Any doubt (a probe failing, an unexpected limit) answers false.
+bool SemiSpaceFlagAtDefault(node::MultiIsolatePlatform* platform,
+                            const v8::Isolate::CreateParams& params);
 
 // Converts numbers until the cache collides once: V8 then replaces the
 // full-size cache by one sized for this isolate's (small) semi-space. Runs

@@ -5,7 +5,7 @@
 // with the agent snapshot off.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { agentSnapshotSupported, describeChild, runNode } from '../support/agents.js';
+import { agentSnapshotSupported, describeChild, runNode } from './support/agents.js';
 
 const code = `
   import v8 from 'node:v8';
