@@ -9,19 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Agent } from '../src/index.js';
+import { firstMessageOf } from './support/agents.js';
 
-async function firstMessage(entry: string): Promise<unknown> {
-  const agent = new Agent({ file: pathToFileURL(entry) });
-  try {
-    const message = new Promise((resolve) => agent.once('message', resolve));
-    await agent.ready;
-    return await message;
-  } finally {
-    await agent.terminate();
-  }
-}
 
 describe('module detection: top-level await alone makes a typeless .js an ES module', () => {
   for (const pkg of [undefined, '{"name":"typeless"}']) {
@@ -31,7 +20,7 @@ describe('module detection: top-level await alone makes a typeless .js an ES mod
         if (pkg !== undefined) writeFileSync(join(dir, 'package.json'), pkg);
         writeFileSync(join(dir, 'tla.js'), 'await Promise.resolve();\nglobalThis.tlaDone = 1;\n');
         writeFileSync(join(dir, 'entry.mjs'), 'import "./tla.js";\npostMessage("done " + globalThis.tlaDone);\n');
-        assert.equal(await firstMessage(join(dir, 'entry.mjs')), 'done 1');
+        assert.equal(await firstMessageOf(join(dir, 'entry.mjs')), 'done 1');
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -43,7 +32,7 @@ describe('module detection: top-level await alone makes a typeless .js an ES mod
     try {
       writeFileSync(join(dir, 'meta.js'), 'globalThis.metaUrl = typeof import.meta.url;\n');
       writeFileSync(join(dir, 'entry.mjs'), 'import "./meta.js";\npostMessage(globalThis.metaUrl);\n');
-      assert.equal(await firstMessage(join(dir, 'entry.mjs')), 'string');
+      assert.equal(await firstMessageOf(join(dir, 'entry.mjs')), 'string');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

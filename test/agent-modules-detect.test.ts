@@ -12,8 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Agent } from '../src/index.js';
+import { firstMessageOf } from './support/agents.js';
 
 const formatProbe = "globalThis.fmt = this === undefined ? 'esm' : 'cjs';";
 
@@ -69,23 +68,13 @@ function inNode(dir: string): string {
   return execFileSync(process.execPath, [join(dir, 'node-entry.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 }
 
-async function inAgent(dir: string): Promise<unknown> {
-  const agent = new Agent({ file: pathToFileURL(join(dir, 'agent-entry.mjs')) });
-  try {
-    const message = new Promise((resolve) => agent.once('message', resolve));
-    await agent.ready;
-    return await message;
-  } finally {
-    await agent.terminate();
-  }
-}
 
 describe('syntax detection of a typeless .js: agents agree with plain Node', () => {
   for (const [name, [, expected]] of Object.entries(fixtures)) {
     it(`${name}: ${expected}`, async () => {
       const dir = dirs.get(name)!;
       assert.equal(inNode(dir), expected, 'plain node');
-      assert.equal(await inAgent(dir), expected, 'agent');
+      assert.equal(await firstMessageOf(join(dir, 'agent-entry.mjs')), expected, 'agent');
     });
   }
 });
