@@ -63,10 +63,10 @@ function commonJsCompileError(body: string): string | undefined {
 }
 
 /**
- * Whether the text parses as an ES module body. Approximated without node:vm
- * (module compiles need --experimental-vm-modules) as a strict async function
- * body, which accepts top-level await with the module's strictness. It is
- * looser than the Module goal for a few things a module rejects (top-level
+ * Whether the text parses as an ES module body. Approximated, since Node has
+ * no stable API to compile a module from the host without running it, as a
+ * strict async function body, which accepts top-level await with the
+ * module's strictness. It is looser than the Module goal for a few things a module rejects (top-level
  * `return` or `new.target`, HTML-like comments, a top-level function and a
  * `var` of the same name, `await` as a name inside a nested function): such a
  * file is an ES module here and its ES compile in the agent throws a
